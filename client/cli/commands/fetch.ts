@@ -1,0 +1,100 @@
+// `tipline fetch`: downloads each tip and decrypts it on this machine, streaming, into OUT/<tip-id>/.
+// A tip is written to a hidden folder and renamed only once it decrypted completely, so a tampered or
+// truncated envelope never leaves half a file that looks whole.
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { decryptEnvelope, type Manifest } from '../../../crypto/envelope/index.js';
+import { Api } from '../api.js';
+import { CliError } from '../errors.js';
+import type { Proxy } from '../http.js';
+import type { StaffIdentity } from '../keyfiles.js';
+import { progress } from '../progress.js';
+import { safeFileNames } from '../filenames.js';
+
+export interface FetchOptions {
+  server: string;
+  key: StaffIdentity;
+  out: string;
+  proxy?: Proxy | undefined;
+  say: (s: string) => void;
+}
+
+async function* bytesOf(body: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
+  for await (const piece of body) {
+    onBytes(piece.length);
+    yield new Uint8Array(piece.buffer, piece.byteOffset, piece.length);
+  }
+}
+
+async function write(stream: WriteStream, bytes: Uint8Array): Promise<void> {
+  if (!stream.write(bytes)) await once(stream, 'drain');
+}
+
+async function close(stream: WriteStream): Promise<void> {
+  await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: number, out: string): Promise<Manifest> {
+  const final = join(out, id);
+  const partial = join(out, `.${id}.partial`);
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(join(partial, 'files'), { recursive: true, mode: 0o700 });
+  const res = await api.downloadTip(key, id);
+  const bar = progress(`tip ${id.slice(0, 8)}: downloading and decrypting`, size);
+  let manifest: Manifest | undefined;
+  let names: string[] = [];
+  let current: WriteStream | undefined;
+  try {
+    for await (const ev of decryptEnvelope(bytesOf(res.body as AsyncIterable<Buffer>, (n) => bar.add(n)), key)) {
+      if (ev.kind === 'manifest') {
+        manifest = ev.manifest;
+        names = safeFileNames(manifest.files.map((f) => f.name));
+        writeFileSync(join(partial, 'message.txt'), manifest.message, { mode: 0o600 });
+      } else if (ev.kind === 'data') {
+        current ??= createWriteStream(join(partial, 'files', names[ev.file]!), { mode: 0o600 });
+        await write(current, ev.bytes);
+      } else if (ev.kind === 'file-end') {
+        // An empty file has no data events: create it here.
+        if (!current) writeFileSync(join(partial, 'files', names[ev.file]!), new Uint8Array(0), { mode: 0o600 });
+        else await close(current);
+        current = undefined;
+      }
+    }
+  } catch (err) {
+    current?.destroy();
+    res.body.destroy();
+    rmSync(partial, { recursive: true, force: true });
+    throw new CliError(`tip ${id}: ${(err as Error).message}`);
+  }
+  bar.done();
+  if (!manifest) throw new CliError(`tip ${id}: no manifest`);
+  const meta = { tip_id: id, files: manifest.files.map((f, i) => ({ original_name: f.name, saved_as: `files/${names[i]}`, type: f.type, size: f.size })), reply: manifest.reply ?? null };
+  writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+  renameSync(partial, final);
+  return manifest;
+}
+
+export async function fetchAll(o: FetchOptions): Promise<{ fetched: number; skipped: number; failed: number }> {
+  const api = new Api(new URL(o.server), o.proxy);
+  mkdirSync(o.out, { recursive: true, mode: 0o700 });
+  const { tips } = await api.listTips(o.key);
+  let fetched = 0;
+  let skipped = 0;
+  let failed = 0;
+  for (const tip of tips) {
+    if (existsSync(join(o.out, tip.id))) {
+      skipped++;
+      continue;
+    }
+    try {
+      const m = await fetchOne(api, o.key, tip.id, tip.size, o.out);
+      o.say(`${tip.id}: received ${tip.received_day}, ${m.files.length} file(s) -> ${join(o.out, tip.id)}`);
+      fetched++;
+    } catch (err) {
+      o.say(`error: ${(err as Error).message}`);
+      failed++;
+    }
+  }
+  return { fetched, skipped, failed };
+}

@@ -1,0 +1,104 @@
+// zod schemas for every message on the wire. Routes validate input with these and serialise output through
+// them, so a response can only carry the fields declared here.
+import { z } from 'zod';
+
+export const Id = z.string().regex(/^[a-z2-7]{26}$/, 'expected a 26-character base32 id');
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const PowChallenge = z.object({
+  token: z.string().max(512),
+  difficulty: z.number().int().min(0).max(32),
+  expires_in: z.number().int(),
+});
+export type PowChallenge = z.infer<typeof PowChallenge>;
+
+export const PowSolution = z.object({
+  token: z.string().min(1).max(512),
+  nonce: z.string().regex(/^[0-9]{1,16}$/, 'expected a decimal counter'),
+});
+export type PowSolution = z.infer<typeof PowSolution>;
+
+export const CreateUploadRequest = z.object({
+  pow: PowSolution,
+  size: z.number().int().positive(),
+});
+export type CreateUploadRequest = z.infer<typeof CreateUploadRequest>;
+
+export const UploadCreated = z.object({
+  id: Id,
+  chunk_size: z.number().int(),
+  chunk_count: z.number().int(),
+  expires_in: z.number().int(),
+});
+export type UploadCreated = z.infer<typeof UploadCreated>;
+
+export const UploadStatus = z.object({
+  id: Id,
+  chunk_size: z.number().int(),
+  chunk_count: z.number().int(),
+  received: z.array(z.number().int()),
+});
+export type UploadStatus = z.infer<typeof UploadStatus>;
+
+export const ChunkParams = z.object({ id: Id, n: z.coerce.number().int().min(0) });
+export const ChunkQuery = z.object({ finish: z.enum(['1']).optional() });
+export const IdParams = z.object({ id: Id });
+
+/** What a source is told once its tip is stored: nothing it did not already know, plus the day. */
+export const Receipt = z.object({
+  tip_id: Id,
+  size: z.number().int(),
+  received_day: z.string(),
+});
+export type Receipt = z.infer<typeof Receipt>;
+
+export const ChunkAccepted = z.object({ received: z.number().int() });
+export const PutChunkResponse = z.union([Receipt, ChunkAccepted]);
+
+export const TipSummary = z.object({
+  id: Id,
+  size: z.number().int(),
+  received_day: z.string(),
+  expires_day: z.string(),
+});
+export type TipSummary = z.infer<typeof TipSummary>;
+export const TipList = z.object({ tips: z.array(TipSummary) });
+export type TipList = z.infer<typeof TipList>;
+
+export const Deleted = z.object({ deleted: Id });
+
+export const AuditEntry = z.object({
+  seq: z.number().int(),
+  day: z.string(),
+  kind: z.string(),
+  detail: z.string(),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+export const AuditLog = z.object({ entries: z.array(AuditEntry) });
+
+export const Health = z.object({ ok: z.boolean(), directory: z.boolean() });
+
+/** Staff requests are signed; these headers carry the signature (see server/staff-auth.ts). */
+export const STAFF_HEADERS = {
+  key: 'tipline-key',
+  timestamp: 'tipline-timestamp',
+  nonce: 'tipline-nonce',
+  signature: 'tipline-signature',
+} as const;
+export const StaffHeaders = z.object({
+  [STAFF_HEADERS.key]: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a base64 Ed25519 key'),
+  [STAFF_HEADERS.timestamp]: z.string().regex(/^[0-9]{1,12}$/, 'expected unix seconds'),
+  [STAFF_HEADERS.nonce]: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'expected a 16-byte base64url nonce'),
+  [STAFF_HEADERS.signature]: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'expected a base64 Ed25519 signature'),
+});
+
+/** The bytes a staff request signs: method, path with query, time, nonce and a hash of the body. */
+export function staffSigningString(method: string, path: string, timestamp: string, nonce: string, bodyHashB64: string): string {
+  return `tipline staff request v1\n${method.toUpperCase()}\n${path}\n${timestamp}\n${nonce}\n${bodyHashB64}`;
+}

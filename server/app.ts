@@ -1,0 +1,87 @@
+// Builds the Fastify application; server/serve.ts only listens. Tests build it and call it on a loopback port.
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import type { ZodType } from 'zod';
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema/db.js';
+import { initCrypto } from '../crypto/node.js';
+import { AppError, fromFastifyError } from './errors.js';
+import { resolveConfig, type ResolvedConfig, type ServerConfig } from './config.js';
+import { loadPowSecret } from './pow.js';
+import { publicRoutes } from './routes/public.js';
+import { uploadRoutes } from './routes/uploads.js';
+import { staffRoutes } from './routes/staff.js';
+
+export interface AppContext {
+  db: Kysely<Database>;
+  config: ResolvedConfig;
+  powSecret: Uint8Array;
+}
+
+export async function buildServer(options: ServerConfig): Promise<FastifyInstance> {
+  await initCrypto();
+  const config = resolveConfig(options);
+  const app = Fastify({
+    // Invariant 2: no timestamps, host names or pids in log lines; request lines are written by the hook below
+    // (Fastify's own request log would include the client address).
+    logger: { level: config.logLevel, timestamp: false, base: null, stream: config.logStream },
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+    requestIdHeader: false,
+    bodyLimit: 16 * 1024,
+    return503OnClosing: true,
+  });
+
+  // zod at the edge: input is parsed by the route's schema, output serialised through it (undeclared fields
+  // are dropped, so nothing slips into a response by accident).
+  app.setValidatorCompiler(({ schema }) => (data) => {
+    const r = (schema as ZodType).safeParse(data);
+    if (r.success) return { value: r.data };
+    const issue = r.error.issues[0];
+    return { error: new Error(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`) };
+  });
+  app.setSerializerCompiler(({ schema }) => (data) => JSON.stringify((schema as ZodType).parse(data)));
+
+  // The API takes JSON and raw chunks only.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: false, // served over an onion service: TLS is not in play and HSTS would be ignored.
+  });
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    app.log.info({ method: req.method, route: req.routeOptions.url ?? '(unmatched)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setNotFoundHandler(async (_req, reply) => {
+    reply.code(404).send({ error: { code: 'TIPLINE_ERR_NOT_FOUND', message: 'not found' } });
+  });
+  app.setErrorHandler(async (err: FastifyError, _req, reply) => {
+    const known = err instanceof AppError ? err : fromFastifyError(err);
+    if (known) return reply.code(known.status).send({ error: { code: known.code, message: known.message } });
+    app.log.error({ err: { name: err.name, code: err.code, message: String(err.message).slice(0, 200) } }, 'internal error');
+    return reply.code(500).send({ error: { code: 'TIPLINE_ERR_INTERNAL', message: 'internal error' } });
+  });
+
+  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db) };
+  await app.register(async (scope) => publicRoutes(scope, ctx));
+  await app.register(async (scope) => uploadRoutes(scope, ctx));
+  await app.register(async (scope) => staffRoutes(scope, ctx));
+  return app;
+}

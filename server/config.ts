@@ -1,0 +1,47 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema/db.js';
+
+export interface ServerConfig {
+  db: Kysely<Database>;
+  /** Where log lines go (one JSON object per line). Defaults to stdout. */
+  logStream?: NodeJS.WritableStream;
+  logLevel?: 'info' | 'warn' | 'error' | 'silent';
+  /** Leading zero bits a proof-of-work must have. */
+  powDifficulty?: number;
+  /** Transport chunk size for uploads (bytes); every chunk but the last has exactly this length. */
+  uploadChunkSize?: number;
+  /** Largest envelope accepted (bytes). */
+  maxEnvelopeBytes?: number;
+  uploadTtlHours?: number;
+  retentionDays?: number;
+  /** The clock, replaceable in tests (retention, expiry, replay windows). */
+  now?: () => Date;
+}
+
+export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream'>> {
+  logStream: NodeJS.WritableStream;
+}
+
+export const DEFAULTS = {
+  logLevel: 'info',
+  powDifficulty: 16,
+  uploadChunkSize: 1024 * 1024,
+  // 2 GiB of files plus manifest, padding (Padmé adds at most ~12 %) and chunk tags.
+  maxEnvelopeBytes: 2.5 * 1024 ** 3,
+  uploadTtlHours: 24,
+  retentionDays: 30,
+} as const;
+
+export function resolveConfig(c: ServerConfig): ResolvedConfig {
+  return {
+    db: c.db,
+    logStream: c.logStream ?? process.stdout,
+    logLevel: c.logLevel ?? DEFAULTS.logLevel,
+    powDifficulty: c.powDifficulty ?? DEFAULTS.powDifficulty,
+    uploadChunkSize: c.uploadChunkSize ?? DEFAULTS.uploadChunkSize,
+    maxEnvelopeBytes: c.maxEnvelopeBytes ?? DEFAULTS.maxEnvelopeBytes,
+    uploadTtlHours: c.uploadTtlHours ?? DEFAULTS.uploadTtlHours,
+    retentionDays: c.retentionDays ?? DEFAULTS.retentionDays,
+    now: c.now ?? (() => new Date()),
+  };
+}

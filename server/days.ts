@@ -1,0 +1,27 @@
+// Times about sources are kept to the UTC day (invariant 2): this is the only place that turns a clock
+// reading into something stored.
+const DAY_MS = 86_400_000;
+
+export function utcDay(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
+export function addDays(day: string, days: number): string {
+  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS));
+}
+
+/** Transient expiries are rounded up to the next whole hour so they do not record an exact moment either. */
+export function expiryAfterHours(now: Date, hours: number): Date {
+  const hour = 3_600_000;
+  return new Date(Math.ceil((now.getTime() + hours * hour) / hour) * hour);
+}
+
+/** A day column as read back: PostgreSQL and PGlite may hand it over as a Date or a string. */
+export function dayString(value: string | Date): string {
+  if (typeof value === 'string') return value.slice(0, 10);
+  // pg parses a `date` as local midnight; rebuild the calendar day from local fields.
+  const y = value.getFullYear();
+  const m = String(value.getMonth() + 1).padStart(2, '0');
+  const d = String(value.getDate()).padStart(2, '0');
+  return `${y}-${m}-${d}`;
+}

@@ -1,0 +1,41 @@
+// Opens the database: PostgreSQL when a URL is given (production), otherwise embedded PGlite in a folder.
+import { mkdirSync } from 'node:fs';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import type { Database } from '../schema/db.js';
+import { migrateToLatest } from '../schema/migrations.js';
+
+// pg parses `date` into a local-midnight Date; keep the calendar day as text so no time zone creeps in.
+pg.types.setTypeParser(1082, (v: string) => v);
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+export async function openDatabase(opts: { url?: string | undefined; dataDir?: string | undefined }): Promise<OpenedDatabase> {
+  let db: Kysely<Database>;
+  let kind: OpenedDatabase['kind'];
+  if (opts.url) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    kind = 'postgres';
+  } else {
+    if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    // PGlite starts with fsync off (-F); an acknowledged tip must survive a crash, so turn it back on.
+    const startParams = PGlite.defaultStartParams.filter((p) => p !== '-F');
+    const pglite = new PGlite(opts.dataDir, { startParams });
+    await pglite.waitReady;
+    db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+    kind = 'pglite';
+  }
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return { db, kind, close: () => db.destroy() };
+}

@@ -1,0 +1,130 @@
+// Resumable chunked uploads of one envelope. Chunks may come in any order and again after a dropped circuit;
+// finishing makes the tip visible atomically. A one-chunk tip takes three round trips: PoW, create, put+finish.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { z } from 'zod';
+import type { Database } from '../../schema/db.js';
+import {
+  ChunkAccepted, ChunkParams, ChunkQuery, CreateUploadRequest, IdParams, Receipt, UploadCreated, UploadStatus, PutChunkResponse,
+} from '../../schema/wire.js';
+import { toBase32 } from '../../crypto/bytes.js';
+import { checkFraming, headerLength } from '../../crypto/envelope/index.js';
+import { AppError } from '../errors.js';
+import { redeemSolution } from '../pow.js';
+import { addDays, expiryAfterHours, utcDay } from '../days.js';
+import type { AppContext } from '../app.js';
+
+// The smallest envelope: a header with one stanza, a 4-byte plaintext and one tag.
+const MIN_ENVELOPE = headerLength(1) + 4 + 16;
+
+interface UploadRow {
+  id: string;
+  size: number;
+  chunk_size: number;
+  chunk_count: number;
+}
+
+async function findUpload(db: Kysely<Database> | Transaction<Database>, id: string, now: Date, lock = false): Promise<UploadRow> {
+  let q = db.selectFrom('uploads').select(['id', 'size', 'chunk_size', 'chunk_count']).where('id', '=', id).where('expires_at', '>', now);
+  if (lock) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  // One answer for "never existed", "expired" and "already finished": ids cannot be probed.
+  if (!row) throw new AppError('TIPLINE_ERR_UPLOAD_UNKNOWN', 'no such upload in progress (unknown, expired or already finished)');
+  return { ...row, size: Number(row.size) };
+}
+
+function expectedChunkLength(u: UploadRow, n: number): number {
+  return n < u.chunk_count - 1 ? u.chunk_size : u.size - u.chunk_size * (u.chunk_count - 1);
+}
+
+async function finishUpload(trx: Transaction<Database>, id: string, ctx: AppContext): Promise<z.infer<typeof Receipt>> {
+  const now = ctx.config.now();
+  const u = await findUpload(trx, id, now, true);
+  const have = await trx.selectFrom('blob_chunks').select('idx').where('blob_id', '=', id).orderBy('idx').execute();
+  const got = new Set(have.map((r) => r.idx));
+  const missing: number[] = [];
+  for (let i = 0; i < u.chunk_count && missing.length < 20; i++) if (!got.has(i)) missing.push(i);
+  if (missing.length > 0) throw new AppError('TIPLINE_ERR_UPLOAD_INCOMPLETE', `upload is missing chunks: ${missing.join(', ')}${missing.length === 20 ? ', …' : ''}`);
+  const day = utcDay(now);
+  await trx
+    .insertInto('tips')
+    .values({ id, size: u.size, chunk_size: u.chunk_size, chunk_count: u.chunk_count, received_day: day, expires_day: addDays(day, ctx.config.retentionDays) })
+    .execute();
+  await trx.deleteFrom('uploads').where('id', '=', id).execute();
+  return { tip_id: id, size: u.size, received_day: day };
+}
+
+export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { db, config } = ctx;
+
+  app.post('/api/v1/uploads', { schema: { body: CreateUploadRequest, response: { 201: UploadCreated } }, bodyLimit: 4096 }, async (req, reply) => {
+    const body = req.body as CreateUploadRequest;
+    const now = config.now();
+    if (body.size > config.maxEnvelopeBytes) throw new AppError('TIPLINE_ERR_ENVELOPE_TOO_LARGE', `envelope larger than ${config.maxEnvelopeBytes} bytes`);
+    if (body.size < MIN_ENVELOPE) throw new AppError('TIPLINE_ERR_FRAMING', 'envelope size is smaller than any valid envelope');
+    await redeemSolution(db, ctx.powSecret, config.powDifficulty, body.pow, now);
+    const id = toBase32(randomBytes(16));
+    const chunkCount = Math.ceil(body.size / config.uploadChunkSize);
+    await db
+      .insertInto('uploads')
+      .values({ id, size: body.size, chunk_size: config.uploadChunkSize, chunk_count: chunkCount, expires_at: expiryAfterHours(now, config.uploadTtlHours) })
+      .execute();
+    reply.code(201);
+    return { id, chunk_size: config.uploadChunkSize, chunk_count: chunkCount, expires_in: config.uploadTtlHours * 3600 };
+  });
+
+  app.get('/api/v1/uploads/:id', { schema: { params: IdParams, response: { 200: UploadStatus } } }, async (req) => {
+    const { id } = req.params as z.infer<typeof IdParams>;
+    const u = await findUpload(db, id, config.now());
+    const have = await db.selectFrom('blob_chunks').select('idx').where('blob_id', '=', id).orderBy('idx').execute();
+    return { id, chunk_size: u.chunk_size, chunk_count: u.chunk_count, received: have.map((r) => r.idx) };
+  });
+
+  app.put(
+    '/api/v1/uploads/:id/chunks/:n',
+    {
+      schema: { params: ChunkParams, querystring: ChunkQuery, response: { 200: ChunkAccepted, 201: Receipt } },
+      // Buffered, so Fastify enforces this limit itself; the exact length is checked below.
+      bodyLimit: config.uploadChunkSize,
+    },
+    async (req, reply) => {
+      const { id, n } = req.params as z.infer<typeof ChunkParams>;
+      const { finish } = req.query as z.infer<typeof ChunkQuery>;
+      if (!(req.body instanceof Uint8Array)) throw new AppError('TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE', 'chunks are sent as application/octet-stream');
+      const data = req.body;
+      await db.transaction().execute(async (trx) => {
+        // The row lock keeps a chunk from landing after a concurrent finish turned the upload into a tip.
+        const u = await findUpload(trx, id, config.now(), true);
+        if (n >= u.chunk_count) throw new AppError('TIPLINE_ERR_CHUNK_OUT_OF_RANGE', `chunk index ${n} is out of range (this upload has ${u.chunk_count} chunks)`);
+        const want = expectedChunkLength(u, n);
+        if (data.length !== want) throw new AppError('TIPLINE_ERR_CHUNK_SIZE', `chunk ${n} must be exactly ${want} bytes, got ${data.length}`);
+        if (n === 0) {
+          try {
+            checkFraming(data, u.size);
+          } catch (err) {
+            throw new AppError('TIPLINE_ERR_FRAMING', `not a valid envelope: ${(err as Error).message}`);
+          }
+        }
+        // Sending a chunk again after a dropped connection replaces it: the client cannot know whether it landed.
+        await trx
+          .insertInto('blob_chunks')
+          .values({ blob_id: id, idx: n, data })
+          .onConflict((oc) => oc.columns(['blob_id', 'idx']).doUpdateSet({ data: sql`excluded.data` }))
+          .execute();
+      });
+      if (finish !== '1') return { received: n } satisfies z.infer<typeof PutChunkResponse>;
+      // Committed separately: a chunk that arrived stays stored even if finishing finds others missing.
+      const receipt = await db.transaction().execute((trx) => finishUpload(trx, id, ctx));
+      reply.code(201);
+      return receipt;
+    },
+  );
+
+  app.post('/api/v1/uploads/:id/finish', { schema: { params: IdParams, response: { 201: Receipt } } }, async (req, reply) => {
+    const { id } = req.params as z.infer<typeof IdParams>;
+    const receipt = await db.transaction().execute((trx) => finishUpload(trx, id, ctx));
+    reply.code(201);
+    return receipt;
+  });
+}

@@ -1,0 +1,92 @@
+// `tipline serve`: opens the database, publishes the directory if one is given, listens, runs retention.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from './app.js';
+import { openDatabase } from './db.js';
+import { lockDataDir } from './lock.js';
+import { loadDirectory, publishDirectory } from './directory.js';
+import { scheduleRetention } from './retention.js';
+import type { ServerConfig } from './config.js';
+import type { SignedDocument } from '../crypto/signed.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  directoryFile?: string | undefined;
+  retentionIntervalMs?: number;
+  tuning?: Omit<ServerConfig, 'db'>;
+  say: (line: string) => void;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serve(o: ServeOptions): Promise<RunningServer> {
+  const dataDir = resolve(o.dataDir);
+  let unlock = () => {};
+  if (!o.databaseUrl) {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    unlock = lockDataDir(dataDir);
+  }
+  let opened;
+  try {
+    opened = await openDatabase({ url: o.databaseUrl, dataDir: o.databaseUrl ? undefined : `${dataDir}/pg` });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+  const { db } = opened;
+  const app = await buildServer({ ...o.tuning, db });
+  const now = () => (o.tuning?.now ?? (() => new Date()))();
+  try {
+    if (o.directoryFile) {
+      const doc = JSON.parse(readFileSync(o.directoryFile, 'utf8')) as SignedDocument;
+      await publishDirectory(db, doc, now());
+    }
+    const published = await loadDirectory(db, now()).catch((err: Error) => {
+      o.say(`warning: the stored directory does not verify: ${err.message}`);
+      return undefined;
+    });
+    if (published) {
+      o.say(`root fingerprint: ${published.fingerprint}`);
+      o.say(`desks: ${published.directory.recipients.filter((r) => r.role === 'desk').map((r) => r.name).join(', ')} (directory expires ${published.directory.expires})`);
+    } else {
+      o.say('no directory published yet: tips cannot be submitted. Make keys with');
+      o.say('  npx tipline keys init --dir keys');
+      o.say('and restart with `npm start -- --directory keys/directory.json` (keys/directory.json is picked up by default).');
+    }
+    o.say(opened.kind === 'pglite' ? `database: embedded PGlite in ${dataDir}/pg (development only; use DATABASE_URL for production)` : 'database: PostgreSQL (DATABASE_URL)');
+    await app.listen({ host: o.host, port: o.port });
+  } catch (err) {
+    await app.close();
+    await opened.close();
+    unlock();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  o.say(`listening on ${url}`);
+  const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 3_600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
+  return {
+    app,
+    url,
+    async close() {
+      stopRetention();
+      await app.close();
+      await opened.close();
+      unlock();
+    },
+  };
+}
+
+export function defaultDirectoryFile(): string | undefined {
+  return existsSync('keys/directory.json') ? 'keys/directory.json' : undefined;
+}
