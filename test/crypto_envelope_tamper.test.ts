@@ -1,25 +1,26 @@
 // Every way of damaging an envelope fails, and with the error class that says what happened. Envelopes a
-// correct encoder cannot produce (non-zero padding, wrong flags) are crafted from the format's internals.
+// correct encoder cannot produce (non-zero padding, wrong flags, oversized manifests) are crafted from the
+// format's internals. The server's keyless checkFraming accepts exactly the lengths an encoder can produce.
 import t from 'tap';
 import { initCrypto } from '../crypto/node.js';
 import { generateDeskKey, type DeskKeyPair } from '../crypto/keys.js';
 import { concatBytes, utf8Encode } from '../crypto/bytes.js';
-import { padme } from '../crypto/padme.js';
+import { isPadme, padme } from '../crypto/padme.js';
 import { checkFraming, decryptEnvelope, encryptEnvelope, envelopeLength, headerLength, type Manifest } from '../crypto/envelope/index.js';
 import { MAGIC, VERSION } from '../crypto/envelope/format.js';
 import { _sealStanza } from '../crypto/envelope/seal.js';
 import { _chunkCipher, _headerDigest, _payloadKey } from '../crypto/envelope/stream.js';
-import { sodium } from '../crypto/sodium.js';
+import { FramingError } from '../crypto/errors.js';
 import { collect, fromBytes, TestPrng } from './vectors/helpers.js';
 
 await initCrypto();
 
-const CT = 65552;
+const CT = 65552; // ciphertext size of a full chunk
 const k = generateDeskKey();
 const id = (d: DeskKeyPair) => ({ boxPublic: d.boxPublic, boxSecret: d.boxSecret });
+const prng = new TestPrng(5);
 
-async function seal(sizes: number[], recipients = [k.boxPublic], seed = 1): Promise<Uint8Array> {
-  const prng = new TestPrng(seed);
+async function seal(sizes: number[], recipients = [k.boxPublic]): Promise<Uint8Array> {
   const manifest: Manifest = { v: 1, message: 'tip', files: sizes.map((size, i) => ({ name: `f${i}`, type: '', size })) };
   return collect(encryptEnvelope({ recipients, manifest, files: sizes.map((n) => fromBytes(prng.bytes(n), 8192)) }).stream);
 }
@@ -40,19 +41,210 @@ const flip = (b: Uint8Array, at: number): Uint8Array => {
   return c;
 };
 
-// Three chunks: the manifest is in chunk 0, the file spans all three.
-const SIZES = [150_000];
-const env = await seal(SIZES);
-const h1 = headerLength(1);
-const chunkStarts = [h1, h1 + CT, h1 + 2 * CT];
+const TAMPERED = 'TIPLINE_ERR_TAMPERED';
+const TRUNCATED = 'TIPLINE_ERR_TRUNCATED';
+const MALFORMED = 'TIPLINE_ERR_MALFORMED_ENVELOPE';
+const NOT_FOR_YOU = 'TIPLINE_ERR_NOT_FOR_YOU';
 
-t.test('the reference envelope decrypts', async (t) => {
+// Three chunks: the manifest is in chunk 0, the file spans all three.
+const env = await seal([150_000]);
+const h1 = headerLength(1);
+const chunks = [0, 1, 2].map((i) => env.subarray(h1 + i * CT, Math.min(h1 + (i + 1) * CT, env.length)));
+const header = env.subarray(0, h1);
+
+t.test('the reference envelope decrypts and has three chunks', async (t) => {
   t.equal(await outcome(env), 'ok');
   t.equal(checkFraming(env, env.length).chunkCount, 3);
 });
 
-t.test('a flipped byte anywhere is detected', async (t) => {
-  t.equal(await outcome(flip(env, 0)), 'TIPLINE_ERR_MALFORMED_ENVELOPE', 'magic');
-  t.equal(await outcome(flip(env, 7)), 'TIPLINE_ERR_MALFORMED_ENVELOPE', 'version');
-  t.equal(await outcome(flip(env, 8)), 'TIPLINE_ERR_TAMPERED', 'stanza count 1 -> 0 is refused... or 1 -> ... see below');
+t.test('a flipped bit in the header is detected', async (t) => {
+  t.equal(await outcome(flip(env, 0)), MALFORMED, 'magic');
+  t.equal(await outcome(flip(env, 7)), MALFORMED, 'version 1 -> 0');
+  t.equal(await outcome(flip(env, 8)), MALFORMED, 'stanza count 1 -> 0');
+  for (const at of [9, 9 + 31, 9 + 32, 9 + 79]) {
+    t.equal(await outcome(flip(env, at)), NOT_FOR_YOU, `our only stanza, byte ${at - 9}`);
+  }
+});
+
+t.test("a flipped bit in another recipient's stanza fails every chunk (header is the AAD)", async (t) => {
+  const other = generateDeskKey();
+  const two = await seal([10], [other.boxPublic, k.boxPublic]);
+  t.equal(await outcome(two), 'ok');
+  t.equal(await outcome(flip(two, 9 + 40)), TAMPERED, 'first stanza modified, second still opens');
+  // Removing the other stanza (and fixing the count) is also caught.
+  const removed = concatBytes(MAGIC, Uint8Array.of(VERSION, 1), two.subarray(9 + 80));
+  t.equal(await outcome(removed), TAMPERED, 'stanza removed');
+});
+
+t.test('a flipped bit in any chunk region is TamperedError', async (t) => {
+  chunks.forEach((c, i) => t.comment(`chunk ${i}: ${c.length} bytes`));
+  for (let i = 0; i < 3; i++) {
+    const start = h1 + i * CT;
+    const len = chunks[i]!.length;
+    for (const [where, off] of [['first byte', 0], ['middle', len >> 1], ['tag', len - 1]] as const) {
+      t.equal(await outcome(flip(env, start + off)), TAMPERED, `chunk ${i}, ${where}`);
+    }
+  }
+});
+
+t.test('truncation', async (t) => {
+  for (const n of [0, 5, 9, h1 - 1]) t.equal(await outcome(env.subarray(0, n)), TRUNCATED, `inside the header (${n} bytes)`);
+  t.equal(await outcome(env.subarray(0, h1)), TRUNCATED, 'header only');
+  t.equal(await outcome(env.subarray(0, h1 + CT)), TRUNCATED, 'after chunk 0 (boundary)');
+  t.equal(await outcome(env.subarray(0, h1 + 2 * CT)), TRUNCATED, 'after chunk 1 (final chunk dropped)');
+  t.equal(await outcome(env.subarray(0, h1 + CT + 100)), TRUNCATED, 'mid chunk 1');
+  t.equal(await outcome(env.subarray(0, h1 + 2 * CT + 17)), TRUNCATED, 'mid final chunk');
+  t.equal(await outcome(env.subarray(0, env.length - 1)), TRUNCATED, 'one byte short');
+  // Before the manifest is read the decoder cannot know the length: a cut inside chunk 0 is an auth failure.
+  t.equal(await outcome(env.subarray(0, h1 + 1000)), TAMPERED, 'mid chunk 0 (length not yet known)');
+  for (const piece of [1, 65552, 1 << 20]) {
+    t.equal(await outcome(env.subarray(0, h1 + CT), k, piece), TRUNCATED, `boundary cut, input pieces of ${piece}`);
+  }
+});
+
+t.test('reordered, duplicated and spliced chunks are TamperedError', async (t) => {
+  t.equal(await outcome(concatBytes(header, chunks[1]!, chunks[0]!, chunks[2]!)), TAMPERED, 'chunks 0 and 1 swapped');
+  t.equal(await outcome(concatBytes(header, chunks[0]!, chunks[2]!, chunks[1]!)), TAMPERED, 'chunks 1 and 2 swapped');
+  t.equal(await outcome(concatBytes(header, chunks[0]!, chunks[0]!, chunks[2]!)), TAMPERED, 'chunk 0 duplicated');
+  const other = await seal([150_000]); // same recipient, same sizes, different content key
+  const oc = (i: number) => other.subarray(h1 + i * CT, Math.min(h1 + (i + 1) * CT, other.length));
+  t.equal(await outcome(concatBytes(header, chunks[0]!, oc(1), chunks[2]!)), TAMPERED, 'chunk 1 from another envelope');
+  t.equal(await outcome(concatBytes(header, chunks[0]!, chunks[1]!, oc(2))), TAMPERED, 'final chunk from another envelope');
+  t.equal(await outcome(concatBytes(other.subarray(0, h1), chunks[0]!, chunks[1]!, chunks[2]!)), TAMPERED, 'header from another envelope');
+});
+
+t.test('appended bytes', async (t) => {
+  t.equal(await outcome(concatBytes(env, Uint8Array.of(0))), MALFORMED, 'one byte');
+  t.equal(await outcome(concatBytes(env, env.subarray(h1))), MALFORMED, 'a copy of all chunks');
+  t.equal(await outcome(concatBytes(env, Uint8Array.of(0)), k, 1), MALFORMED, 'one byte, input byte by byte');
+  // A single-chunk envelope's length is unknown until its only chunk opens, so extra bytes break that chunk.
+  const small = await seal([]);
+  t.equal(await outcome(concatBytes(small, Uint8Array.of(0))), TAMPERED, 'single-chunk envelope: TamperedError');
+});
+
+t.test('wrong key is NotForYouError', async (t) => {
+  t.equal(await outcome(env, generateDeskKey()), NOT_FOR_YOU);
+});
+
+// ---- crafted envelopes: what a key holder (a malicious sender) could build ----
+
+async function craft(plain: Uint8Array, flag: (i: number, n: number) => boolean = (i, n) => i === n - 1, chunkLens?: number[]) {
+  const fileKey = prng.bytes(32);
+  const hdr = concatBytes(MAGIC, Uint8Array.of(VERSION, 1), _sealStanza(fileKey, k.boxPublic, prng.bytes(32)));
+  const c = await _chunkCipher(_payloadKey(fileKey), _headerDigest(hdr), 'noble');
+  const lens = chunkLens ?? [];
+  if (!chunkLens) for (let off = 0; off < plain.length || lens.length === 0; off += 65536) lens.push(Math.min(65536, plain.length - off));
+  const out: Uint8Array[] = [hdr];
+  let off = 0;
+  for (let i = 0; i < lens.length; i++) {
+    out.push(await c.seal(i, flag(i, lens.length), plain.subarray(off, off + lens[i]!)));
+    off += lens[i]!;
+  }
+  return concatBytes(...out);
+}
+
+function payload(manifest: unknown, files: Uint8Array, padding: number | Uint8Array, rawManifest?: Uint8Array): Uint8Array {
+  const m = rawManifest ?? utf8Encode(JSON.stringify(manifest));
+  const len = new Uint8Array(4);
+  new DataView(len.buffer).setUint32(0, m.length);
+  const body = concatBytes(len, m, files);
+  const pad = typeof padding === 'number' ? new Uint8Array(Math.max(0, padme(body.length) - body.length + padding)) : padding;
+  return concatBytes(body, pad);
+}
+
+const M = (size: number): Manifest => ({ v: 1, message: 'x', files: [{ name: 'a', type: '', size }] });
+
+t.test('crafted: a correct hand-built envelope decrypts (the crafting is sound)', async (t) => {
+  t.equal(await outcome(await craft(payload(M(1000), prng.bytes(1000), 0))), 'ok');
+});
+
+t.test('crafted: padding rules', async (t) => {
+  const p = payload(M(1000), prng.bytes(1000), 0);
+  t.ok(p.length > 4 + 1000 + 10, 'this payload has padding');
+  const bad = p.slice();
+  bad[bad.length - 1] = 1;
+  t.equal(await outcome(await craft(bad)), MALFORMED, 'non-zero padding byte');
+  t.equal(await outcome(await craft(payload(M(1000), prng.bytes(1000), 1))), MALFORMED, 'one zero too many');
+  t.equal(await outcome(await craft(payload(M(1000), prng.bytes(1000), -1))), MALFORMED, 'one zero too few');
+  t.equal(await outcome(await craft(payload(M(1000), prng.bytes(1000), new Uint8Array(0)))), MALFORMED, 'no padding');
+});
+
+t.test('crafted: manifest rules', async (t) => {
+  const big = new Uint8Array(4);
+  new DataView(big.buffer).setUint32(0, 1024 * 1024 + 1);
+  t.equal(await outcome(await craft(concatBytes(big, new Uint8Array(60)))), MALFORMED, 'manifest length over 1 MiB (refused before buffering)');
+  t.equal(await outcome(await craft(payload(null, new Uint8Array(0), 0, utf8Encode('{"v":1,')))), MALFORMED, 'not JSON');
+  t.equal(await outcome(await craft(payload(null, new Uint8Array(0), 0, Uint8Array.of(0x7b, 0xff, 0x7d)))), MALFORMED, 'not UTF-8');
+  t.equal(await outcome(await craft(payload({ ...M(0), extra: 1 }, new Uint8Array(0), 0))), MALFORMED, 'unknown field');
+  t.equal(await outcome(await craft(payload({ v: 2, message: '', files: [] }, new Uint8Array(0), 0))), MALFORMED, 'manifest version 2');
+  t.equal(await outcome(await craft(payload(M(-1), new Uint8Array(0), 0))), MALFORMED, 'negative size');
+  t.equal(await outcome(await craft(payload(M(1.5), new Uint8Array(0), 0))), MALFORMED, 'fractional size');
+  t.equal(await outcome(await craft(payload(null, new Uint8Array(0), 0, new Uint8Array(0)))), MALFORMED, 'empty manifest');
+  t.equal(await outcome(await craft(Uint8Array.of(0, 0))), MALFORMED, 'final chunk ends inside the length prefix');
+  const huge = { v: 1, message: '', files: [{ name: 'a', type: '', size: 2 ** 53 - 1 }, { name: 'b', type: '', size: 5 }] };
+  t.equal(await outcome(await craft(payload(huge, new Uint8Array(0), 0))), MALFORMED, 'sizes that overflow');
+});
+
+t.test('crafted: last-chunk flag rules', async (t) => {
+  const one = payload(M(10), prng.bytes(10), 0);
+  t.equal(await outcome(await craft(one, () => false)), TRUNCATED, 'no chunk flagged final looks truncated');
+  const two = payload(M(100_000), prng.bytes(100_000), 0);
+  t.equal(await outcome(await craft(two, (i) => i === 0)), MALFORMED, 'first of two chunks flagged final: trailing data');
+  t.equal(await outcome(await craft(two, () => true)), MALFORMED, 'every chunk flagged final: trailing data');
+  // Exactly 65536 bytes of payload, then an empty final chunk: the final chunk MUST NOT be empty.
+  const fileSize = 65536 - 4 - (JSON.stringify(M(0)).length + 4); // a 5-digit size replaces "0"
+  const full = payload(M(fileSize), prng.bytes(fileSize), 0);
+  t.equal(full.length, 65536, 'payload is exactly one full chunk, no padding');
+  t.equal(await outcome(await craft(full, (i) => i === 1, [65536, 0])), MALFORMED, 'empty final chunk after a full one');
+  t.equal(await outcome(await craft(full, (i) => i === 0, [65536])), 'ok', 'the canonical form of the same payload');
+  t.equal(await outcome(await craft(two, (i) => i === 1, [65535, two.length - 65535])), TAMPERED, 'short non-final chunk (framing no longer lines up)');
+});
+
+// ---- checkFraming ----
+
+t.test('checkFraming refuses bad headers', async (t) => {
+  const f = (b: Uint8Array, len = env.length) => () => checkFraming(b, len);
+  const withByte = (at: number, v: number) => {
+    const c = env.slice(0, 200);
+    c[at] = v;
+    return c;
+  };
+  t.throws(f(withByte(0, 0x54)), FramingError, 'wrong magic');
+  t.throws(f(withByte(7, 2)), { name: 'FramingError', message: /version 2/ }, 'version 2');
+  t.throws(f(withByte(8, 0)), { message: /stanza count 0/ }, 'stanza count 0');
+  t.throws(f(withByte(8, 65)), { message: /stanza count 65/ }, 'stanza count 65');
+  t.throws(f(env.subarray(0, 8)), FramingError, 'prefix shorter than the fixed header');
+  t.throws(f(env.subarray(0, h1 - 1)), { message: /prefix holds 88 bytes/ }, 'prefix shorter than the stanzas');
+  t.throws(f(withByte(8, 2)), FramingError, 'count 2 with a 1-stanza length');
+});
+
+t.test('checkFraming: lengths off by one are refused', async (t) => {
+  for (const content of [4, 100, 1000, 65500, 65536, 65537, 150_000, 10_000_000, 2 ** 31 + 5]) {
+    for (const n of [1, 3, 64]) {
+      const prefix = concatBytes(MAGIC, Uint8Array.of(VERSION, n), new Uint8Array(80 * n));
+      const L = envelopeLength(n, content);
+      t.equal(checkFraming(prefix, L).paddedLength, padme(content), `content ${content}, ${n} stanzas: exact length accepted`);
+      if (padme(content) >= 8) {
+        t.throws(() => checkFraming(prefix, L + 1), FramingError, `+1 refused`);
+        t.throws(() => checkFraming(prefix, L - 1), FramingError, `-1 refused`);
+      }
+    }
+  }
+});
+
+t.test('checkFraming accepts exactly the lengths envelopeLength produces (exhaustive to 300 000)', async (t) => {
+  const prefix = env.subarray(0, h1);
+  const valid = new Set<number>();
+  for (let p = 4; p < 300_000; p++) if (isPadme(p)) valid.add(envelopeLength(1, p));
+  let wrong = 0;
+  for (let total = 0; total < h1 + 300_000; total++) {
+    let ok = true;
+    try {
+      checkFraming(prefix, total);
+    } catch {
+      ok = false;
+    }
+    if (ok !== valid.has(total)) wrong++;
+  }
+  t.equal(wrong, 0, `${valid.size} valid lengths, no disagreement`);
 });

@@ -66,22 +66,22 @@ export function staffHeaders(who: DeskKeyPair, method: string, path: string, opt
 }
 
 /** Fetches a challenge from the server and solves it. */
-export async function solvedPow(url: string): Promise<{ token: string; nonce: string }> {
-  const c = (await (await fetch(`${url}/api/v1/pow`)).json()) as { token: string; difficulty: number };
+export async function solvedPow(url: string, headers: Record<string, string> = {}): Promise<{ token: string; nonce: string }> {
+  const c = (await (await fetch(`${url}/api/v1/pow`, { headers })).json()) as { token: string; difficulty: number };
   return { token: c.token, nonce: solvePow(c.token, c.difficulty) };
 }
 
 /** Uploads a whole envelope through the API: create, chunks (optionally in a given order), finish. */
-export async function uploadEnvelope(url: string, envelope: Uint8Array, opts: { order?: (count: number) => number[] } = {}): Promise<{ tip_id: string; size: number; received_day: string }> {
-  const created = await fetch(`${url}/api/v1/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pow: await solvedPow(url), size: envelope.length }) });
+export async function uploadEnvelope(url: string, envelope: Uint8Array, opts: { order?: (count: number) => number[]; headers?: Record<string, string> } = {}): Promise<{ tip_id: string; size: number; received_day: string }> {
+  const created = await fetch(`${url}/api/v1/uploads`, { method: 'POST', headers: { ...opts.headers, 'content-type': 'application/json' }, body: JSON.stringify({ pow: await solvedPow(url, opts.headers), size: envelope.length }) });
   if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
   const u = (await created.json()) as { id: string; chunk_size: number; chunk_count: number };
   const order = opts.order?.(u.chunk_count) ?? [...Array(u.chunk_count).keys()];
   for (const i of order) {
-    const r = await fetch(`${url}/api/v1/uploads/${u.id}/chunks/${i}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bin(envelope.subarray(i * u.chunk_size, (i + 1) * u.chunk_size)) });
+    const r = await fetch(`${url}/api/v1/uploads/${u.id}/chunks/${i}`, { method: 'PUT', headers: { ...opts.headers, 'content-type': 'application/octet-stream' }, body: bin(envelope.subarray(i * u.chunk_size, (i + 1) * u.chunk_size)) });
     if (r.status !== 200) throw new Error(`chunk ${i}: ${r.status} ${await r.text()}`);
   }
-  const fin = await fetch(`${url}/api/v1/uploads/${u.id}/finish`, { method: 'POST' });
+  const fin = await fetch(`${url}/api/v1/uploads/${u.id}/finish`, { method: 'POST', headers: opts.headers ?? {} });
   if (fin.status !== 201) throw new Error(`finish: ${fin.status} ${await fin.text()}`);
   return (await fin.json()) as { tip_id: string; size: number; received_day: string };
 }
