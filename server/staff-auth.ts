@@ -38,7 +38,13 @@ export async function authenticateStaff(
   if (!roles.includes(signer.role)) throw new AppError('TIPLINE_ERR_FORBIDDEN', `a ${signer.role} key may not do this`);
   const body = req.body instanceof Uint8Array ? req.body : new Uint8Array(0);
   const message = staffSigningString(req.method, req.url, h[STAFF_HEADERS.timestamp], h[STAFF_HEADERS.nonce], bodyHash(body));
-  if (!verify(fromBase64(h[STAFF_HEADERS.signature]), utf8Encode(message), fromBase64(signer.sign_key))) {
+  let signature: Uint8Array;
+  try {
+    signature = fromBase64(h[STAFF_HEADERS.signature]);
+  } catch {
+    throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'bad signature encoding');
+  }
+  if (!verify(signature, utf8Encode(message), fromBase64(signer.sign_key))) {
     throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'bad signature');
   }
   const ts = Number(h[STAFF_HEADERS.timestamp]);

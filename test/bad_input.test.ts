@@ -126,6 +126,8 @@ for (const dialect of await dialects()) {
       await expectError(t, await get(staffHeaders(newsroom.outsider, 'GET', path)), 401, 'TIPLINE_ERR_UNAUTHENTICATED');
       await expectError(t, await get(staffHeaders(newsroom.auditor, 'GET', path)), 403, 'TIPLINE_ERR_FORBIDDEN');
       await expectError(t, await get({ ...h, 'tipline-key': 'nonsense' }), 401, 'TIPLINE_ERR_UNAUTHENTICATED');
+      const fresh = staffHeaders(newsroom.desk, 'GET', path);
+      await expectError(t, await get({ ...fresh, 'tipline-signature': `${'A'.repeat(85)}B==` }), 401, 'TIPLINE_ERR_UNAUTHENTICATED'); // non-canonical base64
     });
 
     t.notMatch(server.logs(), /"status":5\d\d/, 'no request ended in a 5xx');

@@ -2,7 +2,7 @@
 // names itself (SOCKS5 remote DNS): a .onion name is never looked up locally, and no DNS query leaks.
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { SocksClient } from 'socks';
 import { CliError } from './errors.js';
 
@@ -16,6 +16,29 @@ export function parseProxy(value: string | undefined): Proxy | undefined {
   const m = /^(?:socks5h?:\/\/)?\[?([^\]]+?)\]?:(\d{1,5})\/?$/.exec(value.trim());
   if (!m) throw new CliError(`cannot read the SOCKS proxy "${value}": expected HOST:PORT, e.g. 127.0.0.1:9050`, 2);
   return { host: m[1]!, port: Number(m[2]) };
+}
+
+class SocksAgent extends http.Agent {
+  constructor(
+    private readonly proxy: Proxy,
+    private readonly timeoutMs: number,
+  ) {
+    super({ keepAlive: false });
+  }
+
+  override createConnection(opts: http.ClientRequestArgs, done?: (err: Error | null, stream: Duplex) => void): undefined {
+    if (!done) throw new Error('SocksAgent needs a callback');
+    SocksClient.createConnection({
+      proxy: { host: this.proxy.host, port: this.proxy.port, type: 5 },
+      command: 'connect',
+      destination: { host: String(opts.hostname ?? opts.host), port: Number(opts.port ?? 80) },
+      timeout: this.timeoutMs,
+    }).then(
+      ({ socket }) => done(null, socket),
+      (err: Error) => done(new NetworkError(`SOCKS proxy ${this.proxy.host}:${this.proxy.port}: ${err.message}`), undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
 }
 
 export interface Response {
@@ -49,21 +72,9 @@ export function request(
       headers,
       agent: false,
     };
-    if (init.proxy) {
-      const proxy = init.proxy;
-      options.createConnection = ((_opts: unknown, done: (err: Error | null, socket?: Socket) => void) => {
-        SocksClient.createConnection({
-          proxy: { host: proxy.host, port: proxy.port, type: 5 },
-          command: 'connect',
-          destination: { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) },
-          timeout: init.timeoutMs ?? 60_000,
-        }).then(
-          ({ socket }) => done(null, socket),
-          (err: Error) => done(new NetworkError(`SOCKS proxy ${proxy.host}:${proxy.port}: ${err.message}`)),
-        );
-        return undefined;
-      }) as unknown as http.RequestOptions['createConnection'];
-    }
+    // Through an Agent: Node ignores `createConnection` on a request made with `agent: false`, which would
+    // silently bypass the proxy and reveal the source's address. This path has a test that kills the proxy.
+    if (init.proxy) options.agent = new SocksAgent(init.proxy, init.timeoutMs ?? 60_000);
     const req = (isHttps ? https : http).request(options, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
     req.setTimeout(init.timeoutMs ?? 120_000, () => req.destroy(new NetworkError('request timed out')));
     req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof NetworkError ? err : new NetworkError(err.code ?? err.message)));

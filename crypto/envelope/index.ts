@@ -1,7 +1,7 @@
 // The envelope: the only public surface of crypto/envelope/. FORMAT.md is the specification; this file wires
 // format.ts (header, sizes), seal.ts (stanzas), stream.ts (chunk AEAD) and payload.ts (manifest, padding).
 import { _abytes } from '../_guard.js';
-import { concatBytes, equalBytes } from '../bytes.js';
+import { concatBytes, equalBytes, utf8Decode } from '../bytes.js';
 import {
   CryptoArgumentError,
   MalformedEnvelopeError,
@@ -15,6 +15,7 @@ import {
   CHUNK_CT_SIZE,
   CHUNK_SIZE,
   FIXED_HEADER_LENGTH,
+  LENGTH_PREFIX,
   MAGIC,
   MAX_STANZAS,
   STANZA_LENGTH,
@@ -73,7 +74,7 @@ export function encryptEnvelope(o: EncryptOptions): { length: number; stream: As
   }
   const manifestBytes = _encodeManifest(o.manifest);
   // Re-parse our own canonical copy, so what we stream is exactly what we measured.
-  const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as Manifest;
+  const manifest = JSON.parse(utf8Decode(manifestBytes)) as Manifest;
   if (!Array.isArray(files) || files.length !== manifest.files.length) {
     throw new CryptoArgumentError(`files: expected ${manifest.files.length} streams (one per manifest file), got ${Array.isArray(files) ? files.length : typeof files}`);
   }
@@ -83,7 +84,7 @@ export function encryptEnvelope(o: EncryptOptions): { length: number; stream: As
     }
   });
   const random = o.random ?? ((n: number) => sodium().randombytes_buf(n));
-  const content = 4 + manifestBytes.length + manifest.files.reduce((a, f) => a + f.size, 0);
+  const content = LENGTH_PREFIX + manifestBytes.length + manifest.files.reduce((a, f) => a + f.size, 0);
   const length = envelopeLength(recipients.length, content);
   const padded = padme(content);
 

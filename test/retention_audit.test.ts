@@ -1,0 +1,59 @@
+// Expired tips and uploads are deleted on schedule; each purge and staff deletion is a link in a hash chain
+// that breaks visibly when an entry is edited, removed or reordered.
+import t from 'tap';
+import { dialects } from './helpers/databases.js';
+import { startServer } from './helpers/server.js';
+import { makeNewsroom, makeEnvelope, uploadEnvelope, solvedPow } from './helpers/fixtures.js';
+import { publishDirectory } from '../server/directory.js';
+import { purgeExpired } from '../server/retention.js';
+import { readAudit, verifyChain } from '../server/audit.js';
+
+const DAY = 86_400_000;
+
+for (const dialect of await dialects()) {
+  t.test(`retention and the audit chain on ${dialect.name}`, { skip: dialect.skip }, async (t) => {
+    const store = await dialect.open();
+    t.teardown(() => store.drop());
+    let clock = Date.parse('2026-03-01T13:37:11Z');
+    const now = () => new Date(clock);
+    const newsroom = makeNewsroom(now());
+    await publishDirectory(store.db, newsroom.doc, now());
+    const server = await startServer({ db: store.db, now, retentionDays: 30, uploadTtlHours: 24 });
+    t.teardown(() => server.close());
+
+    const receipt = await uploadEnvelope(server.url, await makeEnvelope(newsroom, 'old tip'));
+    t.equal(receipt.received_day, '2026-03-01');
+    const tip = await store.db.selectFrom('tips').selectAll().executeTakeFirstOrThrow();
+    t.equal(new Date(tip.expires_day as string).toISOString().slice(0, 10), '2026-03-31');
+
+    // An upload left unfinished: its expiry is rounded to the hour, not the moment it was opened.
+    const created = await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pow: await solvedPow(server.url), size: 5000 }) });
+    t.equal(created.status, 201);
+    const upload = await store.db.selectFrom('uploads').selectAll().executeTakeFirstOrThrow();
+    t.equal(new Date(upload.expires_at).getTime() % 3_600_000, 0, 'upload expiry is a whole hour');
+
+    clock += 2 * DAY;
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 1 }, 'the abandoned upload is purged after a day');
+    clock += 27 * DAY; // 2026-03-30
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0 }, 'the tip is kept until its expiry day');
+    clock += 1 * DAY; // 2026-03-31
+    t.same(await purgeExpired(store.db, now()), { tips: 1, uploads: 0 }, 'and deleted on it');
+    t.equal((await store.db.selectFrom('blob_chunks').select('idx').execute()).length, 0, 'with its chunks');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0 }, 'a second purge finds nothing');
+
+    const audit = await readAudit(store.db);
+    t.same(audit.map((e) => e.kind), ['directory-published', 'purge', 'purge']);
+    t.same(audit.map((e) => e.day), ['2026-03-01', '2026-03-03', '2026-03-31'], 'audit entries carry days, not times');
+    t.notMatch(JSON.stringify(audit), new RegExp(receipt.tip_id), 'purge entries do not name the tip (a receipt must not confirm it)');
+    t.equal(verifyChain(audit), undefined, 'the chain verifies');
+
+    const edited = audit.map((e) => ({ ...e }));
+    edited[1]!.detail = '{"tips":0,"uploads":0}';
+    t.match(verifyChain(edited), /entry 2: its hash does not match/);
+    t.match(verifyChain([audit[0]!, audit[2]!]), /entry 3: expected sequence number 2/);
+    t.match(verifyChain([audit[0]!, audit[2]!, audit[1]!]), /expected sequence number/);
+    const rehashedAlone = audit.map((e) => ({ ...e }));
+    rehashedAlone[0]!.prev_hash = 'f'.repeat(64);
+    t.match(verifyChain(rehashedAlone), /entry 1: does not follow/);
+  });
+}
