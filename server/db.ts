@@ -20,6 +20,9 @@ export async function openDatabase(opts: { url?: string | undefined; dataDir?: s
   let kind: OpenedDatabase['kind'];
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    // An idle connection closed by the database (restart, failover, admin) emits 'error' on the pool; unheard,
+    // that would crash the server. The pool replaces the connection on next use.
+    pool.on('error', () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     kind = 'postgres';
   } else {
