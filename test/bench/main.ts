@@ -33,7 +33,7 @@ async function pgReachable(): Promise<string | undefined> {
   const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
   try {
     await c.connect();
-    const r = await c.query<{ v: string }>('show server_version');
+    const r = await c.query<{ v: string }>("select current_setting('server_version') as v");
     return r.rows[0]?.v ?? '?';
   } catch {
     return undefined;

@@ -42,8 +42,8 @@ export async function pipeline(o: { label: string; work: string; keys: string; f
   const env: Record<string, string> = { TIPLINE_POW_DIFFICULTY: '0', TIPLINE_PASSPHRASE: PASSPHRASE, TIPLINE_PROGRESS: '0' };
   const serveEnv: Record<string, string> = { ...env, DATABASE_URL: o.databaseUrl ?? '' };
   // BENCH_PROFILE_DIR: write a V8 CPU profile of each `tipline serve` child there (for looking at where time goes).
-  if (process.env.BENCH_PROFILE_DIR) serveEnv.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR} --cpu-prof-name=serve-${o.label}.cpuprofile`;
-  const { child, match } = await spawnUntil([CLI, 'serve', '--port', '0', '--data', join(o.work, 'data'), '--directory', join(o.keys, 'directory.json')], serveEnv, /listening on (http:\/\/\S+)/);
+  const prof = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=serve-${o.label}.cpuprofile`] : [];
+  const { child, match } = await spawnUntil([...prof, CLI, 'serve', '--port', '0', '--data', join(o.work, 'data'), '--directory', join(o.keys, 'directory.json')], serveEnv, /listening on (http:\/\/\S+)/);
   const url = match[1]!;
   const pid = child.pid!;
   const out = join(o.work, 'out');
