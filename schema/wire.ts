@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 export const Id = z.string().regex(/^[a-z2-7]{26}$/, 'expected a 26-character base32 id');
 
+export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a UTC day YYYY-MM-DD');
+
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
@@ -44,15 +46,18 @@ export const UploadStatus = z.object({
 });
 export type UploadStatus = z.infer<typeof UploadStatus>;
 
-export const ChunkParams = z.object({ id: Id, n: z.coerce.number().int().min(0) });
+export const ChunkParams = z.object({
+  id: Id,
+  n: z.string().regex(/^(0|[1-9][0-9]{0,6})$/, 'expected a chunk index').transform(Number),
+});
 export const ChunkQuery = z.object({ finish: z.enum(['1']).optional() });
 export const IdParams = z.object({ id: Id });
 
 /** What a source is told once its tip is stored: nothing it did not already know, plus the day. */
 export const Receipt = z.object({
   tip_id: Id,
-  size: z.number().int(),
-  received_day: z.string(),
+  size: z.number().int().nonnegative(),
+  received_day: Day,
 });
 export type Receipt = z.infer<typeof Receipt>;
 
@@ -61,9 +66,9 @@ export const PutChunkResponse = z.union([Receipt, ChunkAccepted]);
 
 export const TipSummary = z.object({
   id: Id,
-  size: z.number().int(),
-  received_day: z.string(),
-  expires_day: z.string(),
+  size: z.number().int().nonnegative(),
+  received_day: Day,
+  expires_day: Day,
 });
 export type TipSummary = z.infer<typeof TipSummary>;
 export const TipList = z.object({ tips: z.array(TipSummary) });

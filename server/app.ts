@@ -1,5 +1,5 @@
 // Builds the Fastify application; server/serve.ts only listens. Tests build it and call it on a loopback port.
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { ZodType } from 'zod';
 import type { Kysely } from 'kysely';
@@ -30,6 +30,22 @@ export async function buildServer(options: ServerConfig): Promise<FastifyInstanc
     requestIdHeader: false,
     bodyLimit: 16 * 1024,
     return503OnClosing: true,
+    // A client that trickles bytes must not hold a connection forever (a cheap way to exhaust the server).
+    // Generous for Tor: a 1 MiB chunk at 10 KB/s takes under two minutes.
+    requestTimeout: 180_000,
+    connectionTimeout: 180_000,
+    // Errors Fastify raises before routing (bad URL encoding…) get the same JSON shape as ours.
+    frameworkErrors: (err, _req, reply) => {
+      const known = fromFastifyError(err) ?? new AppError('TIPLINE_ERR_BAD_REQUEST', 'malformed request');
+      (reply as FastifyReply).code(known.status).header('cache-control', 'no-store').send({ error: { code: known.code, message: known.message } });
+    },
+    // Malformed HTTP never reaches Fastify's handlers: answer with a fixed JSON 400 and close.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const status = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const body = JSON.stringify({ error: { code: 'TIPLINE_ERR_BAD_REQUEST', message: 'malformed HTTP request' } });
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncache-control: no-store\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    },
   });
 
   // zod at the edge: input is parsed by the route's schema, output serialised through it (undeclared fields

@@ -12,6 +12,10 @@ export interface ServerConfig {
   uploadChunkSize?: number;
   /** Largest envelope accepted (bytes). */
   maxEnvelopeBytes?: number;
+  /** Most bytes that uploads in progress may claim together; past it new uploads are refused (503). */
+  maxPendingBytes?: number;
+  /** Most chunk bodies being received at once; past it a chunk is refused (503) before its body is read. */
+  maxConcurrentChunks?: number;
   uploadTtlHours?: number;
   retentionDays?: number;
   /** The clock, replaceable in tests (retention, expiry, replay windows). */
@@ -28,6 +32,8 @@ export const DEFAULTS = {
   uploadChunkSize: 1024 * 1024,
   // 2 GiB of files plus manifest, padding (Padmé adds at most ~12 %) and chunk tags.
   maxEnvelopeBytes: 2.5 * 1024 ** 3,
+  maxPendingBytes: 20 * 1024 ** 3,
+  maxConcurrentChunks: 64,
   uploadTtlHours: 24,
   retentionDays: 30,
 } as const;
@@ -40,6 +46,8 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     powDifficulty: c.powDifficulty ?? DEFAULTS.powDifficulty,
     uploadChunkSize: c.uploadChunkSize ?? DEFAULTS.uploadChunkSize,
     maxEnvelopeBytes: c.maxEnvelopeBytes ?? DEFAULTS.maxEnvelopeBytes,
+    maxPendingBytes: c.maxPendingBytes ?? DEFAULTS.maxPendingBytes,
+    maxConcurrentChunks: c.maxConcurrentChunks ?? DEFAULTS.maxConcurrentChunks,
     uploadTtlHours: c.uploadTtlHours ?? DEFAULTS.uploadTtlHours,
     retentionDays: c.retentionDays ?? DEFAULTS.retentionDays,
     now: c.now ?? (() => new Date()),

@@ -1,11 +1,13 @@
 // PGlite is one process's database: a second process opening the same folder would corrupt it. A lock file
 // holding our pid keeps a second `tipline serve` out; a lock left by a killed process is taken over.
-import { openSync, closeSync, writeSync, readFileSync, unlinkSync } from 'node:fs';
+// The pid is written to a private file first and linked into place, so the lock never exists empty.
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 export class DataDirLockedError extends Error {
-  constructor(dir: string, pid: number) {
-    super(`the data folder ${dir} is in use by another tipline process (pid ${pid}); stop it first`);
+  constructor(dir: string, holder: string) {
+    super(`the data folder ${dir} is in use by another tipline process (${holder}); stop it first`);
     this.name = 'DataDirLockedError';
   }
 }
@@ -19,26 +21,44 @@ function alive(pid: number): boolean {
   }
 }
 
+function holderOf(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, 'utf8'));
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function lockDataDir(dir: string): () => void {
   const path = join(dir, 'tipline.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8'));
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new DataDirLockedError(dir, pid);
-      unlinkSync(path); // stale: its process is gone
+  const mine = join(dir, `.tipline.lock.${process.pid}.${randomBytes(4).toString('hex')}`);
+  writeFileSync(mine, String(process.pid), { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        linkSync(mine, path); // atomic: fails if a lock exists
+        return () => {
+          if (holderOf(path) === process.pid) unlinkSync(path);
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const pid = holderOf(path);
+      if (pid !== undefined && alive(pid)) throw new DataDirLockedError(dir, `pid ${pid}`);
+      if (pid === undefined && Date.now() - statSync(path).mtimeMs < 10_000) throw new DataDirLockedError(dir, 'a lock being taken');
+      // Stale: its process is gone. Replace it by rename, which is atomic, then check we are the holder.
+      const claim = `${mine}.claim`;
+      linkSync(mine, claim);
+      renameSync(claim, path);
+      if (holderOf(path) === process.pid) {
+        return () => {
+          if (holderOf(path) === process.pid) unlinkSync(path);
+        };
+      }
     }
+    throw new Error(`could not lock the data folder ${dir}`);
+  } finally {
+    unlinkSync(mine);
   }
-  throw new Error(`could not lock the data folder ${dir}`);
 }

@@ -28,8 +28,8 @@ function mac(secret: Uint8Array, body: Uint8Array): Uint8Array {
 }
 
 export function issueChallenge(secret: Uint8Array, difficulty: number, now: Date): PowChallenge {
-  // Expiry rounded to the minute: the redeemed row keeps it, and it should not pin a moment.
-  const expires = Math.ceil((now.getTime() / 1000 + POW_TTL_SECONDS) / 60) * 60;
+  // Expiry rounded up to ten minutes: the redeemed row keeps it, and it should not pin the moment of a tip.
+  const expires = Math.ceil((now.getTime() / 1000 + POW_TTL_SECONDS) / 600) * 600;
   const body = new Uint8Array(TOKEN_BYTES - 16);
   body[0] = VERSION;
   new DataView(body.buffer).setBigUint64(1, BigInt(expires));

@@ -32,7 +32,8 @@ export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<Pur
   });
 }
 
-/** Runs the purge now and then every `intervalMs`; returns a function that stops it. */
+/** Runs the purge now and then every `intervalMs` (10 minutes in `serve`, so transient rows do not linger
+ * past their expiry); returns a function that stops it. */
 export function scheduleRetention(db: Kysely<Database>, now: () => Date, intervalMs: number, onError: (err: unknown) => void): () => void {
   let running = Promise.resolve();
   const tick = () => {

@@ -74,7 +74,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const port = typeof address === 'object' && address ? address.port : o.port;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   o.say(`listening on ${url}`);
-  const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 3_600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
+  const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
   return {
     app,
     url,

@@ -36,7 +36,9 @@ export async function authenticateStaff(
   const signer = findSigner(published.directory, h[STAFF_HEADERS.key], now);
   if (!signer) throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'signing key is not in the current directory');
   if (!roles.includes(signer.role)) throw new AppError('TIPLINE_ERR_FORBIDDEN', `a ${signer.role} key may not do this`);
-  const body = req.body instanceof Uint8Array ? req.body : new Uint8Array(0);
+  // Staff routes take no body yet; one that arrives anyway would not be covered by the signature.
+  if (req.body !== undefined && req.body !== null) throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'staff requests carry no body');
+  const body = new Uint8Array(0);
   const message = staffSigningString(req.method, req.url, h[STAFF_HEADERS.timestamp], h[STAFF_HEADERS.nonce], bodyHash(body));
   let signature: Uint8Array;
   try {

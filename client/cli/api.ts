@@ -4,15 +4,35 @@ import type { SignedDocument } from '../../crypto/signed.js';
 import { sign } from '../../crypto/keys.js';
 import { toBase64, toBase64Url, utf8Encode } from '../../crypto/bytes.js';
 import { sodium } from '../../crypto/sodium.js';
-import { STAFF_HEADERS, staffSigningString, type PowChallenge, type Receipt, type UploadCreated, type UploadStatus, type TipList } from '../../schema/wire.js';
+import { STAFF_HEADERS, staffSigningString, Id, PowChallenge, Receipt, UploadCreated, UploadStatus, TipList, ChunkAccepted } from '../../schema/wire.js';
+import type { z } from 'zod';
+import { CliError } from './errors.js';
+import { printable } from './printable.js';
 import { request, json, readAll, type Proxy, type Response, HttpError } from './http.js';
 import type { StaffIdentity } from './keyfiles.js';
 
+/** Answers are checked against the wire schema: a hostile server must not steer ids into file paths. */
+function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new CliError(`${what}: the server's answer is malformed`);
+  return r.data;
+}
+
+function idOf(id: string): string {
+  if (!Id.safeParse(id).success) throw new CliError(`"${printable(id, 40)}" is not a tip id (26 characters a-z, 2-7)`, 2);
+  return id;
+}
+
 export class Api {
+  readonly proxy: Proxy | undefined;
+
   constructor(
     readonly base: URL,
-    readonly proxy?: Proxy,
-  ) {}
+    proxy?: Proxy,
+  ) {
+    // One Tor circuit per run, not shared with the user's other Tor traffic.
+    this.proxy = proxy ? { ...proxy, isolation: randomBytes(12).toString('hex') } : undefined;
+  }
 
   url(path: string): URL {
     return new URL(path, this.base);
@@ -24,31 +44,32 @@ export class Api {
   }
 
   async pow(): Promise<PowChallenge> {
-    return json<PowChallenge>(await request(this.url('/api/v1/pow'), { method: 'GET', proxy: this.proxy }), 'fetching a proof-of-work challenge');
+    return checked(PowChallenge, await json(await request(this.url('/api/v1/pow'), { method: 'GET', proxy: this.proxy }), 'fetching a proof-of-work challenge'), 'proof-of-work challenge');
   }
 
   async createUpload(pow: { token: string; nonce: string }, size: number): Promise<UploadCreated> {
     const body = utf8Encode(JSON.stringify({ pow, size }));
     const res = await request(this.url('/api/v1/uploads'), { method: 'POST', headers: { 'content-type': 'application/json' }, body, proxy: this.proxy });
-    return json<UploadCreated>(res, 'opening the upload');
+    return checked(UploadCreated, await json(res, 'opening the upload'), 'opening the upload');
   }
 
   async uploadStatus(id: string): Promise<UploadStatus> {
-    return json<UploadStatus>(await request(this.url(`/api/v1/uploads/${id}`), { method: 'GET', proxy: this.proxy }), 'checking the upload');
+    return checked(UploadStatus, await json(await request(this.url(`/api/v1/uploads/${idOf(id)}`), { method: 'GET', proxy: this.proxy }), 'checking the upload'), 'upload status');
   }
 
   async putChunk(id: string, n: number, data: Uint8Array, finish: boolean): Promise<Receipt | { received: number }> {
-    const res = await request(this.url(`/api/v1/uploads/${id}/chunks/${n}${finish ? '?finish=1' : ''}`), {
+    const res = await request(this.url(`/api/v1/uploads/${idOf(id)}/chunks/${n}${finish ? '?finish=1' : ''}`), {
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream' },
       body: data,
       proxy: this.proxy,
     });
-    return json(res, `sending chunk ${n}`);
+    const answer = await json(res, `sending chunk ${n}`);
+    return finish ? checked(Receipt, answer, 'receipt') : checked(ChunkAccepted, answer, `chunk ${n}`);
   }
 
   async finish(id: string): Promise<Receipt> {
-    return json<Receipt>(await request(this.url(`/api/v1/uploads/${id}/finish`), { method: 'POST', proxy: this.proxy }), 'finishing the upload');
+    return checked(Receipt, await json(await request(this.url(`/api/v1/uploads/${idOf(id)}/finish`), { method: 'POST', proxy: this.proxy }), 'finishing the upload'), 'receipt');
   }
 
   // Staff requests: signed, so the server needs no password or session (design: "staff authenticate with
@@ -72,16 +93,16 @@ export class Api {
   }
 
   async listTips(who: StaffIdentity): Promise<TipList> {
-    return json<TipList>(await this.staff(who, 'GET', '/api/v1/staff/tips'), 'listing tips');
+    return checked(TipList, await json(await this.staff(who, 'GET', '/api/v1/staff/tips'), 'listing tips'), 'tip list');
   }
 
   async deleteTip(who: StaffIdentity, id: string): Promise<void> {
-    await json(await this.staff(who, 'DELETE', `/api/v1/staff/tips/${id}`), `deleting tip ${id}`);
+    await json(await this.staff(who, 'DELETE', `/api/v1/staff/tips/${idOf(id)}`), `deleting tip ${id}`);
   }
 
   /** Streams a tip's envelope; the caller consumes `body`. */
   async downloadTip(who: StaffIdentity, id: string): Promise<Response> {
-    const res = await this.staff(who, 'GET', `/api/v1/staff/tips/${id}`);
+    const res = await this.staff(who, 'GET', `/api/v1/staff/tips/${idOf(id)}`);
     if (res.status !== 200) {
       await json(res, `downloading tip ${id}`);
       throw new HttpError(res.status, 'unknown', `downloading tip ${id}: HTTP ${res.status}`);

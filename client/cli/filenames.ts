@@ -3,7 +3,8 @@
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
 export function safeFileName(name: string, index: number): string {
-  let s = name.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f/\\:*?"<>|]/g, '_');
+  // Control and format characters (bidi overrides, zero-width) can disguise an extension: removed outright.
+  let s = name.normalize('NFC').replace(/[\p{Cf}\u2028\u2029]/gu, '').replace(/[\p{Cc}/\\:*?"<>|]/gu, '_');
   s = s.replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
   if (RESERVED.test(s)) s = `_${s}`;
   while (new TextEncoder().encode(s).length > 200) s = s.slice(0, -1);

@@ -5,10 +5,13 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { SocksClient } from 'socks';
 import { CliError } from './errors.js';
+import { printable } from './printable.js';
 
 export interface Proxy {
   host: string;
   port: number;
+  /** SOCKS credentials that only serve to give this run its own Tor circuit (IsolateSOCKSAuth). */
+  isolation?: string;
 }
 
 export function parseProxy(value: string | undefined): Proxy | undefined {
@@ -29,7 +32,7 @@ class SocksAgent extends http.Agent {
   override createConnection(opts: http.ClientRequestArgs, done?: (err: Error | null, stream: Duplex) => void): undefined {
     if (!done) throw new Error('SocksAgent needs a callback');
     SocksClient.createConnection({
-      proxy: { host: this.proxy.host, port: this.proxy.port, type: 5 },
+      proxy: { host: this.proxy.host, port: this.proxy.port, type: 5, ...(this.proxy.isolation ? { userId: 'tipline', password: this.proxy.isolation } : {}) },
       command: 'connect',
       destination: { host: String(opts.hostname ?? opts.host), port: Number(opts.port ?? 80) },
       timeout: this.timeoutMs,
@@ -61,6 +64,9 @@ export function request(
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
     if (!isHttps && url.protocol !== 'http:') return reject(new CliError(`unsupported URL scheme ${url.protocol} (use http:// or https://)`, 2));
+    // Looking up an onion name in DNS tells the resolver, and whoever watches it, that this machine is
+    // contacting the tip line; without a proxy it cannot work anyway.
+    if (!init.proxy && url.hostname.endsWith('.onion')) return reject(new CliError('an .onion address needs Tor: add --socks 127.0.0.1:9050 (tor) or 127.0.0.1:9150 (Tor Browser)', 2));
     if (init.proxy && isHttps) return reject(new CliError('https through --socks is not supported: onion services are reached over http', 2));
     const headers: Record<string, string> = { ...init.headers };
     if (init.body) headers['content-length'] = String(init.body.length);
@@ -104,7 +110,7 @@ export async function json<T>(res: Response, what: string): Promise<T> {
   }
   if (res.status < 200 || res.status > 299) {
     const e = (parsed as { error?: { code?: string; message?: string } }).error;
-    throw new HttpError(res.status, e?.code ?? 'unknown', `${what}: ${e?.message ?? `HTTP ${res.status}`} (${res.status})`);
+    throw new HttpError(res.status, printable(e?.code ?? 'unknown', 64), `${what}: ${printable(e?.message ?? `HTTP ${res.status}`)} (${res.status})`);
   }
   return parsed as T;
 }

@@ -5,13 +5,14 @@ import { readFileSync } from 'node:fs';
 import { initCrypto } from '../../crypto/node.js';
 import { CliError, USAGE_EXIT } from './errors.js';
 import { parseProxy } from './http.js';
+import { printable } from './printable.js';
 
 const USAGE = `usage: tipline <command> [options]
 
   serve   [--port N] [--host H] [--data DIR] [--directory FILE]   run the tip line (DATABASE_URL selects PostgreSQL)
   keys init --dir DIR [--name NAME] [--days N]                    make the root key, a desk key and a signed directory
   keys add-desk --dir DIR --name NAME [--auditor] [--days N]       add a desk (or auditor) key and re-sign the directory
-  submit  --server URL --fingerprint FP [-m TEXT | stdin] [--file PATH]... [--socks HOST:PORT]
+  submit  --server URL --fingerprint FP [--file PATH]... [--socks HOST:PORT] < message.txt   (or -m TEXT)
   fetch   --server URL --key FILE --out DIR [--socks HOST:PORT]   download and decrypt every tip not yet in DIR
   delete  --server URL --key FILE TIP_ID...                       delete tips from the server
 
@@ -40,6 +41,18 @@ function int(value: unknown, flag: string, fallback: number): number {
   return n;
 }
 
+/** Operator settings read from the environment (systemd `Environment=` lines). */
+function serverTuning() {
+  const env = process.env;
+  const level = env.TIPLINE_LOG_LEVEL;
+  if (level !== undefined && !['info', 'warn', 'error', 'silent'].includes(level)) throw new CliError('TIPLINE_LOG_LEVEL must be info, warn, error or silent', USAGE_EXIT);
+  return {
+    ...(env.TIPLINE_POW_DIFFICULTY ? { powDifficulty: Math.min(int(env.TIPLINE_POW_DIFFICULTY, 'TIPLINE_POW_DIFFICULTY', 16), 32) } : {}),
+    ...(env.TIPLINE_RETENTION_DAYS ? { retentionDays: Math.max(1, int(env.TIPLINE_RETENTION_DAYS, 'TIPLINE_RETENTION_DAYS', 30)) } : {}),
+    ...(level ? { logLevel: level as 'info' | 'warn' | 'error' | 'silent' } : {}),
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -57,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
         dataDir: values.data ?? 'data',
         databaseUrl: process.env.DATABASE_URL || undefined,
         directoryFile: values.directory ?? defaultDirectoryFile(),
-        tuning: process.env.TIPLINE_POW_DIFFICULTY ? { powDifficulty: int(process.env.TIPLINE_POW_DIFFICULTY, 'TIPLINE_POW_DIFFICULTY', 16) } : {},
+        tuning: serverTuning(),
         say: warn,
       });
       await new Promise<void>((resolve) => {
@@ -84,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
         file: { type: 'string', multiple: true }, socks: { type: 'string' }, 'retry-for': { type: 'string' },
       });
       let message = values.message;
+      if (message !== undefined) warn('note: -m leaves the message in your shell history and, while this runs, in the process list; piping it on standard input does not');
       if (message === undefined) {
         if (process.stdin.isTTY) throw new CliError('no message: give -m TEXT or pipe it on standard input', USAGE_EXIT);
         message = readFileSync(0, 'utf8');
@@ -139,13 +153,13 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof CliError) {
-      warn(`tipline: ${err.message}`);
+      warn(`tipline: ${err.message.split('\n').map((l) => printable(l, 2000)).join('\n')}`);
       process.exitCode = err.exitCode;
     } else if ((err as Error)?.name === 'NetworkError') {
-      warn(`tipline: cannot reach the server: ${(err as Error).message}`);
+      warn(`tipline: cannot reach the server: ${printable((err as Error).message)}`);
       process.exitCode = 1;
     } else {
-      warn(`tipline: ${(err as Error)?.message ?? String(err)}`);
+      warn(`tipline: ${printable((err as Error)?.message ?? String(err))}`);
       process.exitCode = 1;
     }
   },

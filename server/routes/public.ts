@@ -11,7 +11,7 @@ const PLACEHOLDER_PAGE = `<!doctype html>
 <title>Tipline</title></head>
 <body><main><h1>Tipline</h1>
 <p>This tip line accepts encrypted tips. The in-browser form is not installed on this server yet; use the
-command-line client: <code>tipline submit --server URL --fingerprint FINGERPRINT -m "your message"</code>.</p>
+command-line client, through Tor: <code>tipline submit --server URL --fingerprint FINGERPRINT --socks 127.0.0.1:9050 &lt; message.txt</code>.</p>
 <p>Compare the fingerprint with the one the newsroom publishes elsewhere before you send anything.</p></main></body></html>
 `;
 

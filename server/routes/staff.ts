@@ -32,6 +32,9 @@ export async function staffRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const tip = await db.selectFrom('tips').select(['size', 'chunk_count']).where('id', '=', id).executeTakeFirst();
     if (!tip) throw new AppError('TIPLINE_ERR_TIP_UNKNOWN', 'no such tip');
     const count = tip.chunk_count;
+    // Checked before the headers go out: a damaged tip is an error, not a silently truncated 200.
+    const stored = await db.selectFrom('blob_chunks').select(sql<string>`count(*)`.as('n')).where('blob_id', '=', id).executeTakeFirstOrThrow();
+    if (Number(stored.n) !== count) throw new Error('stored tip is missing chunks');
     // One chunk in memory at a time, whatever the envelope's size.
     async function* chunks() {
       for (let i = 0; i < count; i++) {

@@ -6,7 +6,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Database } from '../../schema/db.js';
 import {
-  ChunkAccepted, ChunkParams, ChunkQuery, CreateUploadRequest, IdParams, Receipt, UploadCreated, UploadStatus, PutChunkResponse,
+  ChunkAccepted, ChunkParams, ChunkQuery, CreateUploadRequest, Id, IdParams, Receipt, UploadCreated, UploadStatus, PutChunkResponse,
 } from '../../schema/wire.js';
 import { toBase32 } from '../../crypto/bytes.js';
 import { checkFraming, headerLength } from '../../crypto/envelope/index.js';
@@ -34,12 +34,21 @@ async function findUpload(db: Kysely<Database> | Transaction<Database>, id: stri
   return { ...row, size: Number(row.size) };
 }
 
+/** The receipt of an upload that already became a tip: finishing is repeatable, so a source whose 201 was
+ * lost on a dropped circuit learns its tip is stored instead of sending it again. */
+async function existingReceipt(db: Kysely<Database> | Transaction<Database>, id: string): Promise<z.infer<typeof Receipt> | undefined> {
+  const tip = await db.selectFrom('tips').select(['id', 'size', sql<string>`received_day::text`.as('received_day')]).where('id', '=', id).executeTakeFirst();
+  return tip && { tip_id: tip.id, size: Number(tip.size), received_day: tip.received_day };
+}
+
 function expectedChunkLength(u: UploadRow, n: number): number {
   return n < u.chunk_count - 1 ? u.chunk_size : u.size - u.chunk_size * (u.chunk_count - 1);
 }
 
 async function finishUpload(trx: Transaction<Database>, id: string, ctx: AppContext): Promise<z.infer<typeof Receipt>> {
   const now = ctx.config.now();
+  const done = await existingReceipt(trx, id);
+  if (done) return done;
   const u = await findUpload(trx, id, now, true);
   const have = await trx.selectFrom('blob_chunks').select('idx').where('blob_id', '=', id).orderBy('idx').execute();
   const got = new Set(have.map((r) => r.idx));
@@ -57,12 +66,16 @@ async function finishUpload(trx: Transaction<Database>, id: string, ctx: AppCont
 
 export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { db, config } = ctx;
+  let receiving = 0;
 
   app.post('/api/v1/uploads', { schema: { body: CreateUploadRequest, response: { 201: UploadCreated } }, bodyLimit: 4096 }, async (req, reply) => {
     const body = req.body as CreateUploadRequest;
     const now = config.now();
     if (body.size > config.maxEnvelopeBytes) throw new AppError('TIPLINE_ERR_ENVELOPE_TOO_LARGE', `envelope larger than ${config.maxEnvelopeBytes} bytes`);
     if (body.size < MIN_ENVELOPE) throw new AppError('TIPLINE_ERR_FRAMING', 'envelope size is smaller than any valid envelope');
+    // A cap on what unfinished uploads may claim together, so a flooder who pays the PoW cannot fill the disk.
+    const pending = await db.selectFrom('uploads').select(sql<string>`coalesce(sum(size), 0)`.as('bytes')).where('expires_at', '>', now).executeTakeFirstOrThrow();
+    if (Number(pending.bytes) + body.size > config.maxPendingBytes) throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy; try again in a while');
     await redeemSolution(db, ctx.powSecret, config.powDifficulty, body.pow, now);
     const id = toBase32(randomBytes(16));
     const chunkCount = Math.ceil(body.size / config.uploadChunkSize);
@@ -87,12 +100,30 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       schema: { params: ChunkParams, querystring: ChunkQuery, response: { 200: ChunkAccepted, 201: Receipt } },
       // Buffered, so Fastify enforces this limit itself; the exact length is checked below.
       bodyLimit: config.uploadChunkSize,
+      // Before a byte of the body is read: refuse unknown uploads and too many bodies in flight, so neither
+      // costs the server a buffer.
+      onRequest: async (req, reply) => {
+        if (receiving >= config.maxConcurrentChunks) throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy; send this chunk again in a moment');
+        const id = (req.params as { id?: string }).id ?? '';
+        if (!Id.safeParse(id).success) return; // the schema answers 400
+        const open = await db.selectFrom('uploads').select('id').where('id', '=', id).where('expires_at', '>', config.now()).executeTakeFirst();
+        if (!open && !(await existingReceipt(db, id))) throw new AppError('TIPLINE_ERR_UPLOAD_UNKNOWN', 'no such upload in progress (unknown, expired or already finished)');
+        receiving++;
+        // 'close' fires however the exchange ends: answered, aborted by the client, or timed out.
+        reply.raw.once('close', () => receiving--);
+      },
     },
     async (req, reply) => {
       const { id, n } = req.params as z.infer<typeof ChunkParams>;
       const { finish } = req.query as z.infer<typeof ChunkQuery>;
       if (!(req.body instanceof Uint8Array)) throw new AppError('TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE', 'chunks are sent as application/octet-stream');
       const data = req.body;
+      const done = await existingReceipt(db, id);
+      if (done) {
+        if (finish !== '1') throw new AppError('TIPLINE_ERR_UPLOAD_UNKNOWN', 'no such upload in progress (unknown, expired or already finished)');
+        reply.code(201);
+        return done;
+      }
       await db.transaction().execute(async (trx) => {
         // The row lock keeps a chunk from landing after a concurrent finish turned the upload into a tip.
         const u = await findUpload(trx, id, config.now(), true);

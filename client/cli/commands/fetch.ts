@@ -2,7 +2,7 @@
 // A tip is written to a hidden folder and renamed only once it decrypted completely, so a tampered or
 // truncated envelope never leaves half a file that looks whole.
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { decryptEnvelope, type Manifest } from '../../../crypto/envelope/index.js';
 import { Api } from '../api.js';
@@ -11,6 +11,7 @@ import type { Proxy } from '../http.js';
 import type { StaffIdentity } from '../keyfiles.js';
 import { progress } from '../progress.js';
 import { safeFileNames } from '../filenames.js';
+import { printable } from '../printable.js';
 
 export interface FetchOptions {
   server: string;
@@ -38,6 +39,8 @@ async function close(stream: WriteStream): Promise<void> {
 export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: number, out: string): Promise<Manifest> {
   const final = join(out, id);
   const partial = join(out, `.${id}.partial`);
+  // Ids were checked against the wire schema; this is the second lock on the door to the rest of the disk.
+  for (const p of [final, partial]) if (dirname(resolve(p)) !== resolve(out)) throw new CliError(`refusing to write outside ${out}`);
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(join(partial, 'files'), { recursive: true, mode: 0o700 });
   const res = await api.downloadTip(key, id);
@@ -89,10 +92,10 @@ export async function fetchAll(o: FetchOptions): Promise<{ fetched: number; skip
     }
     try {
       const m = await fetchOne(api, o.key, tip.id, tip.size, o.out);
-      o.say(`${tip.id}: received ${tip.received_day}, ${m.files.length} file(s) -> ${join(o.out, tip.id)}`);
+      o.say(`${tip.id}: received ${tip.received_day}, ${m.files.length} file(s) -> ${printable(join(o.out, tip.id))}`);
       fetched++;
     } catch (err) {
-      o.say(`error: ${(err as Error).message}`);
+      o.say(`error: ${printable((err as Error).message)}`);
       failed++;
     }
   }

@@ -70,6 +70,9 @@ async function withRetry<T>(what: string, retryForMs: number, say: (s: string) =
 
 export async function submit(o: SubmitOptions): Promise<Receipt> {
   const api = new Api(new URL(o.server), o.proxy);
+  if (!o.proxy && !/^(127\.|localhost$|\[::1\]$)/.test(api.base.hostname)) {
+    o.say('warning: sending without Tor (no --socks): the server and your network can see your address');
+  }
   const expected = normalizeFingerprint(o.fingerprint);
   const now = new Date();
   const doc = await withRetry('fetching the directory', o.retryForMs, o.say, () => api.directory());
