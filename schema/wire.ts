@@ -103,7 +103,8 @@ export const StaffHeaders = z.object({
   [STAFF_HEADERS.signature]: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'expected a base64 Ed25519 signature'),
 });
 
-/** The bytes a staff request signs: method, path with query, time, nonce and a hash of the body. */
-export function staffSigningString(method: string, path: string, timestamp: string, nonce: string, bodyHashB64: string): string {
-  return `tipline staff request v1\n${method.toUpperCase()}\n${path}\n${timestamp}\n${nonce}\n${bodyHashB64}`;
+/** The bytes a staff request signs: the host it is addressed to (so it cannot be replayed to another tip
+ * line that lists the same key), method, path with query, time, nonce and a hash of the body. */
+export function staffSigningString(host: string, method: string, path: string, timestamp: string, nonce: string, bodyHashB64: string): string {
+  return `tipline staff request v1\n${host.toLowerCase()}\n${method.toUpperCase()}\n${path}\n${timestamp}\n${nonce}\n${bodyHashB64}`;
 }

@@ -18,12 +18,17 @@ export interface ServerConfig {
   maxConcurrentChunks?: number;
   uploadTtlHours?: number;
   retentionDays?: number;
+  /** The newsroom's root fingerprint (normalised); when set, only directories it signed are trusted. */
+  rootFingerprint?: string | undefined;
+  /** Called after a tip is committed and before it is acknowledged (PGlite: flush its WAL to disk). */
+  afterCommit?: () => Promise<void>;
   /** The clock, replaceable in tests (retention, expiry, replay windows). */
   now?: () => Date;
 }
 
-export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream'>> {
+export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream' | 'rootFingerprint'>> {
   logStream: NodeJS.WritableStream;
+  rootFingerprint: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -50,6 +55,8 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     maxConcurrentChunks: c.maxConcurrentChunks ?? DEFAULTS.maxConcurrentChunks,
     uploadTtlHours: c.uploadTtlHours ?? DEFAULTS.uploadTtlHours,
     retentionDays: c.retentionDays ?? DEFAULTS.retentionDays,
+    rootFingerprint: c.rootFingerprint,
+    afterCommit: c.afterCommit ?? (async () => {}),
     now: c.now ?? (() => new Date()),
   };
 }

@@ -14,7 +14,29 @@ const BYTEA = 17;
 export interface OpenedDatabase {
   db: Kysely<Database>;
   kind: 'pglite' | 'postgres';
+  /** Makes what was committed survive a power loss: PostgreSQL already has; PGlite's file layer never
+   * calls fsync (Emscripten's NODEFS has none), so its WAL files are synced here. */
+  sync(): Promise<void>;
   close(): Promise<void>;
+}
+
+async function fsyncFolder(dir: string): Promise<void> {
+  const { open, readdir } = await import('node:fs/promises');
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const fh = await open(`${dir}/${entry.name}`, 'r+');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
 }
 
 export async function openDatabase(opts: { url?: string | undefined; dataDir?: string | undefined }): Promise<OpenedDatabase> {
@@ -48,5 +70,6 @@ export async function openDatabase(opts: { url?: string | undefined; dataDir?: s
     await db.destroy();
     throw err;
   }
-  return { db, kind, close: () => db.destroy() };
+  const walDir = kind === 'pglite' && opts.dataDir ? `${opts.dataDir}/pg_wal` : undefined;
+  return { db, kind, sync: walDir ? () => fsyncFolder(walDir) : async () => {}, close: () => db.destroy() };
 }

@@ -16,6 +16,8 @@ export interface ServeOptions {
   dataDir: string;
   databaseUrl?: string | undefined;
   directoryFile?: string | undefined;
+  /** Pins the newsroom's root: refuse to start with, or trust, a directory signed by another key. */
+  rootFingerprint?: string | undefined;
   retentionIntervalMs?: number;
   tuning?: Omit<ServerConfig, 'db'>;
   say: (line: string) => void;
@@ -43,14 +45,14 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   const { db } = opened;
-  const app = await buildServer({ ...o.tuning, db });
+  const app = await buildServer({ ...o.tuning, db, rootFingerprint: o.rootFingerprint, afterCommit: opened.sync });
   const now = () => (o.tuning?.now ?? (() => new Date()))();
   try {
     if (o.directoryFile) {
       const doc = JSON.parse(readFileSync(o.directoryFile, 'utf8')) as SignedDocument;
-      await publishDirectory(db, doc, now());
+      await publishDirectory(db, doc, now(), o.rootFingerprint);
     }
-    const published = await loadDirectory(db, now()).catch((err: Error) => {
+    const published = await loadDirectory(db, now(), o.rootFingerprint).catch((err: Error) => {
       o.say(`warning: the stored directory does not verify: ${err.message}`);
       return undefined;
     });

@@ -22,13 +22,14 @@ export async function authenticateStaff(
   req: FastifyRequest,
   roles: readonly Role[],
   now: Date,
+  pinnedRoot?: string,
 ): Promise<Recipient> {
   const parsed = StaffHeaders.safeParse(req.headers);
   if (!parsed.success) throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'staff request is not signed (tipline-key, -timestamp, -nonce, -signature headers required)');
   const h = parsed.data;
   let published;
   try {
-    published = await loadDirectory(db, now);
+    published = await loadDirectory(db, now, pinnedRoot);
   } catch {
     throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'the published directory is expired or invalid; publish a new one');
   }
@@ -39,7 +40,7 @@ export async function authenticateStaff(
   // Staff routes take no body yet; one that arrives anyway would not be covered by the signature.
   if (req.body !== undefined && req.body !== null) throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'staff requests carry no body');
   const body = new Uint8Array(0);
-  const message = staffSigningString(req.method, req.url, h[STAFF_HEADERS.timestamp], h[STAFF_HEADERS.nonce], bodyHash(body));
+  const message = staffSigningString(req.headers.host ?? '', req.method, req.url, h[STAFF_HEADERS.timestamp], h[STAFF_HEADERS.nonce], bodyHash(body));
   let signature: Uint8Array;
   try {
     signature = fromBase64(h[STAFF_HEADERS.signature]);

@@ -124,6 +124,7 @@ for (const dialect of await dialects()) {
       t.equal((await get(h)).status, 200, 'a fresh signed request passes');
       await expectError(t, await get(h), 401, 'TIPLINE_ERR_REPLAYED');
       await expectError(t, await get(staffHeaders(newsroom.outsider, 'GET', path)), 401, 'TIPLINE_ERR_UNAUTHENTICATED');
+      await expectError(t, await get(staffHeaders(newsroom.desk, 'GET', path, { host: 'another-tipline.onion' })), 401, 'TIPLINE_ERR_UNAUTHENTICATED'); // signed for another server
       await expectError(t, await get(staffHeaders(newsroom.auditor, 'GET', path)), 403, 'TIPLINE_ERR_FORBIDDEN');
       await expectError(t, await get({ ...h, 'tipline-key': 'nonsense' }), 401, 'TIPLINE_ERR_UNAUTHENTICATED');
       const fresh = staffHeaders(newsroom.desk, 'GET', path);

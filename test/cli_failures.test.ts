@@ -69,6 +69,12 @@ t.test('CLI failures', async (t) => {
     oneErrorLine(t, r.stderr, /wrong passphrase for .*desk\.key/);
   });
 
+  await t.test('serve pinned to another root refuses the directory', async (t) => {
+    const r = await runCli(['serve', '--port', '0', '--data', join(work, 'pinned'), '--directory', join(keys, 'directory.json'), '--fingerprint', 'aaaa'.repeat(8)], { env: { DATABASE_URL: '' }, timeoutMs: 60_000 });
+    t.equal(r.code, 1);
+    oneErrorLine(t, r.stderr, /signed by root key .* expected aaaa/);
+  });
+
   await t.test('usage errors exit 2', async (t) => {
     const r = await runCli(['submit', '--server', server.url]);
     t.equal(r.code, 2);

@@ -74,11 +74,11 @@ export class Api {
 
   // Staff requests: signed, so the server needs no password or session (design: "staff authenticate with
   // signing keys, never passwords").
-  private staffHeaders(who: StaffIdentity, method: string, pathAndQuery: string, body: Uint8Array): Record<string, string> {
+  private staffHeaders(who: StaffIdentity, method: string, host: string, pathAndQuery: string, body: Uint8Array): Record<string, string> {
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = toBase64Url(new Uint8Array(randomBytes(16)));
     const bodyHash = toBase64(sodium().crypto_generichash(32, body, null));
-    const sig = sign(utf8Encode(staffSigningString(method, pathAndQuery, timestamp, nonce, bodyHash)), who.signSecret);
+    const sig = sign(utf8Encode(staffSigningString(host, method, pathAndQuery, timestamp, nonce, bodyHash)), who.signSecret);
     return {
       [STAFF_HEADERS.key]: toBase64(who.signPublic),
       [STAFF_HEADERS.timestamp]: timestamp,
@@ -89,7 +89,7 @@ export class Api {
 
   async staff(who: StaffIdentity, method: string, path: string): Promise<Response> {
     const url = this.url(path);
-    return request(url, { method, headers: this.staffHeaders(who, method, url.pathname + url.search, new Uint8Array(0)), proxy: this.proxy, timeoutMs: 600_000 });
+    return request(url, { method, headers: this.staffHeaders(who, method, url.host, url.pathname + url.search, new Uint8Array(0)), proxy: this.proxy, timeoutMs: 600_000 });
   }
 
   async listTips(who: StaffIdentity): Promise<TipList> {

@@ -9,7 +9,8 @@ import { printable } from './printable.js';
 
 const USAGE = `usage: tipline <command> [options]
 
-  serve   [--port N] [--host H] [--data DIR] [--directory FILE]   run the tip line (DATABASE_URL selects PostgreSQL)
+  serve   [--port N] [--host H] [--data DIR] [--directory FILE] [--fingerprint FP]
+                                                                  run the tip line (DATABASE_URL selects PostgreSQL)
   keys init --dir DIR [--name NAME] [--days N]                    make the root key, a desk key and a signed directory
   keys add-desk --dir DIR --name NAME [--auditor] [--days N]       add a desk (or auditor) key and re-sign the directory
   submit  --server URL --fingerprint FP [--file PATH]... [--socks HOST:PORT] < message.txt   (or -m TEXT)
@@ -62,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
   await initCrypto();
   switch (command) {
     case 'serve': {
-      const { values } = args(rest, { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, directory: { type: 'string' } });
+      const { values } = args(rest, { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, directory: { type: 'string' }, fingerprint: { type: 'string' } });
+      const pin = values.fingerprint ?? process.env.TIPLINE_ROOT_FINGERPRINT;
+      const { normalizeFingerprint } = await import('../../crypto/keys.js');
       const { serve, defaultDirectoryFile } = await import('../../server/serve.js');
       const server = await serve({
         host: values.host ?? '127.0.0.1',
@@ -70,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
         dataDir: values.data ?? 'data',
         databaseUrl: process.env.DATABASE_URL || undefined,
         directoryFile: values.directory ?? defaultDirectoryFile(),
+        rootFingerprint: pin ? normalizeFingerprint(pin) : undefined,
         tuning: serverTuning(),
         say: warn,
       });

@@ -33,10 +33,12 @@ function promptHidden(prompt: string): Promise<string> {
       for (const ch of buf.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return finish();
         if (ch === '\u0003') return finish(new CliError('cancelled', 130));
+        if (ch === '\u0004') return finish(value ? undefined : new CliError('no passphrase given', 2));
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;
       }
     };
     stdin.on('data', onData);
+    stdin.once('end', () => finish(new CliError('no passphrase given', 2)));
   });
 }

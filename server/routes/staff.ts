@@ -13,7 +13,7 @@ import type { AppContext } from '../app.js';
 
 export async function staffRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { db, config } = ctx;
-  const auth = (req: FastifyRequest, roles: readonly Role[]) => authenticateStaff(db, req, roles, config.now());
+  const auth = (req: FastifyRequest, roles: readonly Role[]) => authenticateStaff(db, req, roles, config.now(), config.rootFingerprint);
 
   app.get('/api/v1/staff/tips', { schema: { response: { 200: TipList } } }, async (req) => {
     await auth(req, ['desk']);

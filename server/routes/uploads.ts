@@ -147,6 +147,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       if (finish !== '1') return { received: n } satisfies z.infer<typeof PutChunkResponse>;
       // Committed separately: a chunk that arrived stays stored even if finishing finds others missing.
       const receipt = await db.transaction().execute((trx) => finishUpload(trx, id, ctx));
+      await config.afterCommit();
       reply.code(201);
       return receipt;
     },
@@ -155,6 +156,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
   app.post('/api/v1/uploads/:id/finish', { schema: { params: IdParams, response: { 201: Receipt } } }, async (req, reply) => {
     const { id } = req.params as z.infer<typeof IdParams>;
     const receipt = await db.transaction().execute((trx) => finishUpload(trx, id, ctx));
+    await config.afterCommit();
     reply.code(201);
     return receipt;
   });

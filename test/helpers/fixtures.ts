@@ -14,6 +14,12 @@ await initCrypto();
 
 const DAY = 86_400_000;
 
+/** The host:port staff requests are signed for; tests set it once their server listens. */
+let currentHost = '';
+export function signFor(url: string): void {
+  currentHost = new URL(url).host;
+}
+
 export interface Newsroom {
   root: SigningKeyPair;
   desk: DeskKeyPair & { name: string };
@@ -57,11 +63,11 @@ export async function makeEnvelope(n: Newsroom, message: string, files: { name: 
   return bytes;
 }
 
-export function staffHeaders(who: DeskKeyPair, method: string, path: string, opts: { timestamp?: number; nonce?: string; body?: Uint8Array } = {}): Record<string, string> {
+export function staffHeaders(who: DeskKeyPair, method: string, path: string, opts: { timestamp?: number; nonce?: string; body?: Uint8Array; host?: string } = {}): Record<string, string> {
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const nonce = opts.nonce ?? toBase64Url(new Uint8Array(randomBytes(16)));
   const bodyHash = toBase64(sodium().crypto_generichash(32, opts.body ?? new Uint8Array(0), null));
-  const sig = sign(utf8Encode(staffSigningString(method, path, timestamp, nonce, bodyHash)), who.signSecret);
+  const sig = sign(utf8Encode(staffSigningString(opts.host ?? currentHost, method, path, timestamp, nonce, bodyHash)), who.signSecret);
   return { [STAFF_HEADERS.key]: toBase64(who.signPublic), [STAFF_HEADERS.timestamp]: timestamp, [STAFF_HEADERS.nonce]: nonce, [STAFF_HEADERS.signature]: toBase64(sig) };
 }
 

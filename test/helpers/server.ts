@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../server/app.js';
 import type { ServerConfig } from '../../server/config.js';
+import { signFor } from './fixtures.js';
 
 export interface TestServer {
   app: FastifyInstance;
@@ -23,5 +24,6 @@ export async function startServer(config: ServerConfig): Promise<TestServer> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
+  signFor(`http://127.0.0.1:${port}`);
   return { app, url: `http://127.0.0.1:${port}`, logs: () => captured, close: () => app.close() };
 }
