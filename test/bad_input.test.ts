@@ -1,22 +1,16 @@
 // Bad input gets a clear 4xx JSON error, never a 500 or a stack trace, and stores nothing.
 import t, { type Test } from 'tap';
 import { dialects } from './helpers/databases.js';
-import { startServer } from './helpers/server.js';
-import { makeNewsroom, makeEnvelope, solvedPow, staffHeaders } from './helpers/fixtures.js';
+import { newsroomServer } from './helpers/setup.js';
+import { makeEnvelope, solvedPow, staffHeaders } from './helpers/fixtures.js';
 import { bin } from './helpers/fixtures.js';
-import { publishDirectory } from '../server/directory.js';
 
 const json = { 'content-type': 'application/json' };
 const octets = { 'content-type': 'application/octet-stream' };
 
 for (const dialect of await dialects()) {
   t.test(`bad input on ${dialect.name}`, { skip: dialect.skip }, async (t) => {
-    const store = await dialect.open();
-    t.teardown(() => store.drop());
-    const newsroom = makeNewsroom();
-    await publishDirectory(store.db, newsroom.doc, new Date());
-    const server = await startServer({ db: store.db, uploadChunkSize: 64 * 1024 });
-    t.teardown(() => server.close());
+    const { store, newsroom, server } = await newsroomServer(t, dialect, { uploadChunkSize: 64 * 1024 });
     const envelope = await makeEnvelope(newsroom, 'x', [{ name: 'a.bin', bytes: new Uint8Array(100_000) }]);
 
     const counts = async () => ({

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { dialects } from './helpers/databases.js';
-import { startServer } from './helpers/server.js';
-import { bin, makeEnvelope, makeNewsroom, solvedPow } from './helpers/fixtures.js';
-import { publishDirectory } from '../server/directory.js';
+import { newsroomServer } from './helpers/setup.js';
+import { bin, makeEnvelope, solvedPow } from './helpers/fixtures.js';
 import { encryptEnvelope } from '../crypto/envelope/index.js';
 
 const [pglite] = await dialects();
@@ -48,12 +47,7 @@ t.test('an .onion address without --socks is refused before any lookup', async (
 });
 
 t.test(`server defences on ${pglite!.name}`, async (t) => {
-  const store = await pglite!.open();
-  t.teardown(() => store.drop());
-  const newsroom = makeNewsroom();
-  await publishDirectory(store.db, newsroom.doc, new Date());
-  const server = await startServer({ db: store.db, maxPendingBytes: 200_000 });
-  t.teardown(() => server.close());
+  const { store, newsroom, server } = await newsroomServer(t, pglite!, { maxPendingBytes: 200_000 });
   const json = { 'content-type': 'application/json' };
 
   await t.test('finishing again after a lost receipt returns the same receipt', async (t) => {

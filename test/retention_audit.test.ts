@@ -2,9 +2,8 @@
 // that breaks visibly when an entry is edited, removed or reordered.
 import t from 'tap';
 import { dialects } from './helpers/databases.js';
-import { startServer } from './helpers/server.js';
-import { makeNewsroom, makeEnvelope, uploadEnvelope, solvedPow } from './helpers/fixtures.js';
-import { publishDirectory } from '../server/directory.js';
+import { newsroomServer } from './helpers/setup.js';
+import { makeEnvelope, uploadEnvelope, solvedPow } from './helpers/fixtures.js';
 import { purgeExpired } from '../server/retention.js';
 import { readAudit, verifyChain } from '../server/audit.js';
 
@@ -12,14 +11,9 @@ const DAY = 86_400_000;
 
 for (const dialect of await dialects()) {
   t.test(`retention and the audit chain on ${dialect.name}`, { skip: dialect.skip }, async (t) => {
-    const store = await dialect.open();
-    t.teardown(() => store.drop());
     let clock = Date.parse('2026-03-01T13:37:11Z');
     const now = () => new Date(clock);
-    const newsroom = makeNewsroom(now());
-    await publishDirectory(store.db, newsroom.doc, now());
-    const server = await startServer({ db: store.db, now, retentionDays: 30, uploadTtlHours: 24 });
-    t.teardown(() => server.close());
+    const { store, newsroom, server } = await newsroomServer(t, dialect, { now, retentionDays: 30, uploadTtlHours: 24 });
 
     const receipt = await uploadEnvelope(server.url, await makeEnvelope(newsroom, 'old tip'));
     t.equal(receipt.received_day, '2026-03-01');

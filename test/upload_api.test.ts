@@ -2,22 +2,16 @@
 // chunk sent twice, a one-chunk tip in three round trips, deletion recorded in the audit chain.
 import t from 'tap';
 import { dialects } from './helpers/databases.js';
-import { startServer } from './helpers/server.js';
-import { makeNewsroom, makeEnvelope, uploadEnvelope, solvedPow, staffHeaders, collect } from './helpers/fixtures.js';
+import { newsroomServer } from './helpers/setup.js';
+import { makeEnvelope, uploadEnvelope, solvedPow, staffHeaders, collect } from './helpers/fixtures.js';
 import { bin } from './helpers/fixtures.js';
-import { publishDirectory } from '../server/directory.js';
 import { readAudit, verifyChain } from '../server/audit.js';
 import { decryptEnvelope } from '../crypto/envelope/index.js';
 import { utf8Decode } from '../crypto/bytes.js';
 
 for (const dialect of await dialects()) {
   t.test(`upload flow on ${dialect.name}`, { skip: dialect.skip }, async (t) => {
-    const store = await dialect.open();
-    t.teardown(() => store.drop());
-    const newsroom = makeNewsroom();
-    await publishDirectory(store.db, newsroom.doc, new Date());
-    const server = await startServer({ db: store.db, uploadChunkSize: 64 * 1024 });
-    t.teardown(() => server.close());
+    const { store, newsroom, server } = await newsroomServer(t, dialect, { uploadChunkSize: 64 * 1024 });
 
     const fileBytes = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
     const envelope = await makeEnvelope(newsroom, 'the agency asked for every critic', [{ name: 'demand.pdf', bytes: fileBytes }]);
