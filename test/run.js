@@ -28,9 +28,9 @@ tap.on('close', (code) => {
     const m = /^    (not ok|ok) \d+ - (.*)$/.exec(line);
     if (m) {
       if (m[1] === 'ok') {
-        passed++;
         const skip = /# SKIP\s*(.*)$/.exec(m[2]);
         if (skip) skipped.push(`${m[2].replace(/\s*# SKIP.*$/, '')}: ${skip[1] || 'skipped'}`);
+        else passed++;
       } else {
         failed++;
         failedInFile++;
