@@ -15,13 +15,3 @@ export function expiryAfterHours(now: Date, hours: number): Date {
   const hour = 3_600_000;
   return new Date(Math.ceil((now.getTime() + hours * hour) / hour) * hour);
 }
-
-/** A day column as read back: PostgreSQL and PGlite may hand it over as a Date or a string. */
-export function dayString(value: string | Date): string {
-  if (typeof value === 'string') return value.slice(0, 10);
-  // pg parses a `date` as local midnight; rebuild the calendar day from local fields.
-  const y = value.getFullYear();
-  const m = String(value.getMonth() + 1).padStart(2, '0');
-  const d = String(value.getDate()).padStart(2, '0');
-  return `${y}-${m}-${d}`;
-}

@@ -1,5 +1,5 @@
 // `tipline serve`: opens the database, publishes the directory if one is given, listens, runs retention.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
@@ -33,7 +33,6 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(o.dataDir);
   let unlock = () => {};
   if (!o.databaseUrl) {
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     unlock = lockDataDir(dataDir);
   }
