@@ -11,6 +11,7 @@ import { loadPowSecret } from './pow.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { staffRoutes } from './routes/staff.js';
+import { pageRoutes } from './routes/page.js';
 
 export interface AppContext {
   db: Kysely<Database>;
@@ -65,8 +66,13 @@ export async function buildServer(options: ServerConfig): Promise<FastifyInstanc
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
+      // Nothing but this origin; no inline script, no eval. 'wasm-unsafe-eval' lets libsodium use WebAssembly
+      // where the browser allows it (at Tor Browser's "Safer" it falls back to asm.js).
       directives: {
         defaultSrc: ["'none'"],
+        scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
+        workerSrc: ["'self'"],
+        connectSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'"],
         baseUri: ["'none'"],
@@ -75,11 +81,13 @@ export async function buildServer(options: ServerConfig): Promise<FastifyInstanc
       },
     },
     referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
     strictTransportSecurity: false, // served over an onion service: TLS is not in play and HSTS would be ignored.
   });
 
   app.addHook('onSend', async (_req, reply) => {
     reply.header('cache-control', 'no-store');
+    reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()');
   });
   app.addHook('onResponse', async (req, reply) => {
     app.log.info({ method: req.method, route: req.routeOptions.url ?? '(unmatched)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -99,5 +107,6 @@ export async function buildServer(options: ServerConfig): Promise<FastifyInstanc
   await app.register(async (scope) => publicRoutes(scope, ctx));
   await app.register(async (scope) => uploadRoutes(scope, ctx));
   await app.register(async (scope) => staffRoutes(scope, ctx));
+  await app.register(async (scope) => pageRoutes(scope, ctx));
   return app;
 }

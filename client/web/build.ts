@@ -1,0 +1,56 @@
+// Builds the source's page into dist/web: one HTML file per language, the page script, the worker (which
+// carries libsodium and the envelope code) and the stylesheet, each also gzipped for clients that accept it.
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { LANGUAGES } from './strings/index.js';
+import { renderPage, pagePath } from './page.js';
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/client/web
+const root = join(here, '..', '..', '..');
+const src = join(root, 'client', 'web');
+const out = join(root, 'dist', 'web');
+const require = createRequire(join(root, 'package.json'));
+
+export async function buildWeb(): Promise<Record<string, number>> {
+  mkdirSync(join(out, 'assets'), { recursive: true });
+  const common = {
+    bundle: true,
+    format: 'iife' as const,
+    platform: 'browser' as const,
+    target: ['firefox115', 'chrome110', 'safari16'],
+    minify: true,
+    legalComments: 'none' as const,
+    logLevel: 'warning' as const,
+    // The CommonJS build: its ESM build lacks the asm.js fallback that Tor Browser at "Safer" needs.
+    alias: { 'libsodium-wrappers': require.resolve('libsodium-wrappers') },
+    define: { 'process.env.NODE_ENV': '"production"' },
+  };
+  await build({ ...common, entryPoints: [join(src, 'main.ts')], outfile: join(out, 'assets', 'app.js') });
+  await build({ ...common, entryPoints: [join(src, 'worker.ts')], outfile: join(out, 'assets', 'worker.js') });
+  writeFileSync(join(out, 'assets', 'style.css'), readFileSync(join(src, 'style.css')));
+  const files: Record<string, string> = { 'assets/app.js': '', 'assets/worker.js': '', 'assets/style.css': '' };
+  for (const s of Object.values(LANGUAGES)) {
+    const rel = `${pagePath(s.lang).slice(1)}index.html`;
+    mkdirSync(dirname(join(out, rel)), { recursive: true });
+    writeFileSync(join(out, rel), renderPage(s));
+    files[rel] = '';
+  }
+  const sizes: Record<string, number> = {};
+  for (const rel of Object.keys(files)) {
+    const raw = readFileSync(join(out, rel));
+    const gz = gzipSync(raw, { level: 9 });
+    writeFileSync(join(out, `${rel}.gz`), gz);
+    sizes[rel] = gz.length;
+  }
+  return sizes;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const sizes = await buildWeb();
+  const total = Object.entries(sizes).filter(([k]) => k.startsWith('assets/') || k === 'index.html').reduce((n, [, v]) => n + v, 0);
+  process.stderr.write(`web page built in dist/web (first visit, gzipped: ${(total / 1024).toFixed(0)} KiB)\n`);
+}

@@ -1,0 +1,170 @@
+// The page: the form is plain HTML and usable at once; this script shows it (it stays hidden without
+// JavaScript, so nothing can ever be sent unencrypted), keeps the file list, and drives the worker that
+// holds the crypto code. It stores nothing: no cookies, no localStorage, nothing that outlives the tab.
+import { LANGUAGES, DEFAULT_LANGUAGE, type Strings } from './strings/index.js';
+import { FINGERPRINT_SLOT } from './page.js';
+import type { SendRequest, Stage, WorkerEvent } from './protocol.js';
+
+const MAX_TOTAL = 2 * 1024 ** 3;
+const s: Strings = LANGUAGES[document.documentElement.lang] ?? LANGUAGES[DEFAULT_LANGUAGE]!;
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const form = $<HTMLFormElement>('tip-form');
+const message = $<HTMLTextAreaElement>('message');
+const input = $<HTMLInputElement>('files');
+const drop = $<HTMLDivElement>('drop');
+const list = $<HTMLUListElement>('file-list');
+const total = $<HTMLParagraphElement>('total');
+const strip = $<HTMLInputElement>('strip');
+const error = $<HTMLParagraphElement>('error');
+const sendButton = $<HTMLButtonElement>('send');
+const progressBox = $<HTMLDivElement>('progress-box');
+const status = $<HTMLParagraphElement>('status');
+const bar = $<HTMLProgressElement>('progress');
+const detail = $<HTMLParagraphElement>('progress-text');
+const fingerprint = document.querySelector<HTMLMetaElement>('meta[name="tipline-fingerprint"]')?.content ?? '';
+
+let files: File[] = [];
+let worker: Worker | undefined;
+let ready: Promise<void> | undefined;
+let started = 0;
+
+function size(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+function showError(text: string | undefined): void {
+  error.hidden = !text;
+  error.textContent = text ?? '';
+}
+
+function renderFiles(): void {
+  list.replaceChildren(
+    ...files.map((f, i) => {
+      const li = document.createElement('li');
+      const name = document.createElement('span');
+      name.textContent = `${f.name} — ${size(f.size)}`;
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.textContent = s.remove;
+      remove.setAttribute('aria-label', `${s.remove}: ${f.name}`);
+      remove.addEventListener('click', () => {
+        files.splice(i, 1);
+        renderFiles();
+        input.focus();
+      });
+      li.append(name, remove);
+      return li;
+    }),
+  );
+  const sum = files.reduce((n, f) => n + f.size, 0);
+  total.hidden = files.length === 0;
+  total.textContent = `${s.totalSize}: ${size(sum)}`;
+}
+
+function addFiles(more: FileList | null): void {
+  if (!more) return;
+  files = [...files, ...Array.from(more)];
+  renderFiles();
+}
+
+function startWorker(): Promise<void> {
+  ready ??= new Promise<void>((resolve) => {
+    worker = new Worker('/assets/worker.js');
+    worker.addEventListener('message', (e: MessageEvent<WorkerEvent>) => {
+      if (e.data.type === 'ready') resolve();
+      else onWorkerEvent(e.data);
+    });
+    worker.addEventListener('error', () => fail(s.errors.noCrypto));
+  });
+  return ready;
+}
+
+function stage(st: Stage): void {
+  status.textContent = s.states[st === 'encrypting' ? 'encrypting' : st];
+}
+
+function fail(text: string): void {
+  showError(text);
+  progressBox.hidden = true;
+  sendButton.disabled = false;
+  form.removeAttribute('aria-busy');
+}
+
+function onWorkerEvent(ev: WorkerEvent): void {
+  switch (ev.type) {
+    case 'stage':
+      stage(ev.stage);
+      break;
+    case 'progress': {
+      bar.value = ev.total > 0 ? Math.floor((ev.sent / ev.total) * 1000) : 1000;
+      const secs = (performance.now() - started) / 1000;
+      const left = ev.sent > 0 ? Math.round(((ev.total - ev.sent) * secs) / ev.sent) : 0;
+      detail.textContent = `${size(ev.sent)} / ${size(ev.total)}${ev.sent > 0 && ev.sent < ev.total ? ` — ${s.timeLeft.replace('{s}', String(left))}` : ''}`;
+      break;
+    }
+    case 'done': {
+      form.hidden = true;
+      $<HTMLElement>('receipt-id').textContent = ev.receipt.tip_id;
+      $<HTMLElement>('receipt-day').textContent = ev.receipt.received_day;
+      const receipt = $<HTMLElement>('receipt');
+      receipt.hidden = false;
+      receipt.focus();
+      files = [];
+      message.value = '';
+      break;
+    }
+    case 'error':
+      fail(ev.kind === 'failed' ? s.errors.failed.replace('{reason}', ev.reason) : s.errors[ev.kind]);
+      break;
+    case 'ready':
+      break;
+  }
+}
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  showError(undefined);
+  if (message.value.trim() === '' && files.length === 0) return showError(s.errors.empty);
+  if (files.reduce((n, f) => n + f.size, 0) > MAX_TOTAL) return showError(s.errors.tooLarge);
+  sendButton.disabled = true;
+  form.setAttribute('aria-busy', 'true');
+  progressBox.hidden = false;
+  bar.value = 0;
+  detail.textContent = '';
+  status.textContent = s.states.loading;
+  started = performance.now();
+  const request: SendRequest = { type: 'send', message: message.value, files, strip: strip.checked, fingerprint };
+  void startWorker().then(() => worker!.postMessage(request));
+});
+
+input.addEventListener('change', () => {
+  addFiles(input.files);
+  input.value = '';
+});
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  addFiles(e.dataTransfer?.files ?? null);
+});
+
+if (fingerprint === '' || fingerprint === FINGERPRINT_SLOT) {
+  showError(s.errors.directory);
+} else {
+  form.hidden = false;
+  // The crypto code (most of the page's weight) loads in the worker only after the form is on screen.
+  const later = (globalThis as { requestIdleCallback?: (f: () => void) => void }).requestIdleCallback ?? ((f: () => void) => setTimeout(f, 50));
+  later(() => void startWorker());
+}

@@ -1,0 +1,48 @@
+/** Every string the page shows, per language: one object per language, nothing hard-coded elsewhere. */
+export interface Strings {
+  lang: string;
+  languageName: string;
+  title: string;
+  intro: string;
+  fingerprintLabel: string;
+  fingerprintHelp: string;
+  noscriptTitle: string;
+  noscriptWhy: string;
+  noscriptHow: string;
+  noscriptCli: string;
+  messageLabel: string;
+  messageHelp: string;
+  filesLabel: string;
+  filesHelp: string;
+  dropHere: string;
+  remove: string;
+  totalSize: string;
+  metadataWarning: string;
+  stripLabel: string;
+  send: string;
+  states: {
+    loading: string;
+    verifying: string;
+    preparing: string;
+    encrypting: string;
+    uploading: string;
+    retrying: string;
+    finishing: string;
+  };
+  timeLeft: string;
+  errors: {
+    empty: string;
+    tooLarge: string;
+    directory: string;
+    expired: string;
+    failed: string;
+    noCrypto: string;
+  };
+  receiptTitle: string;
+  receiptBody: string;
+  receiptId: string;
+  receiptDay: string;
+  receiptNotKept: string;
+  receiptAgain: string;
+  languageMenu: string;
+}

@@ -1,0 +1,72 @@
+// The page's worker: loads the crypto code after the form is on screen, then verifies the newsroom's
+// directory, strips photo metadata, encrypts and uploads, streaming (memory stays flat whatever the size).
+import { loadSodium } from './sodium-browser.js';
+import { verifyDirectory, activeRecipients } from '../../crypto/directory.js';
+import { DirectoryExpiredError } from '../../crypto/errors.js';
+import { encryptEnvelope, type Manifest } from '../../crypto/envelope/index.js';
+import { fromBase64 } from '../../crypto/bytes.js';
+import { sendEnvelope } from '../shared/transfer.js';
+import { webApi, retryable } from './api.js';
+import { stripImage, imageKind } from './strip.js';
+import type { SendRequest, WorkerEvent } from './protocol.js';
+
+const scope = globalThis as unknown as { postMessage(m: WorkerEvent): void; onmessage: ((e: MessageEvent<SendRequest>) => void) | null };
+const post = (m: WorkerEvent) => scope.postMessage(m);
+const PIECE = 1024 * 1024;
+// Photos are cleaned in memory; larger ones than this are sent as they are (and the page says so beforehand).
+const MAX_STRIP = 256 * 1024 * 1024;
+
+async function* readBlob(blob: Blob): AsyncIterable<Uint8Array> {
+  for (let off = 0; off < blob.size; off += PIECE) yield new Uint8Array(await blob.slice(off, off + PIECE).arrayBuffer());
+}
+
+async function prepareFile(file: File, strip: boolean): Promise<Blob> {
+  if (!strip || file.size > MAX_STRIP || file.size < 16) return file;
+  const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
+  if (!imageKind(head)) return file;
+  const cleaned = stripImage(new Uint8Array(await file.arrayBuffer()));
+  return cleaned ? new Blob([cleaned as BlobPart]) : file;
+}
+
+async function send(req: SendRequest): Promise<void> {
+  post({ type: 'stage', stage: 'verifying' });
+  const now = new Date();
+  let recipients: Uint8Array[];
+  try {
+    const directory = verifyDirectory(await webApi.directory(), req.fingerprint, now);
+    recipients = activeRecipients(directory, 'desk', now).map((r) => fromBase64(r.box_key));
+    if (recipients.length === 0) throw new DirectoryExpiredError('(no desk key valid today)', now.toISOString());
+  } catch (err) {
+    // Refuse to encrypt to keys the source cannot check: the server could have swapped them.
+    post({ type: 'error', kind: err instanceof DirectoryExpiredError ? 'expired' : 'directory', reason: (err as Error).message });
+    return;
+  }
+  const blobs = await Promise.all(req.files.map((f) => prepareFile(f, req.strip)));
+  const manifest: Manifest = {
+    v: 1,
+    message: req.message,
+    files: req.files.map((f, i) => ({ name: f.name, type: f.type || 'application/octet-stream', size: blobs[i]!.size })),
+  };
+  const envelope = encryptEnvelope({ recipients, manifest, files: blobs.map((b) => readBlob(b)) });
+  const receipt = await sendEnvelope(webApi, envelope, {
+    retryForMs: 30 * 60_000,
+    retryable,
+    onPreparing: () => post({ type: 'stage', stage: 'preparing' }),
+    onRetry: () => post({ type: 'stage', stage: 'retrying' }),
+    onProgress: (sent, total) => {
+      post({ type: 'stage', stage: sent >= total ? 'finishing' : 'encrypting' });
+      post({ type: 'progress', sent, total });
+    },
+  });
+  post({ type: 'done', receipt });
+}
+
+scope.onmessage = (e) => {
+  if (e.data?.type !== 'send') return;
+  send(e.data).catch((err: unknown) => post({ type: 'error', kind: 'failed', reason: (err as Error)?.message ?? String(err) }));
+};
+
+loadSodium().then(
+  () => post({ type: 'ready' }),
+  (err: unknown) => post({ type: 'error', kind: 'noCrypto', reason: (err as Error)?.message ?? String(err) }),
+);

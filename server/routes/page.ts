@@ -1,0 +1,59 @@
+// The source's page, built by client/web/build.ts into dist/web and held in memory. Every language is its own
+// path (/, /es/, /de/): Tor Browser sends the same Accept-Language for everyone, so it cannot choose.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FINGERPRINT_SLOT } from '../../client/web/page.js';
+import { documentFingerprint, type SignedDocument } from '../../crypto/signed.js';
+import { loadDirectoryBody } from '../directory.js';
+import type { AppContext } from '../app.js';
+
+const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
+const PAGES: Record<string, string> = { '/': 'index.html', '/es/': 'es/index.html', '/de/': 'de/index.html' };
+const ASSETS: Record<string, string> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'worker.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+
+function wantsGzip(req: FastifyRequest): boolean {
+  return /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+}
+
+function send(req: FastifyRequest, reply: FastifyReply, type: string, raw: Buffer, gz: Buffer): FastifyReply {
+  reply.type(type).header('vary', 'accept-encoding');
+  if (wantsGzip(req)) return reply.header('content-encoding', 'gzip').send(gz);
+  return reply.send(raw);
+}
+
+export async function pageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  if (!existsSync(`${WEB}index.html`)) {
+    app.log.warn({ msg: 'the web page is not built (npm run build): serving the API only' });
+    return;
+  }
+  const pages = Object.fromEntries(Object.entries(PAGES).map(([path, file]) => [path, readFileSync(`${WEB}${file}`, 'utf8')]));
+  const assets = Object.fromEntries(Object.keys(ASSETS).map((name) => [name, { raw: readFileSync(`${WEB}assets/${name}`), gz: readFileSync(`${WEB}assets/${name}.gz`) }]));
+
+  async function currentFingerprint(): Promise<string> {
+    if (ctx.config.rootFingerprint) return ctx.config.rootFingerprint;
+    const body = await loadDirectoryBody(ctx.db);
+    try {
+      return body ? documentFingerprint(JSON.parse(body) as SignedDocument) : '';
+    } catch {
+      return '';
+    }
+  }
+
+  for (const [path, html] of Object.entries(pages)) {
+    app.get(path, async (req, reply) => {
+      const page = Buffer.from(html.replaceAll(FINGERPRINT_SLOT, await currentFingerprint()));
+      return send(req, reply, 'text/html; charset=utf-8', page, gzipSync(page));
+    });
+    if (path !== '/') app.get(path.slice(0, -1), async (_req, reply) => reply.redirect(path, 308));
+  }
+  for (const [name, type] of Object.entries(ASSETS)) {
+    const a = assets[name]!;
+    app.get(`/assets/${name}`, async (req, reply) => send(req, reply, type, a.raw, a.gz));
+  }
+}

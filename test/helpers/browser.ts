@@ -1,0 +1,58 @@
+// Real browsers from Debian, driven by puppeteer-core (never a downloaded browser): Firefox ESR 140 (the
+// engine of Tor Browser 15) with Tor Browser's security-level prefs, and Chromium.
+import { existsSync } from 'node:fs';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { IN_CI } from './databases.js';
+
+export const FIREFOX = '/usr/bin/firefox-esr';
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Tor Browser's "Safer": no WebAssembly, no asm.js, no JIT — JavaScript runs interpreted. */
+export const SAFER_PREFS = {
+  'javascript.options.wasm': false,
+  'javascript.options.asmjs': false,
+  'javascript.options.ion': false,
+  'javascript.options.baselinejit': false,
+  'javascript.options.native_regexp': false,
+};
+/** "Safest": no JavaScript at all. */
+export const SAFEST_PREFS = { 'javascript.enabled': false };
+
+// Keep Firefox from reaching for the network on its own (updates, telemetry, safe browsing…).
+const QUIET_PREFS = {
+  'app.update.enabled': false,
+  'browser.safebrowsing.malware.enabled': false,
+  'browser.safebrowsing.phishing.enabled': false,
+  'datareporting.healthreport.uploadEnabled': false,
+  'toolkit.telemetry.enabled': false,
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+  'extensions.getAddons.cache.enabled': false,
+  'browser.newtabpage.enabled': false,
+};
+
+export function browserSkip(path: string, name: string): string | false {
+  if (existsSync(path)) return false;
+  if (IN_CI) return false; // in CI a missing browser must fail, not skip
+  return `${name} not installed (apt-get install ${name === 'Firefox ESR' ? 'firefox-esr' : 'chromium'}): browser test skipped`;
+}
+
+export async function launchFirefox(prefs: Record<string, boolean | number | string> = {}, size = { width: 1280, height: 800 }): Promise<Browser> {
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    defaultViewport: null,
+    args: [`--width=${size.width}`, `--height=${size.height}`],
+    extraPrefsFirefox: { ...QUIET_PREFS, ...prefs },
+  });
+}
+
+export async function launchChromium(size = { width: 1280, height: 800 }): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    defaultViewport: size,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
