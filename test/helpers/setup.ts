@@ -11,13 +11,14 @@ export async function newsroomServer(
   t: Test,
   dialect: Dialect,
   config: Omit<ServerConfig, 'db'> = {},
+  opts: { pinRoot?: boolean } = {},
 ): Promise<{ store: TestDatabase; newsroom: Newsroom; server: TestServer }> {
   const store = await dialect.open();
   t.teardown(() => store.drop());
   const now = config.now?.() ?? new Date();
   const newsroom = makeNewsroom(now);
   await publishDirectory(store.db, newsroom.doc, now);
-  const server = await startServer({ ...config, db: store.db });
+  const server = await startServer({ ...config, ...(opts.pinRoot ? { rootFingerprint: newsroom.fingerprint } : {}), db: store.db });
   t.teardown(() => server.close());
   return { store, newsroom, server };
 }

@@ -1,0 +1,184 @@
+// Accessibility of the source's page: axe-core on every language page, in light and dark mode, in each state
+// (form, file listed, error, receipt); keyboard-only use (Tab order, visible focus); a name on every control;
+// nothing said by colour alone (the error carries "✗", the receipt "✓").
+import t, { type Test } from 'tap';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, ElementHandle, Page } from 'puppeteer-core';
+import { runCli } from './helpers/cli.js';
+import { dialects } from './helpers/databases.js';
+import { startServer } from './helpers/server.js';
+import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS } from './helpers/browser.js';
+import { publishDirectory } from '../server/directory.js';
+import { initCrypto } from '../crypto/node.js';
+
+await initCrypto();
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const PAGES = ['/', '/es/', '/de/'];
+
+const work = mkdtempSync(join(tmpdir(), 'tipline-a11y-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const keys = join(work, 'keys');
+await runCli(['keys', 'init', '--dir', keys]);
+const [pglite] = await dialects();
+const store = await pglite!.open();
+t.teardown(() => store.drop());
+await publishDirectory(store.db, JSON.parse(readFileSync(join(keys, 'directory.json'), 'utf8')), new Date());
+const server = await startServer({ db: store.db, powDifficulty: 10 });
+t.teardown(() => server.close());
+
+interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/** Injects axe-core (page.evaluate is not subject to the page's CSP) and runs it on the whole document. */
+async function axe(page: Page): Promise<Violation[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const w = window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } };
+    const r = await w.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
+  });
+}
+
+async function checkAxe(t: Test, page: Page, what: string): Promise<void> {
+  const found = await axe(page);
+  for (const v of found) t.comment(`${what}: axe ${v.impact}: ${v.id} — ${v.help} — ${v.nodes.join(' ')}`);
+  const bad = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  t.same(bad.map((v) => `${v.id} (${v.impact}) at ${v.nodes.join(' ')}`), [], `${what}: no serious or critical axe violation`);
+}
+
+const visible = (page: Page, sel: string) =>
+  page.$eval(sel, (e) => {
+    const r = e.getBoundingClientRect();
+    return !(e as HTMLElement).closest('[hidden]') && r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+  });
+
+/** Shows the receipt as the page does after a tip lands (the real path is covered by web_page_submit). */
+const revealReceipt = (page: Page) =>
+  page.evaluate(() => {
+    document.getElementById('tip-form')!.hidden = true;
+    document.getElementById('receipt-id')!.textContent = 'abcdefghijklmnopqrstuvwxyz'.slice(0, 26);
+    document.getElementById('receipt-day')!.textContent = '2025-01-31';
+    document.getElementById('receipt')!.hidden = false;
+  });
+
+const chromiumSkip = browserSkip(CHROMIUM, 'Chromium');
+
+t.test('axe-core finds no serious or critical violation on any language page, in any state', { skip: chromiumSkip, timeout: 300_000 }, async (t) => {
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const fixture = join(work, 'report.pdf');
+  writeFileSync(fixture, 'not really a pdf');
+  for (const scheme of ['light', 'dark'] as const) {
+    for (const path of PAGES) {
+      const page = await browser.newPage();
+      await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
+      await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
+      await page.waitForSelector('#tip-form:not([hidden])');
+      await page.evaluate(AXE);
+      t.equal(await page.evaluate(() => typeof (window as unknown as { axe?: { run?: unknown } }).axe?.run), 'function', `${path} ${scheme}: axe-core injected despite the CSP`);
+      await checkAxe(t, page, `${path} ${scheme} form`);
+
+      await (await page.$('input#files'))!.uploadFile(fixture);
+      await page.waitForSelector('#file-list li button');
+      await checkAxe(t, page, `${path} ${scheme} file listed`);
+
+      await page.evaluate(() => {
+        (document.getElementById('message') as HTMLTextAreaElement).value = '';
+        (document.querySelector('#file-list button') as HTMLButtonElement).click();
+      });
+      await page.click('#send');
+      await page.waitForSelector('#error:not([hidden])');
+      t.ok(await visible(page, '#error'), `${path} ${scheme}: the error shows`);
+      t.match(await page.$eval('#error', (e) => getComputedStyle(e, '::before').content), /✗/, `${path}: the error is marked "✗", not by colour alone`);
+      await checkAxe(t, page, `${path} ${scheme} error`);
+
+      await revealReceipt(page);
+      t.ok(await visible(page, '#receipt'), `${path} ${scheme}: the receipt shows`);
+      t.match(await page.$eval('#receipt-title', (e) => e.textContent ?? ''), /^✓ /, `${path}: the receipt is marked "✓", not by colour alone`);
+      await checkAxe(t, page, `${path} ${scheme} receipt`);
+      await page.close();
+    }
+  }
+});
+
+t.test('every control has an accessible name', { skip: chromiumSkip, timeout: 120_000 }, async (t) => {
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const fixture = join(work, 'photo.jpg');
+  writeFileSync(fixture, 'x');
+  for (const path of PAGES) {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
+    await page.waitForSelector('#tip-form:not([hidden])');
+    await (await page.$('input#files'))!.uploadFile(fixture);
+    await page.waitForSelector('#file-list li button');
+    const named = async (c: ElementHandle<Element>) => {
+      const id = await c.evaluate((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.getAttribute('type') ? `[type=${e.getAttribute('type')}]` : ''}`);
+      const node = await page.accessibility.snapshot({ root: c, interestingOnly: false });
+      t.ok((node?.name ?? '').trim().length > 1, `${path} ${id} has an accessible name: "${node?.name ?? ''}"`);
+    };
+    // Every control on screen, then the receipt's link with the receipt shown.
+    let n = 0;
+    for (const c of await page.$$('input, textarea, button, select, a[href]')) {
+      if (await c.evaluate((e) => !e.closest('[hidden]'))) {
+        await named(c);
+        n++;
+      }
+    }
+    t.ok(n >= 8, `${path}: ${n} controls on screen`);
+    await revealReceipt(page);
+    await named((await page.$('#again'))!);
+    await page.close();
+  }
+});
+
+const EXPECTED_ORDER = ['a[hreflang=en]', 'a[hreflang=es]', 'a[hreflang=de]', 'textarea#message', 'input#files', 'input#strip', 'button#send'];
+
+async function tabThrough(t: Test, page: Page, label: string): Promise<void> {
+  const order: string[] = [];
+  for (let i = 0; i < 20 && order.at(-1) !== 'button#send'; i++) {
+    await page.keyboard.press('Tab');
+    const f = await page.evaluate(() => {
+      const e = document.activeElement as HTMLElement | null;
+      if (!e || e === document.body) return null;
+      const cs = getComputedStyle(e);
+      const sel = `${e.tagName.toLowerCase()}${e.getAttribute('hreflang') ? `[hreflang=${e.getAttribute('hreflang')}]` : ''}${e.id ? `#${e.id}` : ''}`;
+      return { sel, outline: cs.outlineStyle, outlineWidth: parseFloat(cs.outlineWidth), shadow: cs.boxShadow };
+    });
+    if (!f) continue;
+    order.push(f.sel);
+    const shows = (f.outline !== 'none' && f.outlineWidth >= 2) || (f.shadow !== 'none' && f.shadow !== '');
+    t.ok(shows, `${label}: ${f.sel} shows focus (outline ${f.outline} ${f.outlineWidth}px, box-shadow ${f.shadow})`);
+  }
+  t.same(order, EXPECTED_ORDER, `${label}: Tab reaches the language links, the message, the files, the strip option and the send button in order`);
+}
+
+const keyboardBrowsers: { name: string; skip: string | false; launch: () => Promise<Browser> }[] = [
+  { name: 'Chromium', skip: chromiumSkip, launch: () => launchChromium() },
+  { name: 'Firefox ESR at "Safer"', skip: browserSkip(FIREFOX, 'Firefox ESR'), launch: () => launchFirefox(SAFER_PREFS) },
+];
+
+for (const b of keyboardBrowsers) {
+  t.test(`keyboard only in ${b.name}: Tab order and visible focus`, { skip: b.skip, timeout: 180_000 }, async (t) => {
+    const browser = await b.launch();
+    t.teardown(() => browser.close());
+    for (const path of PAGES) {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
+      await page.waitForSelector('#tip-form:not([hidden])');
+      await tabThrough(t, page, `${b.name} ${path}`);
+      // Enter on the send button with nothing written: the error shows, with its "✗".
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#error:not([hidden])');
+      t.match(await page.$eval('#error', (e) => getComputedStyle(e, '::before').content), /✗/, `${b.name} ${path}: the error is marked "✗"`);
+      await page.close();
+    }
+  });
+}

@@ -1,0 +1,172 @@
+// Screenshots of every step of the source's page — form, file listed, sending, receipt, error, and the page
+// with JavaScript off — at 1280×800 and 390×844, in Firefox ESR at Tor Browser's "Safer" and in Chromium
+// (light and dark), saved under test-output/screenshots/ to be looked at. Each step also asserts what must be on
+// screen and that nothing scrolls sideways on a phone.
+//
+// The "sending" step is a real submit held mid-upload: a small proxy in front of the server holds the second
+// chunk until the screenshot is taken, so the step is caught every time without racing the upload.
+import t, { type Test } from 'tap';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Browser, Page } from 'puppeteer-core';
+import { runCli } from './helpers/cli.js';
+import { dialects } from './helpers/databases.js';
+import { startServer } from './helpers/server.js';
+import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS, SAFEST_PREFS } from './helpers/browser.js';
+import { publishDirectory } from '../server/directory.js';
+import { initCrypto } from '../crypto/node.js';
+
+await initCrypto();
+const SHOTS = 'test-output/screenshots';
+mkdirSync(SHOTS, { recursive: true });
+
+const work = mkdtempSync(join(tmpdir(), 'tipline-shots-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const keys = join(work, 'keys');
+await runCli(['keys', 'init', '--dir', keys]);
+const [pglite] = await dialects();
+const store = await pglite!.open();
+t.teardown(() => store.drop());
+await publishDirectory(store.db, JSON.parse(readFileSync(join(keys, 'directory.json'), 'utf8')), new Date());
+const server = await startServer({ db: store.db, powDifficulty: 10 });
+t.teardown(() => server.close());
+
+// The proxy: passes everything through, except that while `hold` is set, the second chunk of an upload waits.
+let hold: Promise<void> | undefined;
+let release: () => void = () => {};
+function holdUploads(): void {
+  hold = new Promise((r) => (release = r));
+}
+function releaseUploads(): void {
+  hold = undefined;
+  release();
+}
+const backend = new URL(server.url);
+const proxy = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const forward = () => {
+    const up = httpRequest({ host: backend.hostname, port: backend.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  };
+  const waiting = hold;
+  if (waiting && req.method === 'PUT' && /\/chunks\/1(\?|$)/.test(req.url ?? '')) void waiting.then(forward);
+  else forward();
+});
+await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+t.teardown(() => {
+  releaseUploads();
+  proxy.closeAllConnections();
+  return new Promise<void>((r) => proxy.close(() => r()));
+});
+const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+
+// Three chunks of upload, with a long name to show how the list wraps.
+const file = join(work, 'Datenanforderung-Behörde-2024-03-15-vollständige-Liste-aller-Konten-final-v2.pdf');
+writeFileSync(file, randomBytes(2_500_000));
+
+const SIZES = [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+];
+
+interface Target {
+  slug: string;
+  name: string;
+  skip: string | false;
+  launch: (size: { width: number; height: number }) => Promise<Browser>;
+  dark?: boolean;
+}
+const TARGETS: Target[] = [
+  { slug: 'firefox-safer', name: 'Firefox ESR at "Safer"', skip: browserSkip(FIREFOX, 'Firefox ESR'), launch: (size) => launchFirefox(SAFER_PREFS, size) },
+  { slug: 'chromium', name: 'Chromium', skip: browserSkip(CHROMIUM, 'Chromium'), launch: (size) => launchChromium(size) },
+  { slug: 'chromium-dark', name: 'Chromium in dark mode', skip: browserSkip(CHROMIUM, 'Chromium'), launch: (size) => launchChromium(size), dark: true },
+];
+
+async function shot(t: Test, page: Page, name: string, width: number): Promise<void> {
+  await page.screenshot({ path: `${SHOTS}/${name}.png` as `${string}.png`, fullPage: true });
+  const m = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  t.ok(m.scroll <= Math.max(width, m.client), `${name}: no horizontal scrolling (scrollWidth ${m.scroll}, viewport ${width})`);
+}
+
+/** On screen: not inside anything hidden, with a size, and not scrolled off sideways. */
+const visible = (page: Page, sel: string) =>
+  page.$eval(sel, (e) => {
+    const r = e.getBoundingClientRect();
+    return !e.closest('[hidden]') && r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= document.documentElement.clientWidth + 1;
+  });
+
+for (const target of TARGETS) {
+  for (const size of SIZES) {
+    const dim = `${size.width}x${size.height}`;
+    t.test(`${target.name} at ${dim}: every step`, { skip: target.skip, timeout: 300_000 }, async (t) => {
+      const browser = await target.launch(size);
+      t.teardown(() => browser.close());
+      const page = await browser.newPage();
+      if (target.dark) await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+      const base = `${target.slug}-${dim}`;
+
+      await page.goto(`${url}/`, { waitUntil: 'load' });
+      await page.waitForSelector('#tip-form:not([hidden])');
+      for (const sel of ['#message', '#files', '#strip', '#send', '#fingerprint']) t.ok(await visible(page, sel), `1: ${sel} on screen`);
+      await shot(t, page, `${base}-1-form-empty`, size.width);
+
+      await page.type('#message', 'The agency demanded the names behind every account that criticised it, with no court order.');
+      await (await page.$('input#files'))!.uploadFile(file);
+      await page.waitForSelector('#file-list li');
+      t.ok(await visible(page, '#file-list li button'), '2: the remove button is on screen');
+      t.ok(await visible(page, '#total'), '2: the total is on screen');
+      t.match(await page.$eval('#file-list', (e) => e.textContent ?? ''), /2\.5 MB/, '2: the file is listed with its size');
+      await shot(t, page, `${base}-2-file-added`, size.width);
+
+      holdUploads();
+      await page.click('#send');
+      await page.waitForFunction(() => (document.getElementById('progress') as HTMLProgressElement).value > 0, { timeout: 240_000 });
+      t.ok(await visible(page, '#progress'), '3: the progress bar is on screen');
+      t.ok(await page.$eval('#send', (e) => (e as HTMLButtonElement).disabled), '3: the send button is disabled while sending');
+      t.match(await page.$eval('#progress-text', (e) => e.textContent ?? ''), /MB \/ .*MB/, '3: bytes sent and total are shown');
+      await shot(t, page, `${base}-3-sending`, size.width);
+      releaseUploads();
+
+      await page.waitForSelector('#receipt:not([hidden])', { timeout: 240_000 });
+      t.match(await page.$eval('#receipt-id', (e) => e.textContent ?? ''), /^[a-z2-7]{26}$/, '4: the receipt shows the tip id');
+      t.ok(await visible(page, '#receipt-id'), '4: the tip id fits on screen');
+      t.ok(await visible(page, '#again'), '4: "send another" is on screen');
+      await shot(t, page, `${base}-4-receipt`, size.width);
+
+      await page.click('#again');
+      await page.waitForSelector('#tip-form:not([hidden])');
+      await page.click('#send');
+      await page.waitForSelector('#error:not([hidden])');
+      t.ok(await visible(page, '#error'), '5: the error is on screen');
+      await shot(t, page, `${base}-5-error`, size.width);
+    });
+  }
+}
+
+for (const size of SIZES) {
+  const dim = `${size.width}x${size.height}`;
+  t.test(`Firefox ESR with JavaScript off at ${dim}`, { skip: browserSkip(FIREFOX, 'Firefox ESR'), timeout: 120_000 }, async (t) => {
+    const browser = await launchFirefox(SAFEST_PREFS, size);
+    t.teardown(() => browser.close());
+    const page = await browser.newPage();
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() !== 'GET') posts.push(`${r.method()} ${r.url()}`);
+    });
+    for (const path of ['/', '/de/']) {
+      await page.goto(`${url}${path}`, { waitUntil: 'load' });
+      t.ok(await visible(page, '.noscript'), `${path}: the explanation shows`);
+      t.ok(await visible(page, '.noscript code'), `${path}: the command line fits on screen`);
+      t.notOk(await visible(page, '#message'), `${path}: the form stays hidden`);
+      await shot(t, page, `firefox-safest-${dim}-6-javascript-off${path === '/' ? '' : `-${path.slice(1, -1)}`}`, size.width);
+    }
+    t.same(posts, [], 'nothing is posted');
+  });
+}
