@@ -17,7 +17,6 @@ const list = $<HTMLUListElement>('file-list');
 const total = $<HTMLParagraphElement>('total');
 const strip = $<HTMLInputElement>('strip');
 const error = $<HTMLParagraphElement>('error');
-const sendButton = $<HTMLButtonElement>('send');
 const progressBox = $<HTMLDivElement>('progress-box');
 const status = $<HTMLParagraphElement>('status');
 const bar = $<HTMLProgressElement>('progress');
@@ -91,11 +90,17 @@ function stage(st: Stage): void {
   status.textContent = s.states[st === 'encrypting' ? 'encrypting' : st];
 }
 
+/** While a tip is on its way the form is frozen: what is being sent is what the source saw. */
+function freeze(frozen: boolean): void {
+  for (const el of form.querySelectorAll<HTMLInputElement | HTMLTextAreaElement | HTMLButtonElement>('input, textarea, button')) el.disabled = frozen;
+  if (frozen) form.setAttribute('aria-busy', 'true');
+  else form.removeAttribute('aria-busy');
+}
+
 function fail(text: string): void {
   showError(text);
   progressBox.hidden = true;
-  sendButton.disabled = false;
-  form.removeAttribute('aria-busy');
+  freeze(false);
 }
 
 function onWorkerEvent(ev: WorkerEvent): void {
@@ -134,9 +139,9 @@ form.addEventListener('submit', (e) => {
   showError(undefined);
   if (message.value.trim() === '' && files.length === 0) return showError(s.errors.empty);
   if (files.reduce((n, f) => n + f.size, 0) > MAX_TOTAL) return showError(s.errors.tooLarge);
-  sendButton.disabled = true;
-  form.setAttribute('aria-busy', 'true');
+  freeze(true);
   progressBox.hidden = false;
+  progressBox.scrollIntoView({ block: 'nearest' });
   bar.value = 0;
   detail.textContent = '';
   status.textContent = s.states.loading;

@@ -1,5 +1,7 @@
 // The page's HTML, one file per language, rendered at build time. It is complete without JavaScript: at
 // Tor Browser's "Safest" level the explanation shows and the form stays hidden, so nothing can be posted.
+// #error sits after the form, not in it: it must also show when the form never appears (keys that fail to
+// verify), and in the flow it lands just under the send button, where the eye is after pressing it.
 import type { Strings } from './strings/index.js';
 import { LANGUAGES } from './strings/index.js';
 
@@ -38,7 +40,7 @@ export function renderPage(s: Strings): string {
 <p>${esc(s.intro)}</p>
 <section class="fingerprint" aria-labelledby="fp-label">
 <h2 id="fp-label">${esc(s.fingerprintLabel)}</h2>
-<p><code id="fingerprint">${FINGERPRINT_SLOT}</code></p>
+<p><code id="fingerprint" class="fp">${FINGERPRINT_SLOT}</code></p>
 <p class="help">${esc(s.fingerprintHelp)}</p>
 </section>
 <noscript>
@@ -46,7 +48,8 @@ export function renderPage(s: Strings): string {
 <h2>${esc(s.noscriptTitle)}</h2>
 <p>${esc(s.noscriptWhy)}</p>
 <p>${esc(s.noscriptHow)}</p>
-<p><code>${esc(s.noscriptCli)}</code></p>
+<p>${esc(s.noscriptCliLabel)}</p>
+<pre><code>${esc(s.noscriptCli)}</code></pre>
 </section>
 </noscript>
 <form id="tip-form" hidden novalidate>
@@ -58,26 +61,26 @@ export function renderPage(s: Strings): string {
 <div class="field">
 <label for="files">${esc(s.filesLabel)}</label>
 <p class="help" id="files-help">${esc(s.filesHelp)}</p>
-<div id="drop" class="drop"><input type="file" id="files" name="files" multiple aria-describedby="files-help"><span aria-hidden="true">${esc(s.dropHere)}</span></div>
+<div id="drop" class="drop"><input type="file" id="files" name="files" multiple aria-describedby="files-help"><span class="drop-hint" aria-hidden="true">${esc(s.dropHere)}</span></div>
 <ul id="file-list" class="file-list"></ul>
 <p id="total" class="total" hidden></p>
 </div>
 <div class="field metadata">
 <p id="metadata-warning" class="warning">⚠ ${esc(s.metadataWarning)}</p>
-<p><input type="checkbox" id="strip" name="strip" checked aria-describedby="metadata-warning"> <label for="strip">${esc(s.stripLabel)}</label></p>
+<p class="check"><input type="checkbox" id="strip" name="strip" checked aria-describedby="metadata-warning"><label for="strip">${esc(s.stripLabel)}</label></p>
 </div>
-<p id="error" class="error" role="alert" hidden></p>
-<p><button type="submit" id="send">${esc(s.send)}</button></p>
-<div id="progress-box" hidden>
+<p class="actions"><button type="submit" id="send">${esc(s.send)}</button></p>
+<div id="progress-box" class="progress-box" hidden>
 <p id="status" role="status" aria-live="polite"></p>
 <progress id="progress" max="1000" value="0" aria-labelledby="status"></progress>
 <p id="progress-text" class="help"></p>
 </div>
 </form>
+<p id="error" class="error" role="alert" hidden></p>
 <section id="receipt" hidden tabindex="-1" aria-labelledby="receipt-title">
 <h2 id="receipt-title">✓ ${esc(s.receiptTitle)}</h2>
 <p>${esc(s.receiptBody)}</p>
-<dl><dt>${esc(s.receiptId)}</dt><dd><code id="receipt-id"></code></dd><dt>${esc(s.receiptDay)}</dt><dd id="receipt-day"></dd></dl>
+<dl class="receipt-facts"><dt>${esc(s.receiptId)}</dt><dd><code id="receipt-id" class="fp"></code></dd><dt>${esc(s.receiptDay)}</dt><dd id="receipt-day"></dd></dl>
 <p>${esc(s.receiptNotKept)}</p>
 <p><a href="${pagePath(s.lang)}" id="again">${esc(s.receiptAgain)}</a></p>
 </section>

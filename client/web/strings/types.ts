@@ -9,6 +9,8 @@ export interface Strings {
   noscriptTitle: string;
   noscriptWhy: string;
   noscriptHow: string;
+  /** Introduces the command in noscriptCli, which is shown as a block of its own. */
+  noscriptCliLabel: string;
   noscriptCli: string;
   messageLabel: string;
   messageHelp: string;
