@@ -18,10 +18,11 @@ import { CHROMIUM, FIREFOX, SAFER_PREFS, launchChromium, launchFirefox } from '.
 import type { BenchCommand, InitAnswer, PowAnswer, SpeedAnswer } from './web-bench-worker.js';
 import { deterministicBlocks } from './baselines.js';
 import { keysInit } from './pipeline.js';
-import { CLI, MB, MiB, f1, log, mbps, mib, now, ratio, spawnUntil, stopChild } from './util.js';
+import { CLI, CLK_TCK, MB, MiB, f1, log, mbps, mib, now, ratio, spawnUntil, stopChild } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/test/bench
 const root = join(here, '..', '..', '..');
+const PARTS = new Set((process.env.BENCH_BROWSER_PARTS ?? 'crypto,weight,upload').split(','));
 const CRYPTO_BYTES = Number(process.env.BENCH_BROWSER_MIB ?? 64) * MiB;
 const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_MIB ?? 1024) * MiB;
 const SAFER_MAX_S = Number(process.env.BENCH_SAFER_MAX_S ?? 180);
@@ -33,13 +34,16 @@ export type RowFn = (section: string, what: string, result: string, compared?: s
 
 // ---------------------------------------------------------------- process-tree memory
 /** Sum of RSS (and PSS, which splits shared pages fairly) over a process and all its descendants. */
-export function treeMemory(rootPid: number): { rss: number; pss: number; procs: number } {
+export function treeMemory(rootPid: number): { rss: number; pss: number; procs: number; cpu: number } {
   const parent = new Map<number, number>();
+  const cpuOf = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(rest[1]));
+      cpuOf.set(Number(d), (Number(rest[11]) + Number(rest[12])) / CLK_TCK);
     } catch {
       // gone
     }
@@ -49,7 +53,9 @@ export function treeMemory(rootPid: number): { rss: number; pss: number; procs: 
   let rss = 0;
   let pss = 0;
   let procs = 0;
+  let cpu = 0;
   for (const pid of tree) {
+    cpu += cpuOf.get(pid) ?? 0;
     try {
       const roll = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
       const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(roll)?.[1] ?? 0) * 1024;
@@ -65,7 +71,7 @@ export function treeMemory(rootPid: number): { rss: number; pss: number; procs: 
       }
     }
   }
-  return { rss, pss, procs };
+  return { rss, pss, procs, cpu };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -125,26 +131,28 @@ async function staticServer(workerJs: Buffer): Promise<{ url: string; server: Se
   return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, server };
 }
 
-async function call<T>(page: Page, c: BenchCommand): Promise<T> {
+/** Sends one command to the bench worker (created on first use) and returns its answer and the page-side round trip. */
+async function call<T>(page: Page, c: BenchCommand): Promise<T & { roundTripMs: number }> {
   const r = await page.evaluate(
     (c) =>
-      new Promise<{ ok: boolean; result?: unknown; error?: string }>((resolve) => {
+      new Promise<{ ok: boolean; result?: unknown; error?: string; ms: number }>((resolve) => {
+        const t = performance.now();
         const g = window as unknown as { __w?: Worker };
         const w = (g.__w ??= new Worker('/bench-worker.js'));
-        w.onmessage = (e: MessageEvent) => resolve(e.data as { ok: boolean; result?: unknown; error?: string });
-        w.onerror = (e: ErrorEvent) => resolve({ ok: false, error: `worker error: ${e.message}` });
+        w.onmessage = (e: MessageEvent) => resolve({ ...(e.data as { ok: boolean; result?: unknown; error?: string }), ms: performance.now() - t });
+        w.onerror = (e: ErrorEvent) => resolve({ ok: false, error: `worker error: ${e.message}`, ms: performance.now() - t });
         w.postMessage(c);
       }),
     c,
   );
   if (!r.ok) throw new Error(`${c.cmd}: ${r.error}`);
-  return r.result as T;
+  return { ...(r.result as T), roundTripMs: r.ms };
 }
 
 export interface CryptoResult {
   kind: BrowserKind;
   version: string;
-  init: InitAnswer;
+  init: InitAnswer & { roundTripMs: number };
   aes: SpeedAnswer;
   envelope: SpeedAnswer;
   nobleRaw: SpeedAnswer;
@@ -394,18 +402,27 @@ export async function browserBench(o: BrowserBenchOptions, row: RowFn): Promise<
   const dir = mkdtempSync(join(o.work, 'browser-'));
 
   // ---- 1. crypto
+  const cryptoResults: CryptoResult[] = [];
+  if (PARTS.has('crypto')) await cryptoSection(kinds, dir, cryptoResults, row);
+  const safer = cryptoResults.find((r) => r.kind.safer);
+
+  // ---- 2 + 3. the real page, on a real server
+  if (PARTS.has('weight') || PARTS.has('upload')) await pageSection(o, kinds, dir, safer, row);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function cryptoSection(kinds: BrowserKind[], dir: string, cryptoResults: CryptoResult[], row: RowFn): Promise<void> {
   log(`\n== In-browser crypto: envelope encryption, raw AES-256-GCM, @noble/ciphers fallback, proof-of-work ==`);
   const t0 = now();
   const bundle = await bundleBenchWorker(dir);
   log(`bench worker bundled with esbuild (crypto/envelope + client/web/sodium-browser.ts): ${bytesKB(bundle.length)}, ${bytesKB(gzipSync(bundle).length)} gzipped; served from 127.0.0.1 with the page's CSP, run in a dedicated Worker`);
   const st = await staticServer(bundle);
-  const cryptoResults: CryptoResult[] = [];
   try {
     for (const k of kinds) {
       const r = await cryptoIn(k, st.url);
       cryptoResults.push(r);
       const hps = r.pow.hashes / (r.pow.ms / 1000);
-      log(`[${k.name}] ${r.version}; WebAssembly ${r.init.wasm ? 'on' : 'OFF (libsodium runs its asm.js build)'}; crypto.subtle ${r.init.subtle ? 'present' : 'MISSING'}; libsodium loaded in ${f1(r.init.sodiumMs)} ms`);
+      log(`[${k.name}] ${r.version}; WebAssembly ${r.init.wasm ? 'on' : 'OFF (libsodium runs its asm.js build)'}; crypto.subtle ${r.init.subtle ? 'present' : 'MISSING'}; worker start + libsodium ready ${f1(r.init.roundTripMs)} ms (load and parse of the ${bytesKB(bundle.length)} bundle included)`);
       log(`   raw AES-256-GCM (WebCrypto, 64 KiB chunks, sequential): ${f1(speed(r.aes))} MB/s${capNote(r.aes)}`);
       log(`   envelope encrypt (encryptEnvelope, WebCrypto, ${mib(CRYPTO_BYTES)} made in the page, output discarded): ${f1(speed(r.envelope))} MB/s = ${ratio(speed(r.envelope), speed(r.aes))} raw${capNote(r.envelope)}`);
       log(`   @noble/ciphers fallback (no crypto.subtle): raw GCM ${f1(speed(r.nobleRaw))} MB/s${capNote(r.nobleRaw)}; envelope ${f1(speed(r.nobleEnvelope))} MB/s${capNote(r.nobleEnvelope)}`);
@@ -427,8 +444,9 @@ export async function browserBench(o: BrowserBenchOptions, row: RowFn): Promise<
     row(`In-browser crypto (${mib(CRYPTO_BYTES)})`, `goal: Safer encryption >= ${GOAL_MBPS} MB/s`, met ? 'MET' : 'NOT MET', `WebCrypto ${f1(s)} MB/s; noble fallback ${f1(n)} MB/s (${n >= GOAL_MBPS ? 'meets' : 'misses'})`);
   }
   log(`(crypto section took ${f1((now() - t0) / 1000)} s)`);
+}
 
-  // ---- 2 + 3. the real page, on a real server
+async function pageSection(o: BrowserBenchOptions, kinds: BrowserKind[], dir: string, safer: CryptoResult | undefined, row: RowFn): Promise<void> {
   const t1 = now();
   const keys = o.keys ?? join(dir, 'keys');
   const fingerprint = o.fingerprint ?? (await keysInit(keys));
@@ -441,7 +459,7 @@ export async function browserBench(o: BrowserBenchOptions, row: RowFn): Promise<
   try {
     // Page weight first (a fresh server, nothing else running).
     const chromium = kinds.find((k) => k.short === 'Chromium');
-    if (chromium) {
+    if (chromium && PARTS.has('weight')) {
       log(`\n== First visit to ${serverUrl}/ in Chromium (fresh context, cache disabled; the server sends gzip when accepted) ==`);
       const browser = await chromium.launch();
       try {
@@ -455,6 +473,7 @@ export async function browserBench(o: BrowserBenchOptions, row: RowFn): Promise<
     }
 
     // Memory and speed of the page upload.
+    if (!PARTS.has('upload')) return;
     log(`\n== ${mib(UPLOAD_BYTES)} through the real page (tipline serve on ${dbLabel}, PoW difficulty 0, loopback) ==`);
     const fd = openSync(file, 'w', 0o600);
     try {
@@ -501,7 +520,6 @@ export async function browserBench(o: BrowserBenchOptions, row: RowFn): Promise<
   } finally {
     rmSync(file, { force: true });
     await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
   }
   log(`(page section took ${f1((now() - t1) / 1000)} s)`);
 }
