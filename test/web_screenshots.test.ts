@@ -153,6 +153,23 @@ for (const target of TARGETS) {
   }
 }
 
+// Spanish and German run longer than English: the form with a file listed, on a phone.
+t.test('Spanish and German on a phone', { skip: browserSkip(CHROMIUM, 'Chromium'), timeout: 120_000 }, async (t) => {
+  const size = SIZES[1]!;
+  const browser = await launchChromium(size);
+  t.teardown(() => browser.close());
+  for (const lang of ['es', 'de']) {
+    const page = await browser.newPage();
+    await page.goto(`${url}/${lang}/`, { waitUntil: 'load' });
+    await page.waitForSelector('#tip-form:not([hidden])');
+    await (await page.$('input#files'))!.uploadFile(file);
+    await page.waitForSelector('#file-list li');
+    for (const sel of ['#files', '#file-list li button', '#strip', '#send']) t.ok(await visible(page, sel), `${lang}: ${sel} on screen`);
+    await shot(t, page, `chromium-${size.width}x${size.height}-2-file-added-${lang}`, size.width);
+    await page.close();
+  }
+});
+
 for (const size of SIZES) {
   const dim = `${size.width}x${size.height}`;
   t.test(`Firefox ESR with JavaScript off at ${dim}`, { skip: browserSkip(FIREFOX, 'Firefox ESR'), timeout: 120_000 }, async (t) => {

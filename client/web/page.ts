@@ -12,6 +12,11 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/** One option to a line, with shell continuations: readable on a phone, and still pastes as one command. */
+function shellLines(command: string): string {
+  return command.replace(/ (?=--|< )/g, ' \\\n  ');
+}
+
 export function pagePath(lang: string): string {
   return lang === 'en' ? '/' : `/${lang}/`;
 }
@@ -49,7 +54,7 @@ export function renderPage(s: Strings): string {
 <p>${esc(s.noscriptWhy)}</p>
 <p>${esc(s.noscriptHow)}</p>
 <p>${esc(s.noscriptCliLabel)}</p>
-<pre><code>${esc(s.noscriptCli)}</code></pre>
+<pre><code>${esc(shellLines(s.noscriptCli))}</code></pre>
 </section>
 </noscript>
 <form id="tip-form" hidden novalidate>

@@ -18,7 +18,7 @@ import { CHROMIUM, FIREFOX, SAFER_PREFS, launchChromium, launchFirefox } from '.
 import type { BenchCommand, InitAnswer, PowAnswer, SpeedAnswer } from './web-bench-worker.js';
 import { deterministicBlocks } from './baselines.js';
 import { keysInit } from './pipeline.js';
-import { CLI, CLK_TCK, MB, MiB, f1, log, mbps, mib, now, ratio, spawnUntil, stopChild } from './util.js';
+import { CLI, CLK_TCK, MB, MiB, f1, log, mbps, mib, now, ratio, sampleProc, spawnUntil, stopChild } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/test/bench
 const root = join(here, '..', '..', '..');
@@ -34,6 +34,40 @@ export type RowFn = (section: string, what: string, result: string, compared?: s
 
 // ---------------------------------------------------------------- process-tree memory
 /** Sum of RSS (and PSS, which splits shared pages fairly) over a process and all its descendants. */
+/** CPU seconds per process of the tree, keyed "pid type" (Chromium's --type=…, or the executable's name). */
+export function treeCpu(rootPid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of treePids(rootPid)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/).filter(Boolean);
+      const type = cmd.find((a) => a.startsWith('--type='))?.slice(7) ?? (cmd.includes('-contentproc') ? `content:${cmd.at(-1) ?? ''}` : `main:${(cmd[0] ?? '').split('/').pop()!}`);
+      const sub = cmd.find((a) => a.startsWith('--utility-sub-type='))?.slice(19).split('.')[0];
+      out.set(`${pid} ${type}${sub ? `:${sub}` : ''}`, (Number(rest[11]) + Number(rest[12])) / CLK_TCK);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function treePids(rootPid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const tree = [rootPid];
+  for (let i = 0; i < tree.length; i++) for (const [pid, pp] of parent) if (pp === tree[i]) tree.push(pid);
+  return tree;
+}
+
 export function treeMemory(rootPid: number): { rss: number; pss: number; procs: number; cpu: number } {
   const parent = new Map<number, number>();
   const cpuOf = new Map<number, number>();
@@ -209,6 +243,7 @@ async function marks(page: Page): Promise<Record<string, number>> {
 
 export interface UploadResult {
   browser: string;
+  short: string;
   bytes: number;
   seconds: number;
   idleRss: number;
@@ -216,10 +251,13 @@ export interface UploadResult {
   idlePss: number;
   peakPss: number;
   procs: number;
+  browserCpu: number;
+  busiest: string;
+  serverCpu: number;
   note: string;
 }
 
-async function pageUpload(kind: BrowserKind, serverUrl: string, file: string, bytes: number, note: string): Promise<UploadResult> {
+async function pageUpload(kind: BrowserKind, serverUrl: string, serverPid: number, file: string, bytes: number, note: string): Promise<UploadResult> {
   const browser = await kind.launch();
   try {
     const pid = browser.process()?.pid;
@@ -230,7 +268,7 @@ async function pageUpload(kind: BrowserKind, serverUrl: string, file: string, by
     await page.waitForSelector('#tip-form:not([hidden])');
     await page.waitForFunction(() => (window as unknown as { __marks?: Record<string, number> }).__marks?.workerReady !== undefined, { timeout: 60_000 }).catch(() => log('  (the page worker did not signal ready: idle measured anyway)'));
     await sleep(1500);
-    let idle = { rss: Infinity, pss: Infinity, procs: 0 };
+    let idle = { rss: Infinity, pss: Infinity, procs: 0, cpu: 0 };
     for (let i = 0; i < 3; i++) {
       const m = treeMemory(pid);
       if (m.rss < idle.rss) idle = m; // lowest of three: the settled state
@@ -247,6 +285,9 @@ async function pageUpload(kind: BrowserKind, serverUrl: string, file: string, by
       if (m.rss > peak.rss) peak = m;
       if (m.pss > peakPss) peakPss = m.pss;
     }, 1000);
+    const cpu0 = treeMemory(pid).cpu;
+    const perProc0 = treeCpu(pid);
+    const srv0 = sampleProc(serverPid)?.cpuSeconds ?? NaN;
     const t = now();
     try {
       await page.click('#send');
@@ -259,7 +300,9 @@ async function pageUpload(kind: BrowserKind, serverUrl: string, file: string, by
     if (err) throw new Error(`the page reported: ${err}`);
     const m = treeMemory(pid); // one last sample at the receipt
     if (m.rss > peak.rss) peak = m;
-    return { browser: kind.name, bytes, seconds, idleRss: idle.rss, peakRss: peak.rss, idlePss: idle.pss, peakPss: Math.max(peakPss, m.pss), procs: peak.procs, note };
+    const serverCpu = (sampleProc(serverPid)?.cpuSeconds ?? NaN) - srv0;
+    const busiest = [...treeCpu(pid)].map(([k, v]) => [k.split(' ')[1]!, v - (perProc0.get(k) ?? 0)] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
+    return { browser: kind.name, short: kind.short, bytes, seconds, idleRss: idle.rss, peakRss: peak.rss, idlePss: idle.pss, peakPss: Math.max(peakPss, m.pss), procs: peak.procs, browserCpu: m.cpu - cpu0, busiest: busiest.map(([k, v]) => `${k} ${f1(v)} s`).join(', '), serverCpu, note };
   } finally {
     await browser.close();
   }
@@ -399,6 +442,8 @@ export async function browserBench(o: BrowserBenchOptions, row: RowFn): Promise<
     }
   });
   if (kinds.length === 0) return;
+  const { loadavg } = await import('node:os');
+  log(`\n(load average before the browser runs: ${loadavg().map((n) => n.toFixed(1)).join(' ')}; other processes on this machine compete for its CPUs)`);
   const dir = mkdtempSync(join(o.work, 'browser-'));
 
   // ---- 1. crypto
@@ -484,12 +529,12 @@ async function pageSection(o: BrowserBenchOptions, kinds: BrowserKind[], dir: st
     const uploads: UploadResult[] = [];
     const show = (u: UploadResult) => {
       const rate = mbps(u.bytes, u.seconds * 1000);
-      log(`[${u.browser}] ${mib(u.bytes)} submitted in ${f1(u.seconds)} s = ${f1(rate)} MB/s${o.cliUploadMBps ? ` (${ratio(rate, o.cliUploadMBps)} the CLI's upload)` : ''}; browser process tree (${u.procs} processes) RSS idle ${mib(u.idleRss)} -> peak ${mib(u.peakRss)} (+${mib(u.peakRss - u.idleRss)}); PSS idle ${mib(u.idlePss)} -> peak ${mib(u.peakPss)}${u.note ? `; ${u.note}` : ''}`);
-      row(`Page upload (${dbLabel})`, `${u.browser.replace(' (default settings)', '').replace('Firefox ESR at Tor Browser "Safer" prefs', 'Firefox Safer')}: ${mib(u.bytes)} submit`, `${f1(rate)} MB/s (${f1(u.seconds)} s)`, o.cliUploadMBps ? `${ratio(rate, o.cliUploadMBps)} CLI upload (${f1(o.cliUploadMBps)} MB/s)` : '');
-      row(`Page upload (${dbLabel})`, `${u.browser.replace(' (default settings)', '').replace('Firefox ESR at Tor Browser "Safer" prefs', 'Firefox Safer')}: browser RSS idle -> peak`, `${mib(u.idleRss)} -> ${mib(u.peakRss)} (+${mib(u.peakRss - u.idleRss)})`, `PSS ${mib(u.idlePss)} -> ${mib(u.peakPss)}; ${u.procs} processes${u.note ? `; ${u.note}` : ''}`);
+      log(`[${u.browser}] ${mib(u.bytes)} submitted in ${f1(u.seconds)} s = ${f1(rate)} MB/s${o.cliUploadMBps ? ` (${ratio(rate, o.cliUploadMBps)} the CLI's upload)` : ''}; browser process tree (${u.procs} processes) RSS idle ${mib(u.idleRss)} -> peak ${mib(u.peakRss)} (+${mib(u.peakRss - u.idleRss)}); PSS idle ${mib(u.idlePss)} -> peak ${mib(u.peakPss)}; CPU browser ${f1(u.browserCpu)} s (busiest: ${u.busiest}), server ${f1(u.serverCpu)} s${u.note ? `; ${u.note}` : ''}`);
+      row(`Page upload (${dbLabel})`, `${u.short}: ${mib(u.bytes)} submit`, `${f1(rate)} MB/s (${f1(u.seconds)} s)`, o.cliUploadMBps ? `${ratio(rate, o.cliUploadMBps)} CLI upload (${f1(o.cliUploadMBps)} MB/s)` : '');
+      row(`Page upload (${dbLabel})`, `${u.short}: browser RSS idle -> peak`, `${mib(u.idleRss)} -> ${mib(u.peakRss)} (+${mib(u.peakRss - u.idleRss)})`, `PSS ${mib(u.idlePss)} -> ${mib(u.peakPss)}; ${u.procs} processes; CPU browser ${f1(u.browserCpu)} s / server ${f1(u.serverCpu)} s${u.note ? `; ${u.note}` : ''}`);
     };
     if (chromium) {
-      const u = await pageUpload(chromium, serverUrl, file, UPLOAD_BYTES, '');
+      const u = await pageUpload(chromium, serverUrl, child.pid!, file, UPLOAD_BYTES, '');
       uploads.push(u);
       show(u);
     }
@@ -501,8 +546,8 @@ async function pageSection(o: BrowserBenchOptions, kinds: BrowserKind[], dir: st
       const predicted = UPLOAD_BYTES / MB / (1 / (1 / serverRate + 1 / encRate));
       let bytes = UPLOAD_BYTES;
       let note = '';
-      if (predicted > SAFER_MAX_S) {
-        bytes = Math.min(UPLOAD_BYTES, 256 * MiB);
+      if (predicted > SAFER_MAX_S && UPLOAD_BYTES > 256 * MiB) {
+        bytes = 256 * MiB;
         note = `256 MiB, not ${mib(UPLOAD_BYTES)}: predicted ${f1(predicted)} s > ${SAFER_MAX_S} s`;
         rmSync(file);
         const fd2 = openSync(file, 'w', 0o600);
@@ -513,7 +558,7 @@ async function pageSection(o: BrowserBenchOptions, kinds: BrowserKind[], dir: st
         }
       }
       log(`  (Firefox at Safer: predicted ${f1(predicted)} s for ${mib(UPLOAD_BYTES)}${note ? `; measuring ${mib(bytes)} instead` : ''})`);
-      const u = await pageUpload(saferKind, serverUrl, file, bytes, note);
+      const u = await pageUpload(saferKind, serverUrl, child.pid!, file, bytes, note);
       uploads.push(u);
       show(u);
     }

@@ -3,7 +3,8 @@
 //
 // Knobs (environment): BENCH_MIB (pipeline file size, default 256), BENCH_TIP_SECONDS (per small-tips run,
 // default 10), BENCH_CONCURRENCY (default 8), BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
-// BENCH_PIPELINE_PG=0 to skip the 256 MiB pipeline on PostgreSQL, BENCH_PROFILE_DIR to CPU-profile the serve children.
+// BENCH_PIPELINE_PG=0 to skip the 256 MiB pipeline on PostgreSQL, BENCH_PROFILE_DIR to CPU-profile the serve children,
+// BENCH_BROWSER=0 to skip the web page in real browsers (browser.ts, which has its own knobs and runs alone too).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { makeEnvelope, makeNewsroom } from '../helpers/fixtures.js';
 import { aesGcm, diskReadCached, diskReadDirect, diskWrite, envelopeEncrypt, powSolve } from './baselines.js';
 import { bareTips, tiplineTips, type LoadPlan, type TipsResult } from './tips.js';
 import { keysInit, pipeline, type PipelineResult } from './pipeline.js';
+import { browserBench } from './browser.js';
 import { HAVE_GNU_TIME, MiB, f1, f2, log, mbps, mib, now, ratio } from './util.js';
 
 const SIZE = Number(process.env.BENCH_MIB ?? 256) * MiB;
@@ -174,6 +176,24 @@ try {
     row(`${mib(SIZE)} via CLI, ${t.label}`, 'server idle RSS', mib(r.serverIdleBytes), r.verified ? 'fetched copy = input (sha256)' : 'fetched copy DIFFERS from input');
   }
 
+  // ---------------------------------------------------------------- 5. the web page in real browsers
+  if (process.env.BENCH_BROWSER !== '0') {
+    const onPg = !!pgVersion;
+    const cli = pipes.find((p) => p.db === (onPg ? 'PostgreSQL' : 'PGlite'));
+    await browserBench(
+      {
+        work,
+        keys,
+        fingerprint: fp,
+        ...(onPg ? { databaseUrl: await createDb(), dbLabel: 'PostgreSQL' } : {}),
+        ...(cli ? { cliUploadMBps: mbps(SIZE, cli.upload.wallMs) } : {}),
+      },
+      row,
+    );
+  } else {
+    log('\n(BENCH_BROWSER=0: the web page in real browsers skipped)');
+  }
+
   // ---------------------------------------------------------------- table
   const total = (now() - started) / 1000;
   const md = [
@@ -181,6 +201,7 @@ try {
     '',
     `${machine}. MB = 10^6 bytes. Loopback only; PoW difficulty 0 in the throughput runs (a difficulty-16 solve costs ${f1(pow.meanMs)} ms here).`,
     `Small tips: concurrency ${PLAN.concurrency}, ${PLAN.durationMs / 1000} s per run, the CLI's HTTP client (one TCP connection per request). Pipeline: real \`tipline\` processes; wall time includes node start-up and key unlock.`,
+    `Browsers (unless BENCH_BROWSER=0): Debian's Chromium and Firefox ESR via puppeteer-core, headless; in-browser crypto runs in a Worker under the page's CSP; time-capped runs say how much they did. Page upload: the real page on \`tipline serve\` (PoW difficulty 0); memory is the browser's whole process tree (RSS sums shared pages once per process, PSS splits them).`,
     '',
     '| Section | Measure | Result | Compared with |',
     '|---|---|---|---|',
