@@ -39,7 +39,7 @@ t.test('drag and drop, picker, remove, states in words, nothing stored', { skip:
   writeFileSync(picked, 'a,b\n1,2\n');
   await (await page.$('input#files'))!.uploadFile(picked);
   await page.waitForFunction(() => document.querySelectorAll('#file-list li').length === 3);
-  t.match(await page.$eval('#total', (e) => e.textContent ?? ''), /^Gesamt: \d+ B$/, 'the total is shown, in German');
+  t.match(await page.$eval('#total', (e) => e.textContent ?? ''), /^Gesamt: \d+\u00a0B$/, 'the total is shown, in German');
   await page.click('#file-list li:nth-child(2) button');
   await page.waitForFunction(() => document.querySelectorAll('#file-list li').length === 2);
   t.notMatch(await page.$eval('#file-list', (e) => e.textContent ?? ''), /weg damit/, 'the removed file is gone from the list');

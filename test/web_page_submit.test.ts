@@ -68,7 +68,7 @@ for (const b of BROWSERS) {
     const input = await page.$('input#files');
     await input!.uploadFile(bigPath);
     await page.waitForFunction(() => document.querySelectorAll('#file-list li').length === 1);
-    t.match(await page.$eval('#file-list', (e) => e.textContent), /leaked-demand-20MB\.bin — 21\.0 MB/);
+    t.match(await page.$eval('#file-list', (e) => e.textContent), /leaked-demand-20MB\.bin — 21\.0\u00a0MB/);
     await shot(page, `${b.slug}-2-file-added-1280x800`);
 
     await page.click('#send');

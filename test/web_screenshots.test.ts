@@ -125,7 +125,7 @@ for (const target of TARGETS) {
       await page.waitForSelector('#file-list li');
       t.ok(await visible(page, '#file-list li button'), '2: the remove button is on screen');
       t.ok(await visible(page, '#total'), '2: the total is on screen');
-      t.match(await page.$eval('#file-list', (e) => e.textContent ?? ''), /2\.5 MB/, '2: the file is listed with its size');
+      t.match(await page.$eval('#file-list', (e) => e.textContent ?? ''), /2[.,]5\u00a0MB/, '2: the file is listed with its size');
       await shot(t, page, `${base}-2-file-added`, size.width);
 
       holdUploads();
@@ -133,7 +133,7 @@ for (const target of TARGETS) {
       await page.waitForFunction(() => (document.getElementById('progress') as HTMLProgressElement).value > 0, { timeout: 240_000 });
       t.ok(await visible(page, '#progress'), '3: the progress bar is on screen');
       t.ok(await page.$eval('#send', (e) => (e as HTMLButtonElement).disabled), '3: the send button is disabled while sending');
-      t.match(await page.$eval('#progress-text', (e) => e.textContent ?? ''), /MB \/ .*MB/, '3: bytes sent and total are shown');
+      t.match(await page.$eval('#progress-text', (e) => e.textContent ?? ''), /B \/ .*MB/, '3: bytes sent and total are shown');
       await shot(t, page, `${base}-3-sending`, size.width);
       releaseUploads();
 

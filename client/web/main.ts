@@ -28,6 +28,8 @@ let worker: Worker | undefined;
 let ready: Promise<void> | undefined;
 let started = 0;
 
+const oneDecimal = new Intl.NumberFormat(s.lang, { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+
 function size(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB'];
   let i = 0;
@@ -36,7 +38,8 @@ function size(n: number): string {
     v /= 1000;
     i++;
   }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+  // A non-breaking space keeps "2,5 MB" on one line on a phone.
+  return `${i === 0 ? String(v) : oneDecimal.format(v)}\u00a0${units[i]}`;
 }
 
 function showError(text: string | undefined): void {
@@ -112,7 +115,9 @@ function onWorkerEvent(ev: WorkerEvent): void {
       bar.value = ev.total > 0 ? Math.floor((ev.sent / ev.total) * 1000) : 1000;
       const secs = (performance.now() - started) / 1000;
       const left = ev.sent > 0 ? Math.round(((ev.total - ev.sent) * secs) / ev.sent) : 0;
-      detail.textContent = `${size(ev.sent)} / ${size(ev.total)}${ev.sent > 0 && ev.sent < ev.total ? ` — ${s.timeLeft.replace('{s}', String(left))}` : ''}`;
+      // An estimate only once there is something to estimate from, and only while it says something.
+      const estimate = secs >= 2 && left >= 1 && ev.sent < ev.total ? ` — ${s.timeLeft.replace('{s}', String(left))}` : '';
+      detail.textContent = `${size(ev.sent)} / ${size(ev.total)}${estimate}`;
       break;
     }
     case 'done': {
