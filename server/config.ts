@@ -33,7 +33,9 @@ export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream' 
 
 export const DEFAULTS = {
   logLevel: 'info',
-  powDifficulty: 16,
+  // 14 bits: about 4 s for a source at Tor Browser's "Safer" level (interpreted asm.js, ~4-6 k hashes/s),
+  // about 15 ms for a flooder with native code. Higher would make sources wait, not flooders.
+  powDifficulty: 14,
   uploadChunkSize: 1024 * 1024,
   // 2 GiB of files plus manifest, padding (Padmé adds at most ~12 %) and chunk tags.
   maxEnvelopeBytes: 2.5 * 1024 ** 3,

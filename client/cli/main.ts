@@ -48,7 +48,7 @@ function serverTuning() {
   const level = env.TIPLINE_LOG_LEVEL;
   if (level !== undefined && !['info', 'warn', 'error', 'silent'].includes(level)) throw new CliError('TIPLINE_LOG_LEVEL must be info, warn, error or silent', USAGE_EXIT);
   return {
-    ...(env.TIPLINE_POW_DIFFICULTY ? { powDifficulty: Math.min(int(env.TIPLINE_POW_DIFFICULTY, 'TIPLINE_POW_DIFFICULTY', 16), 32) } : {}),
+    ...(env.TIPLINE_POW_DIFFICULTY ? { powDifficulty: Math.min(int(env.TIPLINE_POW_DIFFICULTY, 'TIPLINE_POW_DIFFICULTY', 14), 32) } : {}),
     ...(env.TIPLINE_RETENTION_DAYS ? { retentionDays: Math.max(1, int(env.TIPLINE_RETENTION_DAYS, 'TIPLINE_RETENTION_DAYS', 30)) } : {}),
     ...(level ? { logLevel: level as 'info' | 'warn' | 'error' | 'silent' } : {}),
   };

@@ -1,10 +1,13 @@
 // Real browsers from Debian, driven by puppeteer-core (never a downloaded browser): Firefox ESR 140 (the
 // engine of Tor Browser 15) with Tor Browser's security-level prefs, and Chromium.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { IN_CI } from './databases.js';
 
 export const FIREFOX = '/usr/bin/firefox-esr';
+/** Where browser tests keep their screenshots (looked at by people; not compared by the tests). */
+export const SCREENSHOTS = 'test-output/screenshots';
+mkdirSync(SCREENSHOTS, { recursive: true });
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Tor Browser's "Safer": no WebAssembly, no asm.js, no JIT — JavaScript runs interpreted. */
