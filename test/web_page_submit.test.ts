@@ -43,6 +43,7 @@ const sent: { tipId: string; message: string; browser: string }[] = [];
 
 const BROWSERS: { name: string; slug: string; skip: string | false; launch: () => Promise<Browser>; safer: boolean }[] = [
   { name: 'Firefox ESR at Tor Browser "Safer"', slug: 'firefox-safer', skip: browserSkip(FIREFOX, 'Firefox ESR'), launch: () => launchFirefox(SAFER_PREFS), safer: true },
+  { name: 'Firefox ESR at Tor Browser "Standard"', slug: 'firefox-standard', skip: browserSkip(FIREFOX, 'Firefox ESR'), launch: () => launchFirefox(), safer: false },
   { name: 'Chromium at default settings', slug: 'chromium', skip: browserSkip(CHROMIUM, 'Chromium'), launch: () => launchChromium(), safer: false },
 ];
 

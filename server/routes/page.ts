@@ -52,6 +52,8 @@ export async function pageRoutes(app: FastifyInstance, ctx: AppContext): Promise
     });
     if (path !== '/') app.get(path.slice(0, -1), async (_req, reply) => reply.redirect(path, 308));
   }
+  // Browsers ask for it unprompted; an empty answer keeps the log free of pointless 404s.
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
   for (const [name, type] of Object.entries(ASSETS)) {
     const a = assets[name]!;
     app.get(`/assets/${name}`, async (req, reply) => send(req, reply, type, a.raw, a.gz));
