@@ -2,32 +2,22 @@
 // (form, file listed, error, receipt); keyboard-only use (Tab order, visible focus); a name on every control;
 // nothing said by colour alone (the error carries "✗", the receipt "✓").
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, ElementHandle, Page } from 'puppeteer-core';
-import { runCli } from './helpers/cli.js';
 import { dialects } from './helpers/databases.js';
+import { cliNewsroomServer } from './helpers/setup.js';
 import { startServer } from './helpers/server.js';
 import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS } from './helpers/browser.js';
-import { publishDirectory } from '../server/directory.js';
 import { initCrypto } from '../crypto/node.js';
 
 await initCrypto();
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PAGES = ['/', '/es/', '/de/'];
 
-const work = mkdtempSync(join(tmpdir(), 'tipline-a11y-'));
-t.teardown(() => rmSync(work, { recursive: true, force: true }));
-const keys = join(work, 'keys');
-await runCli(['keys', 'init', '--dir', keys]);
+const { work, server } = await cliNewsroomServer(t);
 const [pglite] = await dialects();
-const store = await pglite!.open();
-t.teardown(() => store.drop());
-await publishDirectory(store.db, JSON.parse(readFileSync(join(keys, 'directory.json'), 'utf8')), new Date());
-const server = await startServer({ db: store.db, powDifficulty: 10 });
-t.teardown(() => server.close());
 
 interface Violation {
   id: string;

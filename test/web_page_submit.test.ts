@@ -2,33 +2,20 @@
 // (no WebAssembly, no JIT: everything interpreted) and Chromium — a message and a 20 MB file; `tipline fetch`
 // decrypts byte-identical content. No request leaves for another origin.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'puppeteer-core';
 import { runCli } from './helpers/cli.js';
-import { dialects } from './helpers/databases.js';
-import { startServer } from './helpers/server.js';
+import { cliNewsroomServer } from './helpers/setup.js';
 import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS } from './helpers/browser.js';
-import { publishDirectory } from '../server/directory.js';
 import { initCrypto } from '../crypto/node.js';
 
 await initCrypto();
 const SHOTS = 'test-output/screenshots';
 mkdirSync(SHOTS, { recursive: true });
 
-const work = mkdtempSync(join(tmpdir(), 'tipline-web-'));
-t.teardown(() => rmSync(work, { recursive: true, force: true }));
-const keys = join(work, 'keys');
-const init = await runCli(['keys', 'init', '--dir', keys]);
-const [pglite] = await dialects();
-const store = await pglite!.open();
-t.teardown(() => store.drop());
-await publishDirectory(store.db, JSON.parse(readFileSync(join(keys, 'directory.json'), 'utf8')), new Date());
-const server = await startServer({ db: store.db, powDifficulty: 10 });
-t.teardown(() => server.close());
-const fingerprint = /fingerprint: (.+)/.exec(init.stdout)![1]!;
+const { work, keys, fingerprint, server } = await cliNewsroomServer(t);
 
 const bigPath = join(work, 'leaked-demand-20MB.bin');
 const big = randomBytes(20 * 1024 * 1024);

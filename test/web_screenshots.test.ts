@@ -6,34 +6,22 @@
 // The "sending" step is a real submit held mid-upload: a small proxy in front of the server holds the second
 // chunk until the screenshot is taken, so the step is caught every time without racing the upload.
 import t, { type Test } from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'puppeteer-core';
-import { runCli } from './helpers/cli.js';
-import { dialects } from './helpers/databases.js';
-import { startServer } from './helpers/server.js';
+
+import { cliNewsroomServer } from './helpers/setup.js';
 import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS, SAFEST_PREFS } from './helpers/browser.js';
-import { publishDirectory } from '../server/directory.js';
 import { initCrypto } from '../crypto/node.js';
 
 await initCrypto();
 const SHOTS = 'test-output/screenshots';
 mkdirSync(SHOTS, { recursive: true });
 
-const work = mkdtempSync(join(tmpdir(), 'tipline-shots-'));
-t.teardown(() => rmSync(work, { recursive: true, force: true }));
-const keys = join(work, 'keys');
-await runCli(['keys', 'init', '--dir', keys]);
-const [pglite] = await dialects();
-const store = await pglite!.open();
-t.teardown(() => store.drop());
-await publishDirectory(store.db, JSON.parse(readFileSync(join(keys, 'directory.json'), 'utf8')), new Date());
-const server = await startServer({ db: store.db, powDifficulty: 10 });
-t.teardown(() => server.close());
+const { work, server } = await cliNewsroomServer(t);
 
 // The proxy: passes everything through, except that while `hold` is set, the second chunk of an upload waits.
 let hold: Promise<void> | undefined;
