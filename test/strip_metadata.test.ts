@@ -59,6 +59,36 @@ t.test('JPEG: APP1 (EXIF, XMP), APP13, comments and thumbnails go; JFIF, ICC, Ad
   t.notOk(out.includes(Buffer.from('GPS')));
 });
 
+t.test('JPEG: what phones put after the image, between scans, or in thumbnails goes too', async (t) => {
+  const seg = (marker: number, body: Buffer) => {
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(body.length + 2);
+    return Buffer.concat([Buffer.from([0xff, marker]), len, body]);
+  };
+  const exif = seg(0xe1, Buffer.from('Exif\0\0GPS-SECRET', 'latin1'));
+  const sos = Buffer.from([0xff, 0xda, 0x00, 0x08, 1, 2, 3, 4, 5, 6]);
+  const data = Buffer.from([9, 0xff, 0x00, 9, 0xff, 0xd0, 7]); // a stuffed byte and a restart marker inside
+  const eoi = Buffer.from([0xff, 0xd9]);
+  const soi = Buffer.from([0xff, 0xd8]);
+  const dqt = seg(0xdb, Buffer.alloc(65, 1));
+  const progressive = Buffer.concat([soi, dqt, sos, data, exif, seg(0xfe, Buffer.from('GPS-SECRET')), sos, data, eoi]);
+  t.ok(Buffer.from(stripJpeg(progressive)!).equals(Buffer.concat([soi, dqt, sos, data, sos, data, eoi])), 'segments between scans are filtered too');
+  const trailer = Buffer.concat([soi, dqt, sos, data, eoi, soi, exif, sos, data, eoi, Buffer.from('motion photo GPS-SECRET')]);
+  t.ok(Buffer.from(stripJpeg(trailer)!).equals(Buffer.concat([soi, dqt, sos, data, eoi])), 'a second image and trailing data after EOI are dropped');
+  const jfxx = seg(0xe0, Buffer.from('JFXX\0thumbnail GPS-SECRET', 'latin1'));
+  const jfifThumb = seg(0xe0, Buffer.concat([Buffer.from('JFIF\0\x01\x02\0\0\x01\0\x01', 'latin1'), Buffer.from([2, 1]), Buffer.alloc(6, 0x77)]));
+  const out = Buffer.from(stripJpeg(Buffer.concat([soi, jfifThumb, jfxx, dqt, sos, data, eoi]))!);
+  t.notOk(out.includes(Buffer.from('GPS-SECRET')), 'JFXX thumbnails are dropped');
+  t.ok(out.subarray(2, 20).equals(Buffer.concat([Buffer.from([0xff, 0xe0, 0, 16]), Buffer.from('JFIF\0\x01\x02\0\0\x01\0\x01', 'latin1'), Buffer.from([0, 0])])), 'the JFIF thumbnail is cut and its size zeroed');
+  t.equal(stripJpeg(Buffer.concat([soi, Buffer.from([0x00]), exif, dqt, sos, data, eoi])), undefined, 'a stray byte between segments: not understood, so not claimed clean');
+});
+
+t.test('PNG: only chunks needed to draw the image are kept', async (t) => {
+  const png = Buffer.concat([SIG, ihdr, chunk('caBX', Buffer.from('c2pa GPS-SECRET')), chunk('prVt', Buffer.from('GPS-SECRET')), idat, chunk('iTXt', Buffer.from('late GPS-SECRET')), iend, Buffer.from('trailing GPS-SECRET')]);
+  const out = Buffer.from(stripPng(png)!);
+  t.ok(out.equals(Buffer.concat([SIG, ihdr, idat, iend])));
+});
+
 t.test('files it does not understand are left alone', async (t) => {
   t.equal(stripImage(Buffer.from('%PDF-1.7 not an image')), undefined);
   t.equal(stripJpeg(Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff])), undefined, 'a segment longer than the file');

@@ -1,7 +1,7 @@
-// Removes what photos say about their author before encryption: for JPEG the EXIF and XMP (APP1), IPTC
-// (APP13), other application segments and comments; for PNG the text chunks, eXIf and tIME. Pixels, colour
-// profile (ICC) and JFIF/Adobe colour information are kept. A camera's GPS position or serial number in a
-// photo would identify a source more surely than any IP address.
+// Removes what photos say about their author before encryption. Only segments known to be needed to draw
+// the image are kept (an allow-list: anything unknown goes); everything after a JPEG's end-of-image marker
+// goes too (phones append second images, depth maps and motion-photo videos there, with their own EXIF).
+// A camera's GPS position or serial number in a photo would identify a source more surely than any address.
 
 export type ImageKind = 'jpeg' | 'png';
 
@@ -12,45 +12,62 @@ export function imageKind(head: Uint8Array): ImageKind | undefined {
   return undefined;
 }
 
-const ICC = [0x49, 0x43, 0x43, 0x5f, 0x50, 0x52, 0x4f, 0x46, 0x49, 0x4c, 0x45, 0x00]; // "ICC_PROFILE\0"
+const startsWith = (body: Uint8Array, ascii: string) => [...ascii].every((c, i) => body[i] === c.charCodeAt(0));
 
-function keepJpegSegment(marker: number, body: Uint8Array): boolean {
-  if (marker === 0xe0 || marker === 0xee) return true; // JFIF, Adobe (colour transform)
-  if (marker === 0xe2) return ICC.every((b, i) => body[i] === b); // ICC profile yes; FlashPix/MPF thumbnails no
-  if (marker >= 0xe1 && marker <= 0xef) return false; // APP1 EXIF/XMP, APP13 IPTC, the rest
-  if (marker === 0xfe) return false; // comment
-  return true;
+/** The segment to keep (possibly rewritten), or undefined to drop it. */
+function keptJpegSegment(marker: number, segment: Uint8Array): Uint8Array | undefined {
+  const body = segment.subarray(4);
+  if (marker === 0xe0) {
+    // JFIF only, and without its thumbnail (which can show the uncropped original): 14 bytes, thumbnail 0×0.
+    if (!startsWith(body, 'JFIF\0') || body.length < 14) return undefined;
+    const out = segment.slice(0, 18);
+    out[2] = 0;
+    out[3] = 16;
+    out[16] = 0;
+    out[17] = 0;
+    return out;
+  }
+  if (marker === 0xe2) return startsWith(body, 'ICC_PROFILE\0') ? segment : undefined; // colour, not thumbnails
+  if (marker === 0xee) return startsWith(body, 'Adobe') && body.length === 12 ? segment : undefined; // colour transform
+  if (marker >= 0xe0 && marker <= 0xef) return undefined; // EXIF, XMP, IPTC, MPF and every other APPn
+  if (marker === 0xfe) return undefined; // comments
+  // Tables, frame and scan headers, restart interval: what a decoder needs.
+  const needed = marker === 0xdb || marker === 0xc4 || marker === 0xdd || marker === 0xcc || marker === 0xdc || marker === 0xda || (marker >= 0xc0 && marker <= 0xcf);
+  return needed ? segment : undefined;
 }
 
-/** Returns the JPEG without metadata segments, or undefined if it is not a JPEG this code can walk. */
+/** Returns the JPEG without metadata, or undefined if it is not a JPEG this code can walk completely. */
 export function stripJpeg(b: Uint8Array): Uint8Array | undefined {
   const out: Uint8Array[] = [b.subarray(0, 2)];
   let pos = 2;
-  while (pos + 4 <= b.length) {
-    if (b[pos] !== 0xff) return undefined;
+  for (;;) {
+    while (pos < b.length && b[pos] === 0xff && b[pos + 1] === 0xff) pos++; // fill bytes
+    if (pos + 2 > b.length || b[pos] !== 0xff) return undefined;
     const marker = b[pos + 1]!;
-    if (marker === 0xff) {
-      pos++; // fill byte
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) {
-      out.push(b.subarray(pos)); // start of scan: the rest is image data
+    if (marker === 0xd9) {
+      out.push(b.subarray(pos, pos + 2)); // end of image: whatever follows is dropped
       return concat(out);
     }
-    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      out.push(b.subarray(pos, pos + 2));
-      pos += 2;
-      continue;
-    }
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01 || marker === 0xd8) return undefined; // not between segments
+    if (pos + 4 > b.length) return undefined;
     const len = (b[pos + 2]! << 8) | b[pos + 3]!;
     if (len < 2 || pos + 2 + len > b.length) return undefined;
-    if (keepJpegSegment(marker, b.subarray(pos + 4, pos + 2 + len))) out.push(b.subarray(pos, pos + 2 + len));
+    const kept = keptJpegSegment(marker, b.subarray(pos, pos + 2 + len));
+    if (kept) out.push(kept);
     pos += 2 + len;
+    if (marker === 0xda) {
+      // Entropy-coded data runs until a marker that is neither a stuffed 0xFF00 nor a restart marker.
+      const start = pos;
+      while (pos + 1 < b.length && !(b[pos] === 0xff && b[pos + 1] !== 0x00 && !(b[pos + 1]! >= 0xd0 && b[pos + 1]! <= 0xd7))) pos++;
+      if (pos + 1 >= b.length) return undefined;
+      out.push(b.subarray(start, pos));
+    }
   }
-  return undefined;
 }
 
-const DROP_PNG = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']);
+// Chunks needed to draw the image (and animate an APNG); everything else, including text, EXIF, C2PA
+// credentials, timestamps and private chunks, is dropped.
+const KEEP_PNG = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND', 'tRNS', 'gAMA', 'cHRM', 'sRGB', 'sBIT', 'bKGD', 'pHYs', 'cICP', 'acTL', 'fcTL', 'fdAT']);
 
 export function stripPng(b: Uint8Array): Uint8Array | undefined {
   const out: Uint8Array[] = [b.subarray(0, 8)];
@@ -61,9 +78,9 @@ export function stripPng(b: Uint8Array): Uint8Array | undefined {
     const type = String.fromCharCode(b[pos + 4]!, b[pos + 5]!, b[pos + 6]!, b[pos + 7]!);
     const end = pos + 12 + len;
     if (end > b.length) return undefined;
-    if (!DROP_PNG.has(type)) out.push(b.subarray(pos, end));
+    if (KEEP_PNG.has(type)) out.push(b.subarray(pos, end));
     pos = end;
-    if (type === 'IEND') return concat(out);
+    if (type === 'IEND') return concat(out); // trailing data dropped
   }
   return undefined;
 }
