@@ -61,6 +61,11 @@ export function normalizeFingerprint(s: string): string {
   return compact;
 }
 
+/** The display form (8 groups of 4) of a fingerprint in any accepted spelling: what people compare. */
+export function displayFingerprint(s: string): string {
+  return normalizeFingerprint(s).match(/.{4}/g)!.join(' ');
+}
+
 /** True when both fingerprints denote the same key, whatever their spacing or case. */
 export function sameFingerprint(a: string, b: string): boolean {
   return equalBytes(utf8Encode(normalizeFingerprint(a)), utf8Encode(normalizeFingerprint(b)));

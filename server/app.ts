@@ -66,11 +66,11 @@ export async function buildServer(options: ServerConfig): Promise<FastifyInstanc
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
-      // Nothing but this origin; no inline script, no eval. 'wasm-unsafe-eval' lets libsodium use WebAssembly
-      // where the browser allows it (at Tor Browser's "Safer" it falls back to asm.js).
+      // Nothing but this origin; no inline script, no eval, no WebAssembly (the bundled libsodium is plain
+      // JavaScript, which is also what runs at Tor Browser's "Safer" level).
       directives: {
         defaultSrc: ["'none'"],
-        scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
+        scriptSrc: ["'self'"],
         workerSrc: ["'self'"],
         connectSrc: ["'self'"],
         styleSrc: ["'self'"],
@@ -87,9 +87,10 @@ export async function buildServer(options: ServerConfig): Promise<FastifyInstanc
 
   app.addHook('onSend', async (_req, reply) => {
     reply.header('cache-control', 'no-store');
-    reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()');
+    reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=(), clipboard-read=(), publickey-credentials-get=(), browsing-topics=()');
   });
   app.addHook('onResponse', async (req, reply) => {
+    if ((req.routeOptions.config as { quiet?: boolean } | undefined)?.quiet && reply.statusCode < 400) return;
     app.log.info({ method: req.method, route: req.routeOptions.url ?? '(unmatched)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 

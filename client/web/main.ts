@@ -84,10 +84,19 @@ function startWorker(): Promise<void> {
       if (e.data.type === 'ready') resolve();
       else onWorkerEvent(e.data);
     });
-    worker.addEventListener('error', () => fail(s.errors.noCrypto));
+    // A script that failed to arrive (a dropped circuit) is not a browser that cannot encrypt: start afresh
+    // on the next press rather than hang or send the source to a less safe browser.
+    worker.addEventListener('error', () => {
+      worker?.terminate();
+      worker = undefined;
+      ready = undefined;
+      if (busy()) fail(s.errors.loadFailed);
+    });
   });
   return ready;
 }
+
+const busy = () => form.getAttribute('aria-busy') === 'true';
 
 function stage(st: Stage): void {
   status.textContent = s.states[st === 'encrypting' ? 'encrypting' : st];
@@ -121,6 +130,7 @@ function onWorkerEvent(ev: WorkerEvent): void {
       break;
     }
     case 'done': {
+      freeze(false);
       form.hidden = true;
       $<HTMLElement>('receipt-id').textContent = ev.receipt.tip_id;
       $<HTMLElement>('receipt-day').textContent = ev.receipt.received_day;
@@ -132,7 +142,9 @@ function onWorkerEvent(ev: WorkerEvent): void {
       break;
     }
     case 'error':
-      fail(ev.kind === 'failed' ? s.errors.failed.replace('{reason}', ev.reason) : s.errors[ev.kind]);
+      if (ev.kind === 'failed') fail(s.errors.failed.replace('{reason}', ev.reason));
+      else if (ev.kind === 'uncleanable') fail(s.errors.uncleanable.replace('{name}', ev.reason));
+      else fail(s.errors[ev.kind]);
       break;
     case 'ready':
       break;
@@ -159,15 +171,20 @@ input.addEventListener('change', () => {
   addFiles(input.files);
   input.value = '';
 });
-drop.addEventListener('dragover', (e) => {
+// A file dropped anywhere else would make the browser open it in this tab, losing the draft or a running
+// upload: drops are caught on the whole document, and only taken while nothing is being sent.
+document.addEventListener('dragover', (e) => {
   e.preventDefault();
-  drop.classList.add('over');
+  drop.classList.toggle('over', drop.contains(e.target as Node));
 });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (e) => {
+document.addEventListener('dragleave', () => drop.classList.remove('over'));
+document.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
-  addFiles(e.dataTransfer?.files ?? null);
+  if (!busy() && !form.hidden) addFiles(e.dataTransfer?.files ?? null);
+});
+window.addEventListener('beforeunload', (e) => {
+  if (busy()) e.preventDefault(); // leaving now would abandon the upload
 });
 
 if (fingerprint === '' || fingerprint === FINGERPRINT_SLOT) {

@@ -57,22 +57,24 @@ export function renderPage(s: Strings): string {
 <pre><code>${esc(shellLines(s.noscriptCli))}</code></pre>
 </section>
 </noscript>
-<form id="tip-form" hidden novalidate>
+<!-- No name attributes and form-action 'none': even a native submission could not carry the message. autocomplete
+off: Chromium would otherwise restore the draft from its session history after Back. -->
+<form id="tip-form" hidden novalidate autocomplete="off">
 <div class="field">
 <label for="message">${esc(s.messageLabel)}</label>
 <p class="help" id="message-help">${esc(s.messageHelp)}</p>
-<textarea id="message" name="message" rows="10" aria-describedby="message-help"></textarea>
+<textarea id="message" rows="10" autocomplete="off" aria-describedby="message-help"></textarea>
 </div>
 <div class="field">
 <label for="files">${esc(s.filesLabel)}</label>
 <p class="help" id="files-help">${esc(s.filesHelp)}</p>
-<div id="drop" class="drop"><input type="file" id="files" name="files" multiple aria-describedby="files-help"><span class="drop-hint" aria-hidden="true">${esc(s.dropHere)}</span></div>
+<div id="drop" class="drop"><input type="file" id="files" multiple aria-describedby="files-help"><span class="drop-hint" aria-hidden="true">${esc(s.dropHere)}</span></div>
 <ul id="file-list" class="file-list"></ul>
 <p id="total" class="total" hidden></p>
 </div>
 <div class="field metadata">
 <p id="metadata-warning" class="warning">⚠ ${esc(s.metadataWarning)}</p>
-<p class="check"><input type="checkbox" id="strip" name="strip" checked aria-describedby="metadata-warning"><label for="strip">${esc(s.stripLabel)}</label></p>
+<p class="check"><input type="checkbox" id="strip" checked aria-describedby="metadata-warning"><label for="strip">${esc(s.stripLabel)}</label></p>
 </div>
 <p class="actions"><button type="submit" id="send">${esc(s.send)}</button></p>
 <div id="progress-box" class="progress-box" hidden>

@@ -16,4 +16,4 @@ export type WorkerEvent =
   | { type: 'stage'; stage: Stage }
   | { type: 'progress'; sent: number; total: number }
   | { type: 'done'; receipt: Receipt }
-  | { type: 'error'; kind: 'directory' | 'expired' | 'failed' | 'noCrypto'; reason: string };
+  | { type: 'error'; kind: 'directory' | 'expired' | 'failed' | 'noCrypto' | 'uncleanable'; reason: string };

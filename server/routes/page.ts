@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FINGERPRINT_SLOT } from '../../client/web/page.js';
 import { documentFingerprint, type SignedDocument } from '../../crypto/signed.js';
+import { displayFingerprint } from '../../crypto/keys.js';
 import { loadDirectoryBody } from '../directory.js';
 import type { AppContext } from '../app.js';
 
@@ -16,6 +17,10 @@ const ASSETS: Record<string, string> = {
   'worker.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
+
+// Page and asset requests are not logged: the page's language, stamped with a time by journald, could be
+// lined up with the upload that follows it. Failures still are.
+const QUIET = { quiet: true };
 
 function wantsGzip(req: FastifyRequest): boolean {
   return /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
@@ -36,7 +41,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: AppContext): Promise
   const assets = Object.fromEntries(Object.keys(ASSETS).map((name) => [name, { raw: readFileSync(`${WEB}assets/${name}`), gz: readFileSync(`${WEB}assets/${name}.gz`) }]));
 
   async function currentFingerprint(): Promise<string> {
-    if (ctx.config.rootFingerprint) return ctx.config.rootFingerprint;
+    if (ctx.config.rootFingerprint) return displayFingerprint(ctx.config.rootFingerprint);
     const body = await loadDirectoryBody(ctx.db);
     try {
       return body ? documentFingerprint(JSON.parse(body) as SignedDocument) : '';
@@ -46,16 +51,16 @@ export async function pageRoutes(app: FastifyInstance, ctx: AppContext): Promise
   }
 
   for (const [path, html] of Object.entries(pages)) {
-    app.get(path, async (req, reply) => {
+    app.get(path, { config: QUIET }, async (req, reply) => {
       const page = Buffer.from(html.replaceAll(FINGERPRINT_SLOT, await currentFingerprint()));
       return send(req, reply, 'text/html; charset=utf-8', page, gzipSync(page));
     });
-    if (path !== '/') app.get(path.slice(0, -1), async (_req, reply) => reply.redirect(path, 308));
+    if (path !== '/') app.get(path.slice(0, -1), { config: QUIET }, async (_req, reply) => reply.redirect(path, 308));
   }
   // Browsers ask for it unprompted; an empty answer keeps the log free of pointless 404s.
-  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
+  app.get('/favicon.ico', { config: QUIET }, async (_req, reply) => reply.code(204).send());
   for (const [name, type] of Object.entries(ASSETS)) {
     const a = assets[name]!;
-    app.get(`/assets/${name}`, async (req, reply) => send(req, reply, type, a.raw, a.gz));
+    app.get(`/assets/${name}`, { config: QUIET }, async (req, reply) => send(req, reply, type, a.raw, a.gz));
   }
 }

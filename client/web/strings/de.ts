@@ -39,6 +39,8 @@ export const de: Strings = {
     expired: 'Die Schlüssel der Redaktion sind abgelaufen. Es wurde nichts gesendet. Versuchen Sie es später oder wenden Sie sich auf anderem Weg an die Redaktion.',
     failed: 'Senden fehlgeschlagen: {reason}. Nichts Lesbares wurde gesendet. Sie können es erneut versuchen.',
     noCrypto: 'Dieser Browser kann den Verschlüsselungscode nicht ausführen. Es wurde nichts gesendet.',
+    uncleanable: '„{name}“ sieht aus wie ein Foto, aber seine versteckten Angaben ließen sich hier nicht entfernen (zu groß oder ungewöhnliches Format). Es wurde nicht gesendet. Entfernen Sie es oder deaktivieren Sie das Kästchen oben, um es unverändert zu senden.',
+    loadFailed: 'Der Verschlüsselungscode konnte nicht geladen werden (vielleicht ist die Verbindung abgebrochen). Es wurde nichts gesendet. Drücken Sie die Schaltfläche erneut.',
   },
   receiptTitle: 'Ihr Hinweis ist eingegangen',
   receiptBody: 'Er wurde in Ihrem Browser verschlüsselt und verschlüsselt gespeichert. Nur die Redaktion kann ihn lesen.',

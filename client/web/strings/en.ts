@@ -39,6 +39,8 @@ export const en: Strings = {
     expired: 'The newsroom keys have expired. Nothing was sent. Try again later or contact the newsroom another way.',
     failed: 'Sending failed: {reason}. Nothing readable was sent. You can try again.',
     noCrypto: 'This browser cannot run the encryption code. Nothing was sent.',
+    uncleanable: '“{name}” looks like a photo, but its hidden details could not be removed here (it is too large or its format is unusual). It was not sent. Remove it, or untick the box above to send it as it is.',
+    loadFailed: 'The encryption code could not be loaded (the connection may have dropped). Nothing was sent. Press the button again to retry.',
   },
   receiptTitle: 'Your tip was received',
   receiptBody: 'It was encrypted in your browser and stored encrypted. Only the newsroom can read it.',

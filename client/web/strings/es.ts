@@ -39,6 +39,8 @@ export const es: Strings = {
     expired: 'Las claves de la redacción han caducado. No se envió nada. Inténtelo más tarde o contacte con la redacción por otra vía.',
     failed: 'El envío falló: {reason}. No se envió nada legible. Puede intentarlo de nuevo.',
     noCrypto: 'Este navegador no puede ejecutar el código de cifrado. No se envió nada.',
+    uncleanable: '«{name}» parece una foto, pero aquí no se pudieron quitar sus datos ocultos (es demasiado grande o su formato es inusual). No se envió. Quítela, o desmarque la casilla de arriba para enviarla tal cual.',
+    loadFailed: 'No se pudo cargar el código de cifrado (quizá se cortó la conexión). No se envió nada. Pulse el botón otra vez para reintentar.',
   },
   receiptTitle: 'Su pista ha sido recibida',
   receiptBody: 'Se cifró en su navegador y se guardó cifrada. Solo la redacción puede leerla.',

@@ -39,6 +39,8 @@ export interface Strings {
     expired: string;
     failed: string;
     noCrypto: string;
+    uncleanable: string;
+    loadFailed: string;
   };
   receiptTitle: string;
   receiptBody: string;
