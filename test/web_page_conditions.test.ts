@@ -166,4 +166,27 @@ t.test('a JPEG with GPS EXIF arrives without it; the original when the source un
   const originalId = await submitMessage(page, `${server.url}/`, 'photo, as it is', [photo], false);
   const original = (await readTip(server.url, newsroom.desk, originalId)).files[0]!;
   t.ok(original.bytes.equals(withGps), 'unticked: the original is sent byte for byte');
+
+  // A photo the stripper cannot walk (a stray byte between segments) is not sent with its metadata.
+  const odd = join(work, 'IMG_ODD.jpg');
+  const afterExif = 2 + exifApp1().length;
+  writeFileSync(odd, Buffer.concat([withGps.subarray(0, afterExif), Buffer.from([0x00]), withGps.subarray(afterExif)]));
+  const before = (await listTipIds()).length;
+  await page.goto(`${server.url}/`, { waitUntil: 'load' });
+  await page.waitForSelector('#tip-form:not([hidden])');
+  await page.type('#message', 'odd photo');
+  await (await page.$('input#files'))!.uploadFile(odd);
+  await page.click('#send');
+  await page.waitForSelector('#error:not([hidden])', { timeout: 60_000 });
+  t.match(await page.$eval('#error', (e) => e.textContent ?? ''), /IMG_ODD\.jpg.*could not be removed.*not sent/, 'the page names the photo and says it was not sent');
+  t.equal((await listTipIds()).length, before, 'nothing was stored');
+  await page.click('#strip');
+  await page.click('#send');
+  await page.waitForSelector('#receipt:not([hidden])', { timeout: 60_000 });
+  t.equal((await listTipIds()).length, before + 1, 'unticked, the source can send it as it is');
+
+  async function listTipIds() {
+    const { listTips } = await import('./helpers/tips.js');
+    return listTips(server.url, newsroom.desk);
+  }
 });

@@ -31,8 +31,10 @@ export async function withRetry<T>(what: string, o: TransferOptions, fn: () => P
       return await fn();
     } catch (err) {
       if (!o.retryable(err) || Date.now() + delay > deadline) throw err;
-      o.onRetry?.(what, err, delay);
-      await (o.sleep ?? defaultSleep)(delay);
+      // Jitter: many sources cut off by the same outage should not all come back in the same instant.
+      const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
+      o.onRetry?.(what, err, wait);
+      await (o.sleep ?? defaultSleep)(wait);
       delay = Math.min(delay * 2, 5000);
     }
   }
@@ -59,12 +61,20 @@ export async function* rechunk(input: AsyncIterable<Uint8Array>, size: number): 
   if (fill > 0) yield buf.subarray(0, fill);
 }
 
+function powSpent(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e.code === 'TIPLINE_ERR_POW_REUSED' || (e.code === 'TIPLINE_ERR_POW_INVALID' && /expired/.test(e.message ?? ''));
+}
+
 /** Sends a whole envelope; resolves with the receipt once the server has committed the tip. */
 export async function sendEnvelope(t: TipTransport, envelope: { length: number; stream: AsyncIterable<Uint8Array> }, o: TransferOptions): Promise<Receipt> {
   o.onPreparing?.();
-  const challenge = await withRetry('fetching a proof-of-work challenge', o, () => t.pow());
-  const nonce = solvePow(challenge.token, challenge.difficulty);
-  const upload = await withRetry('opening the upload', o, () => t.createUpload({ token: challenge.token, nonce }, envelope.length));
+  // Challenge, solution and opening are one step: if the answer to the opening is lost, the solution was
+  // spent (or has expired by the time the connection is back), and only a fresh challenge can open it.
+  const upload = await withRetry('opening the upload', { ...o, retryable: (err) => o.retryable(err) || powSpent(err) }, async () => {
+    const challenge = await t.pow();
+    return t.createUpload({ token: challenge.token, nonce: solvePow(challenge.token, challenge.difficulty) }, envelope.length);
+  });
   let n = 0;
   let sent = 0;
   let receipt: Receipt | undefined;

@@ -6,7 +6,8 @@
 export type ImageKind = 'jpeg' | 'png';
 
 export function imageKind(head: Uint8Array): ImageKind | undefined {
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
+  // Two bytes, not three: a JPEG with junk after its start marker still renders, and must not pass as "not a photo".
+  if (head[0] === 0xff && head[1] === 0xd8) return 'jpeg';
   const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (png.every((b, i) => head[i] === b)) return 'png';
   return undefined;

@@ -8,24 +8,30 @@ import { fromBase64 } from '../../crypto/bytes.js';
 import { sendEnvelope } from '../shared/transfer.js';
 import { webApi, retryable } from './api.js';
 import { stripImage, imageKind } from './strip.js';
+import { guessType } from '../shared/filetypes.js';
 import type { SendRequest, WorkerEvent } from './protocol.js';
 
 const scope = globalThis as unknown as { postMessage(m: WorkerEvent): void; onmessage: ((e: MessageEvent<SendRequest>) => void) | null };
 const post = (m: WorkerEvent) => scope.postMessage(m);
 const PIECE = 1024 * 1024;
-// Photos are cleaned in memory; larger ones than this are sent as they are (and the page says so beforehand).
-const MAX_STRIP = 256 * 1024 * 1024;
+// Photos are cleaned in memory, one at a time; a larger one is not sent unless the source unticks the box.
+const MAX_STRIP = 64 * 1024 * 1024;
+
+/** A photo whose metadata could not be removed: never sent silently with it. */
+class Uncleanable extends Error {}
 
 async function* readBlob(blob: Blob): AsyncIterable<Uint8Array> {
   for (let off = 0; off < blob.size; off += PIECE) yield new Uint8Array(await blob.slice(off, off + PIECE).arrayBuffer());
 }
 
 async function prepareFile(file: File, strip: boolean): Promise<Blob> {
-  if (!strip || file.size > MAX_STRIP || file.size < 16) return file;
+  if (!strip || file.size < 16) return file;
   const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
   if (!imageKind(head)) return file;
+  if (file.size > MAX_STRIP) throw new Uncleanable(file.name);
   const cleaned = stripImage(new Uint8Array(await file.arrayBuffer()));
-  return cleaned ? new Blob([cleaned as BlobPart]) : file;
+  if (!cleaned) throw new Uncleanable(file.name);
+  return new Blob([cleaned as BlobPart]);
 }
 
 async function send(req: SendRequest): Promise<void> {
@@ -41,11 +47,21 @@ async function send(req: SendRequest): Promise<void> {
     post({ type: 'error', kind: err instanceof DirectoryExpiredError ? 'expired' : 'directory', reason: (err as Error).message });
     return;
   }
-  const blobs = await Promise.all(req.files.map((f) => prepareFile(f, req.strip)));
+  const blobs: Blob[] = [];
+  for (const f of req.files) {
+    try {
+      blobs.push(await prepareFile(f, req.strip));
+    } catch (err) {
+      if (!(err instanceof Uncleanable)) throw err;
+      post({ type: 'error', kind: 'uncleanable', reason: err.message });
+      return;
+    }
+  }
   const manifest: Manifest = {
     v: 1,
     message: req.message,
-    files: req.files.map((f, i) => ({ name: f.name, type: f.type || 'application/octet-stream', size: blobs[i]!.size })),
+    // The type from the name, by a fixed table: the browser's guess depends on the source's system.
+    files: req.files.map((f, i) => ({ name: f.name, type: guessType(f.name), size: blobs[i]!.size })),
   };
   const envelope = encryptEnvelope({ recipients, manifest, files: blobs.map((b) => readBlob(b)) });
   const receipt = await sendEnvelope(webApi, envelope, {

@@ -12,7 +12,7 @@ import { Api } from '../api.js';
 import { CliError } from '../errors.js';
 import { HttpError, NetworkError, type Proxy } from '../http.js';
 import { progress } from '../progress.js';
-import { guessType } from '../filetypes.js';
+import { guessType } from '../../shared/filetypes.js';
 
 export interface SubmitOptions {
   server: string;
