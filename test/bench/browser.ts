@@ -116,12 +116,14 @@ interface BrowserKind {
   short: string;
   exe: string;
   launch: () => Promise<Browser>;
+  /** For the memory of a long upload: without the automation's own copies of request bodies. */
+  uploadLaunch?: () => Promise<Browser>;
   safer: boolean;
 }
 const KINDS: BrowserKind[] = [
   { name: 'Chromium (default settings)', short: 'Chromium', exe: CHROMIUM, launch: () => launchChromium(), safer: false },
-  { name: 'Firefox ESR at Standard', short: 'Firefox Standard', exe: FIREFOX, launch: () => launchFirefox(), safer: false },
-  { name: 'Firefox ESR at Tor Browser "Safer" prefs', short: 'Firefox Safer', exe: FIREFOX, launch: () => launchFirefox(SAFER_PREFS), safer: true },
+  { name: 'Firefox ESR at Standard', short: 'Firefox Standard', exe: FIREFOX, launch: () => launchFirefox(), uploadLaunch: () => launchFirefox({}, undefined, { unmonitored: true }), safer: false },
+  { name: 'Firefox ESR at Tor Browser "Safer" prefs', short: 'Firefox Safer', exe: FIREFOX, launch: () => launchFirefox(SAFER_PREFS), uploadLaunch: () => launchFirefox(SAFER_PREFS, undefined, { unmonitored: true }), safer: true },
 ];
 
 async function version(exe: string): Promise<string> {
@@ -258,7 +260,7 @@ export interface UploadResult {
 }
 
 async function pageUpload(kind: BrowserKind, serverUrl: string, serverPid: number, file: string, bytes: number, note: string): Promise<UploadResult> {
-  const browser = await kind.launch();
+  const browser = await (kind.uploadLaunch ?? kind.launch)();
   try {
     const pid = browser.process()?.pid;
     if (!pid) throw new Error('no browser process');

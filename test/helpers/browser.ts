@@ -40,14 +40,20 @@ export function browserSkip(path: string, name: string): string | false {
   return `${name} not installed (apt-get install ${name === 'Firefox ESR' ? 'firefox-esr' : 'chromium'}): browser test skipped`;
 }
 
-export async function launchFirefox(prefs: Record<string, boolean | number | string> = {}, size = { width: 1280, height: 800 }): Promise<Browser> {
+/**
+ * `unmonitored`: no network monitoring over WebDriver BiDi. puppeteer otherwise asks Firefox to keep a copy of
+ * every request body in its parent process (measured: +740 MiB for a 512 MiB upload that, unautomated, costs
+ * the tab under 100 MiB), so memory figures need it off; tests that record requests need it on.
+ */
+export async function launchFirefox(prefs: Record<string, boolean | number | string> = {}, size = { width: 1280, height: 800 }, opts: { unmonitored?: boolean } = {}): Promise<Browser> {
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
     defaultViewport: null,
     args: [`--width=${size.width}`, `--height=${size.height}`],
-    extraPrefsFirefox: { ...QUIET_PREFS, ...prefs },
+    extraPrefsFirefox: { ...QUIET_PREFS, ...prefs, ...(opts.unmonitored ? { 'remote.network.maxTotalDataSize': 1000 } : {}) },
+    ...(opts.unmonitored ? { networkEnabled: false } : {}),
   });
 }
 
