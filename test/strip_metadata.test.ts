@@ -20,6 +20,12 @@ function chunk(type: string, data: Buffer): Buffer {
   crc.writeUInt32BE(crc32(td));
   return Buffer.concat([len, td, crc]);
 }
+/** A JPEG marker segment: FF, marker, 16-bit length (including itself), body. */
+function seg(marker: number, body: Buffer): Buffer {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(body.length + 2);
+  return Buffer.concat([Buffer.from([0xff, marker]), len, body]);
+}
 const SIG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const ihdr = chunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
 const idat = chunk('IDAT', deflateSync(Buffer.from([0, 0])));
@@ -34,11 +40,6 @@ t.test('PNG: text, eXIf and tIME chunks go; pixels stay', async (t) => {
 });
 
 t.test('JPEG: APP1 (EXIF, XMP), APP13, comments and thumbnails go; JFIF, ICC, Adobe and the scan stay', async (t) => {
-  const seg = (marker: number, body: Buffer) => {
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(body.length + 2);
-    return Buffer.concat([Buffer.from([0xff, marker]), len, body]);
-  };
   const jfif = seg(0xe0, Buffer.from('JFIF\0\x01\x01\0\0\x01\0\x01\0\0', 'latin1'));
   const icc = seg(0xe2, Buffer.from('ICC_PROFILE\0\x01\x01profile', 'latin1'));
   const adobe = seg(0xee, Buffer.from('Adobe\0d\0\0\0\0\x01', 'latin1'));
@@ -60,11 +61,6 @@ t.test('JPEG: APP1 (EXIF, XMP), APP13, comments and thumbnails go; JFIF, ICC, Ad
 });
 
 t.test('JPEG: what phones put after the image, between scans, or in thumbnails goes too', async (t) => {
-  const seg = (marker: number, body: Buffer) => {
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(body.length + 2);
-    return Buffer.concat([Buffer.from([0xff, marker]), len, body]);
-  };
   const exif = seg(0xe1, Buffer.from('Exif\0\0GPS-SECRET', 'latin1'));
   const sos = Buffer.from([0xff, 0xda, 0x00, 0x08, 1, 2, 3, 4, 5, 6]);
   const data = Buffer.from([9, 0xff, 0x00, 9, 0xff, 0xd0, 7]); // a stuffed byte and a restart marker inside
