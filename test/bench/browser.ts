@@ -18,7 +18,7 @@ import { CHROMIUM, FIREFOX, SAFER_PREFS, launchChromium, launchFirefox } from '.
 import type { BenchCommand, InitAnswer, PowAnswer, SpeedAnswer } from './web-bench-worker.js';
 import { deterministicBlocks } from './baselines.js';
 import { keysInit } from './pipeline.js';
-import { CLI, CLK_TCK, MB, MiB, f1, log, mbps, mib, now, ratio, sampleProc, spawnUntil, stopChild } from './util.js';
+import { CLI, CLK_TCK, MB, MiB, f1, log, mbps, mib, now, ratio, sampleProc, spawnUntil, stopChild, treePids } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/test/bench
 const root = join(here, '..', '..', '..');
@@ -52,21 +52,6 @@ export function treeCpu(rootPid: number): Map<string, number> {
   return out;
 }
 
-function treePids(rootPid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const tree = [rootPid];
-  for (let i = 0; i < tree.length; i++) for (const [pid, pp] of parent) if (pp === tree[i]) tree.push(pid);
-  return tree;
-}
 
 export function treeMemory(rootPid: number): { rss: number; pss: number; procs: number; cpu: number } {
   const parent = new Map<number, number>();

@@ -6,14 +6,14 @@
 // bodies, up to remote.network.maxTotalDataSize = 200 MB, in the parent process). Tor Browser runs no
 // remote agent, so the second run is what a source's browser does.
 //   npm run build && BENCH_UPLOAD_MIB=512 node dist/test/bench/memory-firefox.js
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { FIREFOX, SAFER_PREFS } from '../helpers/browser.js';
 import { deterministicBlocks } from './baselines.js';
 import { keysInit } from './pipeline.js';
-import { CLI, MiB, f1, log, mbps, spawnUntil, stopChild } from './util.js';
+import { CLI, MiB, f1, log, mbps, spawnUntil, stopChild, treePids } from './util.js';
 
 const BYTES = Number(process.env.BENCH_UPLOAD_MIB ?? 512) * MiB;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -21,18 +21,7 @@ const m = (b: number) => `${(b / MiB).toFixed(0)}`;
 
 /** RSS by process of the tree under rootPid, keyed by Firefox's process type ("parent", "tab:<pid>", "socket"...). */
 export function rssByProcess(rootPid: number): Map<string, number> {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const tree = [rootPid];
-  for (let i = 0; i < tree.length; i++) for (const [pid, pp] of parent) if (pp === tree[i]) tree.push(pid);
+  const tree = treePids(rootPid);
   const out = new Map<string, number>();
   for (const pid of tree) {
     try {

@@ -9,32 +9,25 @@ export class TestPrng {
     this.a = (seed ^ 0x9e3779b9) >>> 0 || 1;
     this.b = (seed * 0x85ebca6b) >>> 0 || 2;
   }
+  /** The next 32-bit output. */
+  private next(): number {
+    let x = this.a;
+    x ^= x << 11;
+    x ^= x >>> 8;
+    this.a = this.b;
+    this.b = (this.b ^ (this.b >>> 19) ^ x) >>> 0;
+    return this.b;
+  }
   fill(out: Uint8Array): Uint8Array {
-    const n = out.length;
-    let a = this.a;
-    let b = this.b;
     let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      let x = a;
-      x ^= x << 11;
-      x ^= x >>> 8;
-      a = b;
-      b = (b ^ (b >>> 19) ^ x) >>> 0;
-      out[i] = b & 255;
-      out[i + 1] = (b >>> 8) & 255;
-      out[i + 2] = (b >>> 16) & 255;
-      out[i + 3] = b >>> 24;
+    for (; i + 4 <= out.length; i += 4) {
+      const v = this.next();
+      out[i] = v & 255;
+      out[i + 1] = (v >>> 8) & 255;
+      out[i + 2] = (v >>> 16) & 255;
+      out[i + 3] = v >>> 24;
     }
-    for (; i < n; i++) {
-      let x = a;
-      x ^= x << 11;
-      x ^= x >>> 8;
-      a = b;
-      b = (b ^ (b >>> 19) ^ x) >>> 0;
-      out[i] = b & 255;
-    }
-    this.a = a;
-    this.b = b;
+    for (; i < out.length; i++) out[i] = this.next() & 255;
     return out;
   }
   bytes(n: number): Uint8Array {
