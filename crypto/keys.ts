@@ -96,8 +96,9 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
 
 /**
  * True when an Ed25519 secret key (libsodium's seed || public) is whole: the public key derived from its seed
- * equals its second half and `publicKey`. Signatures come from the seed half and verifiers use the public half,
- * so a key whose halves disagree signs what no one can verify (or shows a public key it cannot sign for).
+ * equals its second half and `publicKey`. libsodium signs with the stored half as it is; a wrong half gives
+ * signatures no one can verify, and signatures of one message under two different halves reveal the secret
+ * scalar (the Ed25519 "double public key" misuse).
  */
 export function _signingPairMatches(publicKey: Uint8Array, secretKey: Uint8Array): boolean {
   _abytes('publicKey', publicKey, PUBLIC_KEY_LENGTH);
