@@ -12,7 +12,7 @@ import { sodium } from './sodium.js';
 export const AUDIT_CHAIN_VERSION = 2;
 export const AUDIT_KIND_RE = /^[a-z][a-z0-9-]{0,63}$/;
 export const AUDIT_DAY_RE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
-/** Details are a few counts and names; anything longer is refused before hashing. */
+/** Details are a few counts and names; anything longer (UTF-8 bytes) is refused before hashing. */
 export const AUDIT_DETAIL_MAX = 4096;
 const HASH_RE = /^[0-9a-f]{64}$/;
 
@@ -59,8 +59,8 @@ function fieldProblem(seq: unknown, day: unknown, kind: unknown, detail: unknown
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return 'sequence number is not an integer ≥ 1';
   if (typeof day !== 'string' || !AUDIT_DAY_RE.test(day)) return 'day is not YYYY-MM-DD';
   if (typeof kind !== 'string' || !AUDIT_KIND_RE.test(kind)) return 'kind is not 1..64 of [a-z0-9-]';
-  // UTF-16 length bounds the UTF-8 length at 3×; checked before encoding so a huge detail is never copied.
-  if (typeof detail !== 'string' || detail.length > AUDIT_DETAIL_MAX) return `detail is not a string of at most ${AUDIT_DETAIL_MAX} characters`;
+  // A UTF-8 encoding is never shorter than the UTF-16 length: a huge detail is refused before it is encoded.
+  if (typeof detail !== 'string' || detail.length > AUDIT_DETAIL_MAX) return `detail is not a string of at most ${AUDIT_DETAIL_MAX} bytes`;
   if (typeof prevHash !== 'string' || !HASH_RE.test(prevHash)) return 'previous hash is not 64 lowercase hex digits';
   return undefined;
 }
@@ -69,7 +69,9 @@ function fieldProblem(seq: unknown, day: unknown, kind: unknown, detail: unknown
 export function entryHash(prevHash: string, seq: number, day: string, kind: string, detail: string): string {
   const problem = fieldProblem(seq, day, kind, detail, prevHash);
   if (problem) throw new CryptoArgumentError(`audit entry: ${problem}`);
-  return H(_frame(ENTRY_DOMAIN, _u64('seq', seq), utf8Encode(day), utf8Encode(kind), utf8Encode(detail), fromHex(prevHash)));
+  const detailBytes = utf8Encode(detail); // EncodingError on a lone surrogate
+  if (detailBytes.length > AUDIT_DETAIL_MAX) throw new CryptoArgumentError(`audit entry: detail is longer than ${AUDIT_DETAIL_MAX} bytes`);
+  return H(_frame(ENTRY_DOMAIN, _u64('seq', seq), utf8Encode(day), utf8Encode(kind), detailBytes, fromHex(prevHash)));
 }
 
 /**
@@ -111,9 +113,9 @@ export function verifyChain(rows: readonly AuditEntry[], rootFingerprint: string
     let h: string;
     try {
       h = entryHash(r.prev_hash, r.seq, r.day, r.kind, r.detail);
-    } catch {
-      // A lone surrogate in detail cannot be encoded: no v2 entry has it.
-      return { ok: false, index, seq, reason: 'malformed', message: `entry ${r.seq}: detail is not valid Unicode text` };
+    } catch (e) {
+      // Over 4096 bytes once encoded, or a lone surrogate (not encodable): no v2 entry has such a detail.
+      return { ok: false, index, seq, reason: 'malformed', message: `entry ${r.seq}: ${(e as Error).message}` };
     }
     if (h !== r.hash) return { ok: false, index, seq, reason: 'hash', message: `entry ${r.seq}: its hash does not match its content` };
     head = { seq: r.seq, hash: r.hash };

@@ -277,6 +277,10 @@ t.test('audit chain: limits and canonical details', async (t) => {
   t.throws(() => entryHash(g, 1, '2025-01-01', 'purge\nx', '{}'), CryptoArgumentError, 'kinds are one line');
   t.throws(() => entryHash(g.toUpperCase(), 1, '2025-01-01', 'purge', '{}'), CryptoArgumentError);
   t.throws(() => entryHash(g, 1, '2025-01-01', 'purge', '\ud800'), 'a lone surrogate cannot be encoded');
+  t.throws(() => entryHash(g, 1, '2025-01-01', 'purge', 'é'.repeat(2049)), CryptoArgumentError, 'the limit is in UTF-8 bytes (2049 characters, 4098 bytes)');
+  t.doesNotThrow(() => entryHash(g, 1, '2025-01-01', 'purge', 'é'.repeat(2048)));
+  const rows = [nextEntry(genesisHead(file.audit_chains[0]!.root_fingerprint), '2025-01-01', 'purge', { tips: 1 })];
+  t.match(verifyChain([{ ...rows[0]!, detail: '\ud800' }], file.audit_chains[0]!.root_fingerprint), { ok: false, index: 0, reason: 'malformed' }, 'a detail that cannot be encoded');
   t.equal(canonicalJson({ b: 1, a: 'x', c: true }), '{"a":"x","b":1,"c":true}');
   t.throws(() => canonicalJson({ n: NaN }), CryptoArgumentError);
   t.throws(() => canonicalJson({ n: Infinity }), CryptoArgumentError);
