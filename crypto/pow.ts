@@ -62,6 +62,13 @@ function checkDifficulty(d: number): void {
   }
 }
 
+// An invalid Date compares false with everything: "expired?" would answer no.
+function checkNow(now: Date): number {
+  const ms = now instanceof Date ? now.getTime() : NaN;
+  if (!Number.isFinite(ms) || ms < 0) throw new CryptoArgumentError('now: expected a valid Date');
+  return ms;
+}
+
 function mac(secret: Uint8Array, body: Uint8Array): Uint8Array {
   return sodium().crypto_generichash(POW_MAC_BYTES, _frame(MAC_DOMAIN, body), secret);
 }
@@ -89,9 +96,10 @@ export function issuePowChallenge(
   now: Date,
   random: (n: number) => Uint8Array = (n) => sodium().randombytes_buf(n),
 ): PowChallengeFields {
-  const nowS = Math.floor(now.getTime() / 1000);
+  const ms = checkNow(now);
+  const nowS = Math.floor(ms / 1000);
   const g = POW_EXPIRY_GRANULARITY_SECONDS;
-  const expires = Math.ceil((now.getTime() / 1000 + POW_TTL_SECONDS) / g) * g;
+  const expires = Math.ceil((ms / 1000 + POW_TTL_SECONDS) / g) * g;
   const id = _abytes('random(16)', random(POW_ID_BYTES), POW_ID_BYTES);
   return { token: encodePowToken({ expires, difficulty, id }, secret), difficulty, expires_in: expires - nowS };
 }
@@ -192,13 +200,14 @@ export function solvePow(token: string, difficulty: number): string {
  */
 export function verifyPowSolution(secret: Uint8Array, minDifficulty: number, solution: { token: string; nonce: string }, now: Date): PowVerdict {
   checkDifficulty(minDifficulty);
+  const nowMs = checkNow(now);
   if (typeof solution?.nonce !== 'string' || !POW_NONCE_RE.test(solution.nonce)) {
     return { ok: false, reason: 'malformed', message: 'proof-of-work nonce must be 1..16 decimal digits' };
   }
   const d = decodePowToken(solution.token, secret);
   if (!d.ok) return d;
   const { expires, difficulty, id } = d.fields;
-  if (expires * 1000 < now.getTime()) {
+  if (expires * 1000 < nowMs) {
     return { ok: false, reason: 'expired', message: 'proof-of-work challenge has expired; fetch a new one' };
   }
   if (difficulty < minDifficulty) {

@@ -188,17 +188,18 @@ export function verifyStaffRequest<K>(
   } catch {
     return bad('staff request headers are not canonical base64'); // e.g. non-zero trailing bits
   }
-  const signer = lookupKey(key);
-  if (signer === undefined) return { ok: false, reason: 'unknown_key', message: 'signing key is not in the current directory' };
-  let input: Uint8Array;
+  const fields: StaffSigningFields = { ...target, contentType: ct, publicKey, timestamp: Number(ts), nonce: nonceBytes };
   try {
-    input = staffSigningInput({ ...target, contentType: ct, publicKey, timestamp: Number(ts), nonce: nonceBytes });
+    canonicalTarget(fields); // before the lookup and the body hash: no work for a request that cannot verify
   } catch (e) {
-    // The host, request line or content type cannot be part of any v2 signature (over-long, control
-    // characters). Answered, not thrown: a caller that passes the Host header must not turn it into a 500.
+    // The host, request line or content type cannot be part of any v2 signature (over-long, characters outside
+    // the rules). Answered, not thrown: a caller that passes the Host header must not turn it into a 500.
     if (e instanceof CryptoArgumentError) return bad(`staff request cannot be signed as sent: ${e.message}`);
     throw e;
   }
+  const signer = lookupKey(key);
+  if (signer === undefined) return { ok: false, reason: 'unknown_key', message: 'signing key is not in the current directory' };
+  const input = staffSigningInput(fields);
   if (!verify(signature, input, publicKey)) {
     return { ok: false, reason: 'bad_signature', message: 'bad signature (signed for another request, server or key?)' };
   }

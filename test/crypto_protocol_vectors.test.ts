@@ -242,6 +242,8 @@ t.test('proof-of-work: limits, checked before any hashing', async (t) => {
   t.throws(() => issuePowChallenge(new Uint8Array(16), 8, new Date()), CryptoArgumentError, 'a 32-byte secret');
   t.throws(() => encodePowToken({ expires: 1, difficulty: 8, id: new Uint8Array(17) }, secret), CryptoArgumentError);
   t.equal(powHash('hex-token-of-a-bench', '0').length, 32, 'synthetic tokens still hash (benches)');
+  t.throws(() => verifyPowSolution(secret, 8, { token: 'A'.repeat(56), nonce: '1' }, new Date(NaN)), CryptoArgumentError, 'an invalid clock is not "never expired"');
+  t.throws(() => issuePowChallenge(secret, 8, new Date('nonsense')), CryptoArgumentError);
 });
 
 t.test('audit chain: append, verify, head', async (t) => {

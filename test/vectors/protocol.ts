@@ -180,6 +180,8 @@ function staffChecks(vectors: StaffRequestVector[], s: ReturnType<typeof staffDe
     base(get, 'nonce with non-zero unused bits (not canonical base64url)', 'malformed', {}, { 'tipline-nonce': setUnusedBit(get.headers['tipline-nonce']!) }),
     base(get, 'signature not base64', 'malformed', {}, { 'tipline-signature': `${'!'.repeat(86)}==` }),
     base(get, 'a path with a space cannot have been signed', 'malformed', { path_and_query: '/api/v1/staff/tips extra' }),
+    base(get, 'the same from an unknown key: malformed is reported before unknown_key', 'malformed', { path_and_query: '/api/v1/staff/tips extra', known_keys: [] }),
+    base(get, 'a verifier configured with an impossible host', 'malformed', { host: 'tipline.example/evil' }),
   ];
 }
 
