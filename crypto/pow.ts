@@ -149,12 +149,13 @@ function hashInputPrefix(token: string): Uint8Array {
 }
 
 function hashWithPrefix(prefix: Uint8Array, nonce: string): Uint8Array {
-  // Equal to _frame(HASH_DOMAIN, token, nonce): the prefix is built once per token by the solver.
-  const n = utf8Encode(nonce);
-  const input = new Uint8Array(prefix.length + 4 + n.length);
+  // Equal to _frame(HASH_DOMAIN, token, nonce), written by hand: this is the solver's inner loop, interpreted at
+  // Tor Browser's "Safer". The nonce is 1..16 ASCII digits (checked by the callers), so its length fits one byte.
+  const p = prefix.length;
+  const input = new Uint8Array(p + 4 + nonce.length);
   input.set(prefix);
-  new DataView(input.buffer).setUint32(prefix.length, n.length);
-  input.set(n, prefix.length + 4);
+  input[p + 3] = nonce.length;
+  for (let i = 0; i < nonce.length; i++) input[p + 4 + i] = nonce.charCodeAt(i);
   return sodium().crypto_generichash(32, input, null);
 }
 
@@ -162,6 +163,9 @@ function checkNonce(nonce: string): void {
   _astring('nonce', nonce);
   if (!POW_NONCE_RE.test(nonce)) throw new CryptoArgumentError('nonce: expected 1..16 decimal digits');
 }
+
+/** The solver's counter as a nonce: digits only, so hashWithPrefix may skip the check. */
+const counter = (n: number): string => String(n);
 
 /** BLAKE2b-256(frame("tipline pow v2", token, nonce)): one 128-byte block for a real token. */
 export function powHash(token: string, nonce: string): Uint8Array {
@@ -189,7 +193,7 @@ export function solvePow(token: string, difficulty: number): string {
   checkDifficulty(difficulty);
   const prefix = hashInputPrefix(token);
   for (let n = 0; ; n++) {
-    const nonce = String(n);
+    const nonce = counter(n);
     if (leadingZeroBits(hashWithPrefix(prefix, nonce)) >= difficulty) return nonce;
   }
 }
