@@ -22,7 +22,7 @@ const vectorsDir = join(root, 'test', 'vectors');
 const readVector = (name: string) => readFileSync(join(vectorsDir, name), 'utf8');
 const files = { envelope: JSON.parse(readVector(VECTOR_FILES.envelope)), keys: JSON.parse(readVector(VECTOR_FILES.keys)), protocol: JSON.parse(readVector(VECTOR_FILES.protocol)) };
 
-const nodeResults = await checkAllVectors(files);
+const nodeResults = await checkAllVectors(files, { keyFiles: false });
 
 t.test('Node: every vector of every format holds', async (t) => {
   t.ok(nodeResults.length >= 90, `${nodeResults.length} checks`);

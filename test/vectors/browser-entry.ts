@@ -55,7 +55,7 @@ async function main(): Promise<BrowserVectorReport> {
   };
   const files = { envelope: await load(VECTOR_FILES.envelope), keys: await load(VECTOR_FILES.keys), protocol: await load(VECTOR_FILES.protocol) };
   const t0 = performance.now();
-  const results = await checkAllVectors(files);
+  const results = await checkAllVectors(files, { keyFiles: false });
   const ms = Math.round(performance.now() - t0);
   return {
     done: true,
