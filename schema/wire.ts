@@ -6,11 +6,6 @@ export const Id = z.string().regex(/^[a-z2-7]{26}$/, 'expected a 26-character ba
 
 export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a UTC day YYYY-MM-DD');
 
-export const ErrorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
-});
-export type ErrorBody = z.infer<typeof ErrorBody>;
-
 export const PowChallenge = z.object({
   token: z.string().max(512),
   difficulty: z.number().int().min(0).max(32),

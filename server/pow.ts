@@ -44,16 +44,16 @@ export async function redeemSolution(db: Kysely<Database>, secret: Uint8Array, m
   try {
     raw = fromBase64Url(solution.token);
   } catch {
-    throw new AppError('TIPLINE_ERR_POW_INVALID', 'proof-of-work token is malformed');
+    throw new AppError('TIPLINE_ERR_POW_MALFORMED', 'proof-of-work token is malformed');
   }
-  if (raw.length !== TOKEN_BYTES || raw[0] !== VERSION) throw new AppError('TIPLINE_ERR_POW_INVALID', 'proof-of-work token is malformed');
+  if (raw.length !== TOKEN_BYTES || raw[0] !== VERSION) throw new AppError('TIPLINE_ERR_POW_MALFORMED', 'proof-of-work token is malformed');
   const body = raw.subarray(0, TOKEN_BYTES - 16);
-  if (!equalBytes(mac(secret, body), raw.subarray(TOKEN_BYTES - 16))) throw new AppError('TIPLINE_ERR_POW_INVALID', 'proof-of-work token was not issued by this server');
+  if (!equalBytes(mac(secret, body), raw.subarray(TOKEN_BYTES - 16))) throw new AppError('TIPLINE_ERR_POW_FOREIGN', 'proof-of-work token was not issued by this server');
   const expires = Number(new DataView(raw.buffer, raw.byteOffset).getBigUint64(1));
-  if (expires * 1000 < now.getTime()) throw new AppError('TIPLINE_ERR_POW_INVALID', 'proof-of-work challenge has expired; fetch a new one');
+  if (expires * 1000 < now.getTime()) throw new AppError('TIPLINE_ERR_POW_EXPIRED', 'proof-of-work challenge has expired; fetch a new one');
   const difficulty = raw[9]!;
-  if (difficulty < minDifficulty) throw new AppError('TIPLINE_ERR_POW_INVALID', 'proof-of-work challenge is too easy');
-  if (leadingZeroBits(powHash(solution.token, solution.nonce)) < difficulty) throw new AppError('TIPLINE_ERR_POW_INVALID', 'proof-of-work solution is wrong');
+  if (difficulty < minDifficulty) throw new AppError('TIPLINE_ERR_POW_TOO_EASY', 'proof-of-work challenge is too easy; fetch a new one');
+  if (leadingZeroBits(powHash(solution.token, solution.nonce)) < difficulty) throw new AppError('TIPLINE_ERR_POW_WRONG', 'proof-of-work solution is wrong');
   const inserted = await db
     .insertInto('pow_redeemed')
     .values({ id: toBase64Url(raw.subarray(10, 26)), expires_at: new Date(expires * 1000) })

@@ -85,10 +85,10 @@ for (const dialect of await dialects()) {
       const { powHash, leadingZeroBits } = await import('../crypto/pow.js');
       let bad = 0;
       while (leadingZeroBits(powHash(c.token, String(bad))) >= c.difficulty) bad++;
-      await expectError(t, await create({ token: c.token, nonce: String(bad) }), 403, 'TIPLINE_ERR_POW_INVALID');
+      await expectError(t, await create({ token: c.token, nonce: String(bad) }), 403, 'TIPLINE_ERR_POW_WRONG');
       const forged = c.token.slice(0, -4) + (c.token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
-      await expectError(t, await create({ token: forged, nonce: '1' }), 403, 'TIPLINE_ERR_POW_INVALID');
-      await expectError(t, await create({ token: 'not base64!', nonce: '1' }), 403, 'TIPLINE_ERR_POW_INVALID');
+      await expectError(t, await create({ token: forged, nonce: '1' }), 403, 'TIPLINE_ERR_POW_FOREIGN');
+      await expectError(t, await create({ token: 'not base64!', nonce: '1' }), 403, 'TIPLINE_ERR_POW_MALFORMED');
       await expectError(t, await create({ nonce: '1' }), 400, 'TIPLINE_ERR_BAD_REQUEST');
       const good = await solvedPow(server.url);
       t.equal((await create(good)).status, 201);
