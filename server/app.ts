@@ -7,7 +7,7 @@ import type { Database } from '../schema/db.js';
 import { initCrypto } from '../crypto/node.js';
 import { AppError, fromFastifyError } from './errors.js';
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from './config.js';
-import { loadPowSecret } from './pow.js';
+import { loadPowSecret } from './store/pow.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { staffRoutes } from './routes/staff.js';
