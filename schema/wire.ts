@@ -97,6 +97,15 @@ export const AuditLog = z.object({ entries: z.array(AuditEntry) });
 
 export const Health = z.object({ ok: z.boolean(), directory: z.boolean() });
 
+/** A signed document as published (crypto/signed.ts); its payload is what the signature covers. */
+export const SignedDocumentBody = z.object({
+  v: z.literal(1),
+  type: z.string(),
+  payload: z.string(),
+  root_key: z.string(),
+  signature: z.string(),
+});
+
 /** Staff requests are signed; these headers carry the signature (see server/staff-auth.ts). */
 export const STAFF_HEADERS = {
   key: 'tipline-key',
