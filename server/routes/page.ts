@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { FINGERPRINT_SLOT } from '../../client/web/page.js';
+import { FINGERPRINT_SLOT } from '../../schema/page.js';
 import { documentFingerprint, type SignedDocument } from '../../crypto/signed.js';
 import { displayFingerprint } from '../../crypto/keys.js';
 import { loadDirectoryBody } from '../directory.js';
