@@ -12,6 +12,7 @@ import { powRedeemed, redeemPow } from '../store/pow.js';
 import {
   existingReceipt, expectedChunkLength, findOpenUpload, finishUpload, insertUpload, pendingBytes, receivedChunks, requireOpenUpload, storeChunk, unknownUpload,
 } from '../store/uploads.js';
+import type { Db } from '../store/db.js';
 import { addDays, expiryAfterHours, utcDay } from '../days.js';
 import { errorResponses, type RoutePlugin } from '../context.js';
 
@@ -34,7 +35,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, config } = ctx;
   const chunkSize = config.uploadChunkSize;
   /** Finishing, dated once: the receipt's day and the expiry day must not straddle midnight. */
-  const finishNow = (db: Parameters<typeof finishUpload>[0], id: string, now: Date) => {
+  const finishNow = (db: Db, id: string, now: Date) => {
     const day = utcDay(now);
     return finishUpload(db, id, now, day, addDays(day, config.retentionDays));
   };
@@ -95,17 +96,19 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
       const now = config.now();
       const answer = await db.transaction().execute(async (trx) => {
         // The solution is spent in the same transaction that stores the chunk: all or nothing.
+        let upload = u;
         if (await redeemPow(trx, pow)) {
           await insertUpload(trx, u, expiryAfterHours(now, config.uploadTtlHours));
         } else {
           const done = await existingReceipt(trx, id);
           if (done && done.size === size && finish === '1') return done;
           const open = await findOpenUpload(trx, id, now, true);
-          if (!open || open.size !== size) throw new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+          if (!open || open.size !== size || open.chunk_size !== chunkSize) throw new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+          upload = open;
         }
         await storeChunk(trx, id, 0, data);
         if (finish === '1') return finishNow(trx, id, now);
-        return { id, chunk_size: u.chunk_size, chunk_count: u.chunk_count, expires_in: config.uploadTtlHours * 3600 };
+        return { id, chunk_size: upload.chunk_size, chunk_count: upload.chunk_count, expires_in: config.uploadTtlHours * 3600 };
       });
       if (finish === '1') await config.afterCommit();
       return reply.code(201).send(answer);
