@@ -70,7 +70,6 @@ export type Receipt = z.infer<typeof Receipt>;
 export const ChunkAccepted = z.object({ received: z.number().int().nonnegative() });
 /** The 201 that opens an upload: the upload to continue, or with finish=1 the receipt of the stored tip. */
 export const UploadOpened = z.union([UploadCreated, Receipt]);
-export const PutChunkResponse = z.union([Receipt, ChunkAccepted]);
 
 export const TipSummary = z.object({
   id: Id,
