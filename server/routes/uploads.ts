@@ -7,6 +7,7 @@ import {
 } from '../../schema/wire.js';
 import { checkFraming, MIN_ENVELOPE_LENGTH as MIN_ENVELOPE } from '../../crypto/envelope/index.js';
 import { AppError } from '../errors.js';
+import { loadDirectoryBody } from '../directory.js';
 import { uploadIdFor, verifySolution, type VerifiedPow } from '../pow.js';
 import { powRedeemed, redeemPow } from '../store/pow.js';
 import {
@@ -69,6 +70,9 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         if (!h.success) throw new AppError('TIPLINE_ERR_BAD_REQUEST', `a solved proof-of-work is required (${POW_HEADERS.token}, ${POW_HEADERS.nonce} headers)`);
         const pow = verifySolution(ctx.powSecret, config.powDifficulty, { token: h.data[POW_HEADERS.token], nonce: h.data[POW_HEADERS.nonce] }, config.now());
         const id = uploadIdFor(ctx.powSecret, pow);
+        // Nobody can encrypt to this tip line before its directory is out, and the audit chain that records
+        // purges is bound to the directory's root: nothing is stored until then.
+        if ((await loadDirectoryBody(db)) === undefined) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'this tip line has not published a directory yet');
         if (await powRedeemed(db, pow)) {
           // Only the same request sent again (its answer lost) may go on; it finds its upload or tip below.
           const prior = (await findOpenUpload(db, id, config.now())) ?? (await existingReceipt(db, id));
