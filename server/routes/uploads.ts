@@ -7,6 +7,8 @@ import {
 } from '../../schema/wire.js';
 import { checkFraming, MIN_ENVELOPE_LENGTH as MIN_ENVELOPE } from '../../crypto/envelope/index.js';
 import { AppError } from '../errors.js';
+import { readChunk } from '../store/tips.js';
+import { equalBytes } from '../../crypto/bytes.js';
 import { loadDirectoryBody } from '../directory.js';
 import { uploadIdFor, verifySolution, type VerifiedPow } from '../pow.js';
 import { powRedeemed, redeemPow } from '../store/pow.js';
@@ -101,10 +103,16 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         if (await redeemPow(trx, pow)) {
           await insertUpload(trx, u, expiryAfterHours(now, config.uploadTtlHours));
         } else {
+          // A repeat is the same request sent again: same size and the same first chunk, byte for byte. Every
+          // short tip now has the same padded size, so the size alone would let another envelope claim the
+          // first one's receipt.
+          const reused = () => new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+          const stored = await readChunk(trx, id, 0);
+          if (!stored || !equalBytes(stored, data)) throw reused();
           const done = await existingReceipt(trx, id);
           if (done && done.size === size && finish === '1') return done;
           const open = await findOpenUpload(trx, id, now, true);
-          if (!open || open.size !== size || open.chunk_size !== chunkSize) throw new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+          if (!open || open.size !== size || open.chunk_size !== chunkSize) throw reused();
           upload = open;
         }
         await storeChunk(trx, id, 0, data);
