@@ -1,4 +1,4 @@
-// Real browsers from Debian, driven by puppeteer-core (never a downloaded browser): Firefox ESR 140 (the
+// Real browsers from Debian, driven by puppeteer-core (never a downloaded browser): Firefox ESR (153 here; ESR 140 is the
 // engine of Tor Browser 15) with Tor Browser's security-level prefs, and Chromium.
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
