@@ -38,7 +38,7 @@ for (const dialect of await dialects()) {
       garbage[0] = 0x41;
       await expectError(t, await put(u.id, 0, garbage), 400, 'TIPLINE_ERR_FRAMING');
       const wrongVersion = envelope.slice(0, u.chunk_size);
-      wrongVersion[7] = 2;
+      wrongVersion[7] = 1; // version 1 envelopes are refused
       await expectError(t, await put(u.id, 0, wrongVersion), 400, 'TIPLINE_ERR_FRAMING');
       const u2 = await newUpload(envelope.length + 1); // a length no envelope can have
       await expectError(t, await put(u2.id, 0, envelope.slice(0, u2.chunk_size)), 400, 'TIPLINE_ERR_FRAMING');

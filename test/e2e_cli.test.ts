@@ -139,7 +139,7 @@ for (const dialect of await dialects()) {
       yield b;
     }
     const thirdMessage = `${message} (third, with headers)`;
-    const env3 = encryptEnvelope({ recipients: desks.map((d) => fromBase64(d.box_key)), manifest: { v: 1, message: thirdMessage, files: [{ name: smallName, type: 'text/plain', size: 5 }] }, files: [one(new TextEncoder().encode('hello'))] });
+    const env3 = encryptEnvelope({ recipients: desks.map((d) => fromBase64(d.box_key)), manifest: { v: 2, sent_day: new Date().toISOString().slice(0, 10), message: thirdMessage, files: [{ name: smallName, type: 'text/plain', size: 5 }] }, files: [one(new TextEncoder().encode('hello'))] });
     const bytes3 = await collect(env3.stream);
     const challenge = JSON.parse((await rawRequest(`${url}/api/v1/pow`, { method: 'GET', headers: ident, localAddress: SOURCE_ADDRESS })).body);
     const created = await rawRequest(`${url}/api/v1/uploads`, { method: 'POST', headers: { ...ident, 'content-type': 'application/json' }, body: JSON.stringify({ pow: { token: challenge.token, nonce: solvePow(challenge.token, challenge.difficulty) }, size: bytes3.length }), localAddress: SOURCE_ADDRESS });

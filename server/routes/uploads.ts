@@ -9,14 +9,11 @@ import {
   ChunkAccepted, ChunkParams, ChunkQuery, CreateUploadRequest, Id, IdParams, Receipt, UploadCreated, UploadStatus, PutChunkResponse,
 } from '../../schema/wire.js';
 import { toBase32 } from '../../crypto/bytes.js';
-import { checkFraming, headerLength } from '../../crypto/envelope/index.js';
+import { checkFraming, MIN_ENVELOPE_LENGTH as MIN_ENVELOPE } from '../../crypto/envelope/index.js';
 import { AppError } from '../errors.js';
 import { redeemSolution } from '../pow.js';
 import { addDays, expiryAfterHours, utcDay } from '../days.js';
 import type { AppContext } from '../app.js';
-
-// The smallest envelope: a header with one stanza, a 4-byte plaintext and one tag.
-const MIN_ENVELOPE = headerLength(1) + 4 + 16;
 
 interface UploadRow {
   id: string;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { generateDeskKey, generateSigningKey, fingerprint, sign, type DeskKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
 import { signDirectory, type Recipient } from '../../crypto/directory.js';
 import type { SignedDocument } from '../../crypto/signed.js';
-import { encryptEnvelope, type Manifest } from '../../crypto/envelope/index.js';
+import { encryptEnvelope, sentDay, type Manifest } from '../../crypto/envelope/index.js';
 import { toBase64, toBase64Url, utf8Encode, concatBytes } from '../../crypto/bytes.js';
 import { sodium } from '../../crypto/sodium.js';
 import { solvePow } from '../../crypto/pow.js';
@@ -56,7 +56,7 @@ export async function collect(stream: AsyncIterable<Uint8Array>): Promise<Uint8A
 }
 
 export async function makeEnvelope(n: Newsroom, message: string, files: { name: string; bytes: Uint8Array }[] = []): Promise<Uint8Array> {
-  const manifest: Manifest = { v: 1, message, files: files.map((f) => ({ name: f.name, type: 'application/octet-stream', size: f.bytes.length })) };
+  const manifest: Manifest = { v: 2, sent_day: sentDay(new Date()), message, files: files.map((f) => ({ name: f.name, type: 'application/octet-stream', size: f.bytes.length })) };
   const env = encryptEnvelope({ recipients: [n.desk.boxPublic], manifest, files: files.map((f) => once(f.bytes)) });
   const bytes = await collect(env.stream);
   if (bytes.length !== env.length) throw new Error('envelope length mismatch');
