@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { dialects, createPgDatabase } from './helpers/databases.js';
+import { dialects, createPgDatabase, seedPglite } from './helpers/databases.js';
 import { runCli, startCliServer } from './helpers/cli.js';
 import { dumpDatabase, dumpFolder, findLeaks, liveColumns } from './helpers/dump.js';
 import { rawRequest } from './helpers/raw-http.js';
@@ -66,6 +66,7 @@ for (const dialect of await dialects()) {
       env.DATABASE_URL = pgUrl;
     } else {
       env.DATABASE_URL = '';
+      await seedPglite(join(dataDir, 'pg')); // a migrated empty folder; data_folder_lock has serve create one
     }
     const logs: string[] = [];
     const servers: { child: import('node:child_process').ChildProcess; output: () => string }[] = [];

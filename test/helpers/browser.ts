@@ -1,12 +1,14 @@
-// Real browsers from Debian, driven by puppeteer-core (never a downloaded browser): Firefox ESR 140 (the
+// Real browsers from Debian, driven by puppeteer-core (never a downloaded browser): Firefox ESR (153 here; ESR 140 is the
 // engine of Tor Browser 15) with Tor Browser's security-level prefs, and Chromium.
 import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { IN_CI } from './databases.js';
 
 export const FIREFOX = '/usr/bin/firefox-esr';
-/** Where browser tests keep their screenshots (looked at by people; not compared by the tests). */
-export const SCREENSHOTS = 'test-output/screenshots';
+/** Where browser tests keep their screenshots (looked at by people; not compared by the tests): the checkout's
+ * test-output/, wherever the test runs from. */
+export const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/screenshots', import.meta.url));
 mkdirSync(SCREENSHOTS, { recursive: true });
 export const CHROMIUM = '/usr/bin/chromium';
 
