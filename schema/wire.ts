@@ -6,15 +6,17 @@ export const Id = z.string().regex(/^[a-z2-7]{26}$/, 'expected a 26-character ba
 
 export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a UTC day YYYY-MM-DD');
 
-export const ErrorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
-});
-export type ErrorBody = z.infer<typeof ErrorBody>;
+/** The largest upload chunk a server may ask for: a client holds a few of them in memory at once. */
+export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+// A client loops over chunks of this size: it must be a positive integer it can afford to buffer.
+const ChunkSize = z.number().int().min(1).max(MAX_CHUNK_SIZE);
 
 export const PowChallenge = z.object({
   token: z.string().max(512),
   difficulty: z.number().int().min(0).max(32),
   expires_in: z.number().int(),
+  /** The server's upload chunk size, so the first chunk can travel with the request that opens the upload. */
+  chunk_size: ChunkSize,
 });
 export type PowChallenge = z.infer<typeof PowChallenge>;
 
@@ -24,25 +26,29 @@ export const PowSolution = z.object({
 });
 export type PowSolution = z.infer<typeof PowSolution>;
 
-export const CreateUploadRequest = z.object({
-  pow: PowSolution,
-  size: z.number().int().positive(),
+/** A solved proof-of-work travels in these headers of the request that opens an upload (its body is chunk 0). */
+export const POW_HEADERS = { token: 'tipline-pow-token', nonce: 'tipline-pow-nonce' } as const;
+export const PowHeaders = z.object({ [POW_HEADERS.token]: PowSolution.shape.token, [POW_HEADERS.nonce]: PowSolution.shape.nonce });
+
+/** POST /api/v1/uploads?size=N[&finish=1]: N is the whole envelope's length; finish=1 when the body is all of it. */
+export const OpenUploadQuery = z.object({
+  size: z.string().regex(/^[1-9][0-9]{0,14}$/, 'expected the envelope size in bytes').transform(Number),
+  finish: z.enum(['1']).optional(),
 });
-export type CreateUploadRequest = z.infer<typeof CreateUploadRequest>;
 
 export const UploadCreated = z.object({
   id: Id,
-  chunk_size: z.number().int(),
-  chunk_count: z.number().int(),
-  expires_in: z.number().int(),
+  chunk_size: ChunkSize,
+  chunk_count: z.number().int().min(1),
+  expires_in: z.number().int().positive(),
 });
 export type UploadCreated = z.infer<typeof UploadCreated>;
 
 export const UploadStatus = z.object({
   id: Id,
-  chunk_size: z.number().int(),
-  chunk_count: z.number().int(),
-  received: z.array(z.number().int()),
+  chunk_size: ChunkSize,
+  chunk_count: z.number().int().min(1),
+  received: z.array(z.number().int().nonnegative()),
 });
 export type UploadStatus = z.infer<typeof UploadStatus>;
 
@@ -61,7 +67,9 @@ export const Receipt = z.object({
 });
 export type Receipt = z.infer<typeof Receipt>;
 
-export const ChunkAccepted = z.object({ received: z.number().int() });
+export const ChunkAccepted = z.object({ received: z.number().int().nonnegative() });
+/** The 201 that opens an upload: the upload to continue, or with finish=1 the receipt of the stored tip. */
+export const UploadOpened = z.union([UploadCreated, Receipt]);
 export const PutChunkResponse = z.union([Receipt, ChunkAccepted]);
 
 export const TipSummary = z.object({

@@ -7,7 +7,7 @@ import type { Database } from '../schema/db.js';
 import { initCrypto } from '../crypto/node.js';
 import { AppError, fromFastifyError } from './errors.js';
 import { resolveConfig, type ResolvedConfig, type ServerConfig } from './config.js';
-import { loadPowSecret } from './pow.js';
+import { loadPowSecret } from './store/pow.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { staffRoutes } from './routes/staff.js';
@@ -38,7 +38,7 @@ export async function buildServer(options: ServerConfig): Promise<FastifyInstanc
     // Errors Fastify raises before routing (bad URL encoding…) get the same JSON shape as ours.
     frameworkErrors: (err, _req, reply) => {
       const known = fromFastifyError(err) ?? new AppError('TIPLINE_ERR_BAD_REQUEST', 'malformed request');
-      (reply as FastifyReply).code(known.status).header('cache-control', 'no-store').send({ error: { code: known.code, message: known.message } });
+      (reply as FastifyReply).code(known.status).header('cache-control', 'no-store').send(known.body());
     },
     // Malformed HTTP never reaches Fastify's handlers: answer with a fixed JSON 400 and close.
     clientErrorHandler: (err, socket) => {
@@ -99,7 +99,7 @@ export async function buildServer(options: ServerConfig): Promise<FastifyInstanc
   });
   app.setErrorHandler(async (err: FastifyError, _req, reply) => {
     const known = err instanceof AppError ? err : fromFastifyError(err);
-    if (known) return reply.code(known.status).send({ error: { code: known.code, message: known.message } });
+    if (known) return reply.code(known.status).send(known.body());
     app.log.error({ err: { name: err.name, code: err.code, message: String(err.message).slice(0, 200) } }, 'internal error');
     return reply.code(500).send({ error: { code: 'TIPLINE_ERR_INTERNAL', message: 'internal error' } });
   });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema/db.js';
+import { MAX_CHUNK_SIZE } from '../schema/wire.js';
 
 export interface ServerConfig {
   db: Kysely<Database>;
@@ -46,12 +47,15 @@ export const DEFAULTS = {
 } as const;
 
 export function resolveConfig(c: ServerConfig): ResolvedConfig {
+  const chunk = c.uploadChunkSize ?? DEFAULTS.uploadChunkSize;
+  // Clients trust the chunk size the server announces (and the wire schema bounds it): never announce a bad one.
+  if (!Number.isSafeInteger(chunk) || chunk < 1 || chunk > MAX_CHUNK_SIZE) throw new RangeError(`uploadChunkSize must be an integer from 1 to ${MAX_CHUNK_SIZE}, got ${chunk}`);
   return {
     db: c.db,
     logStream: c.logStream ?? process.stdout,
     logLevel: c.logLevel ?? DEFAULTS.logLevel,
     powDifficulty: c.powDifficulty ?? DEFAULTS.powDifficulty,
-    uploadChunkSize: c.uploadChunkSize ?? DEFAULTS.uploadChunkSize,
+    uploadChunkSize: chunk,
     maxEnvelopeBytes: c.maxEnvelopeBytes ?? DEFAULTS.maxEnvelopeBytes,
     maxPendingBytes: c.maxPendingBytes ?? DEFAULTS.maxPendingBytes,
     maxConcurrentChunks: c.maxConcurrentChunks ?? DEFAULTS.maxConcurrentChunks,

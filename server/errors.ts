@@ -1,49 +1,8 @@
 // Typed errors, mapped to HTTP in one place (app.ts). Messages are fixed strings or describe the request's
 // shape only: they never echo headers, addresses or body bytes back into a response or a log line.
-export type ErrorCode =
-  | 'TIPLINE_ERR_BAD_REQUEST'
-  | 'TIPLINE_ERR_NOT_FOUND'
-  | 'TIPLINE_ERR_BODY_TOO_LARGE'
-  | 'TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE'
-  | 'TIPLINE_ERR_POW_INVALID'
-  | 'TIPLINE_ERR_POW_REUSED'
-  | 'TIPLINE_ERR_ENVELOPE_TOO_LARGE'
-  | 'TIPLINE_ERR_FRAMING'
-  | 'TIPLINE_ERR_UPLOAD_UNKNOWN'
-  | 'TIPLINE_ERR_CHUNK_OUT_OF_RANGE'
-  | 'TIPLINE_ERR_CHUNK_SIZE'
-  | 'TIPLINE_ERR_UPLOAD_INCOMPLETE'
-  | 'TIPLINE_ERR_NO_DIRECTORY'
-  | 'TIPLINE_ERR_UNAUTHENTICATED'
-  | 'TIPLINE_ERR_FORBIDDEN'
-  | 'TIPLINE_ERR_REPLAYED'
-  | 'TIPLINE_ERR_STALE_REQUEST'
-  | 'TIPLINE_ERR_TIP_UNKNOWN'
-  | 'TIPLINE_ERR_BUSY'
-  | 'TIPLINE_ERR_INTERNAL';
+import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../schema/errors.js';
 
-const STATUS: Record<ErrorCode, number> = {
-  TIPLINE_ERR_BAD_REQUEST: 400,
-  TIPLINE_ERR_NOT_FOUND: 404,
-  TIPLINE_ERR_BODY_TOO_LARGE: 413,
-  TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
-  TIPLINE_ERR_POW_INVALID: 403,
-  TIPLINE_ERR_POW_REUSED: 403,
-  TIPLINE_ERR_ENVELOPE_TOO_LARGE: 413,
-  TIPLINE_ERR_FRAMING: 400,
-  TIPLINE_ERR_UPLOAD_UNKNOWN: 404,
-  TIPLINE_ERR_CHUNK_OUT_OF_RANGE: 400,
-  TIPLINE_ERR_CHUNK_SIZE: 400,
-  TIPLINE_ERR_UPLOAD_INCOMPLETE: 409,
-  TIPLINE_ERR_NO_DIRECTORY: 503,
-  TIPLINE_ERR_UNAUTHENTICATED: 401,
-  TIPLINE_ERR_FORBIDDEN: 403,
-  TIPLINE_ERR_REPLAYED: 401,
-  TIPLINE_ERR_STALE_REQUEST: 401,
-  TIPLINE_ERR_TIP_UNKNOWN: 404,
-  TIPLINE_ERR_BUSY: 503,
-  TIPLINE_ERR_INTERNAL: 500,
-};
+export type { ErrorCode };
 
 export class AppError extends Error {
   readonly status: number;
@@ -53,7 +12,11 @@ export class AppError extends Error {
   ) {
     super(message);
     this.name = 'AppError';
-    this.status = STATUS[code];
+    this.status = ERROR_STATUS[code];
+  }
+
+  body(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
   }
 }
 

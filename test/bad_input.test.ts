@@ -2,8 +2,9 @@
 import t, { type Test } from 'tap';
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
-import { makeEnvelope, solvedPow, staffHeaders } from './helpers/fixtures.js';
-import { bin } from './helpers/fixtures.js';
+import { startServer } from './helpers/server.js';
+import { bin, makeEnvelope, openUpload, postUpload, signFor, solvedPow, staffHeaders } from './helpers/fixtures.js';
+import { ErrorBody } from '../schema/errors.js';
 
 const json = { 'content-type': 'application/json' };
 const octets = { 'content-type': 'application/octet-stream' };
@@ -20,40 +21,52 @@ for (const dialect of await dialects()) {
     async function expectError(t: Test, res: Response, status: number, code: string) {
       t.equal(res.status, status, `status ${status} for ${code}`);
       t.match(res.headers.get('content-type') ?? '', /application\/json/);
-      const body = (await res.json()) as { error?: { code?: string; message?: string } };
-      t.equal(body.error?.code, code);
-      t.type(body.error?.message, 'string');
-      t.notMatch(body.error?.message ?? '', /at .*\.js:\d+/, 'no stack trace');
+      const parsed = ErrorBody.safeParse(await res.json());
+      t.ok(parsed.success, `${code}: the answer is an ErrorBody with a known code`);
+      t.equal(parsed.data?.error.code, code);
+      t.notMatch(parsed.data?.error.message ?? '', /at .*\.js:\d+/, 'no stack trace');
     }
-    async function newUpload(size = envelope.length) {
-      const r = await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: json, body: JSON.stringify({ pow: await solvedPow(server.url), size }) });
-      return (await r.json()) as { id: string; chunk_size: number; chunk_count: number };
+    const open = (o: { pow: { token: string; nonce: string }; size?: number; body?: Uint8Array; finish?: boolean }) =>
+      postUpload(server.url, { size: envelope.length, body: envelope.subarray(0, 64 * 1024), ...o });
+    async function newUpload() {
+      return openUpload(server.url, envelope);
     }
     const put = (id: string, n: number | string, body: Uint8Array, query = '') =>
       fetch(`${server.url}/api/v1/uploads/${id}/chunks/${n}${query}`, { method: 'PUT', headers: octets, body: bin(body) });
+    const powRows = async () => (await store.db.selectFrom('pow_redeemed').select('id').execute()).length;
 
     await t.test('malformed envelope framing', async (t) => {
-      const u = await newUpload();
-      const garbage = envelope.slice(0, u.chunk_size);
+      const before = await powRows();
+      const garbage = envelope.slice(0, 64 * 1024);
       garbage[0] = 0x41;
-      await expectError(t, await put(u.id, 0, garbage), 400, 'TIPLINE_ERR_FRAMING');
-      const wrongVersion = envelope.slice(0, u.chunk_size);
+      await expectError(t, await open({ pow: await solvedPow(server.url), body: garbage }), 400, 'TIPLINE_ERR_FRAMING');
+      const wrongVersion = envelope.slice(0, 64 * 1024);
       wrongVersion[7] = 2;
-      await expectError(t, await put(u.id, 0, wrongVersion), 400, 'TIPLINE_ERR_FRAMING');
-      const u2 = await newUpload(envelope.length + 1); // a length no envelope can have
-      await expectError(t, await put(u2.id, 0, envelope.slice(0, u2.chunk_size)), 400, 'TIPLINE_ERR_FRAMING');
+      await expectError(t, await open({ pow: await solvedPow(server.url), body: wrongVersion }), 400, 'TIPLINE_ERR_FRAMING');
+      // A length no envelope can have.
+      await expectError(t, await open({ pow: await solvedPow(server.url), size: envelope.length + 1 }), 400, 'TIPLINE_ERR_FRAMING');
       t.same(await counts(), { tips: 0, chunks: 0 });
+      t.equal(await powRows(), before, 'a refused opening does not spend its proof-of-work');
+      const u = await newUpload();
+      await expectError(t, await put(u.id, 0, garbage), 400, 'TIPLINE_ERR_FRAMING');
+      await expectError(t, await put(u.id, 0, wrongVersion), 400, 'TIPLINE_ERR_FRAMING');
+      t.same(await counts(), { tips: 0, chunks: 1 }, 'chunk 0 as it came with the opening request, not replaced');
+      await store.db.deleteFrom('blob_chunks').execute();
     });
 
     await t.test('a chunk too large, or of the wrong length', async (t) => {
       const u = await newUpload();
+      await store.db.deleteFrom('blob_chunks').execute();
       await expectError(t, await put(u.id, 1, new Uint8Array(u.chunk_size + 1)), 413, 'TIPLINE_ERR_BODY_TOO_LARGE');
       await expectError(t, await put(u.id, 1, new Uint8Array(10)), 400, 'TIPLINE_ERR_CHUNK_SIZE');
+      await expectError(t, await open({ pow: await solvedPow(server.url), body: envelope.subarray(0, 100) }), 400, 'TIPLINE_ERR_CHUNK_SIZE');
+      await expectError(t, await open({ pow: await solvedPow(server.url), body: envelope.subarray(0, 64 * 1024 + 1) }), 413, 'TIPLINE_ERR_BODY_TOO_LARGE');
       t.same(await counts(), { tips: 0, chunks: 0 });
     });
 
     await t.test('chunk index out of range', async (t) => {
       const u = await newUpload();
+      await store.db.deleteFrom('blob_chunks').execute();
       await expectError(t, await put(u.id, u.chunk_count, new Uint8Array(10)), 400, 'TIPLINE_ERR_CHUNK_OUT_OF_RANGE');
       await expectError(t, await put(u.id, -1, new Uint8Array(10)), 400, 'TIPLINE_ERR_BAD_REQUEST');
       await expectError(t, await put(u.id, 'x', new Uint8Array(10)), 400, 'TIPLINE_ERR_BAD_REQUEST');
@@ -63,10 +76,10 @@ for (const dialect of await dialects()) {
     await t.test('finish with a missing chunk', async (t) => {
       const u = await newUpload();
       t.ok(u.chunk_count >= 2);
-      const r0 = await put(u.id, 0, envelope.subarray(0, u.chunk_size));
-      t.equal(r0.status, 200);
       const fin = await fetch(`${server.url}/api/v1/uploads/${u.id}/finish`, { method: 'POST' });
       await expectError(t, fin, 409, 'TIPLINE_ERR_UPLOAD_INCOMPLETE');
+      // finish=1 on an envelope of several chunks is refused before anything is read or stored.
+      await expectError(t, await open({ pow: await solvedPow(server.url), finish: true }), 409, 'TIPLINE_ERR_UPLOAD_INCOMPLETE');
       t.equal((await counts()).tips, 0, 'no tip appears');
       await store.db.deleteFrom('blob_chunks').execute();
     });
@@ -74,37 +87,64 @@ for (const dialect of await dialects()) {
     await t.test('unknown upload', async (t) => {
       await expectError(t, await put('a'.repeat(26), 0, new Uint8Array(10)), 404, 'TIPLINE_ERR_UPLOAD_UNKNOWN');
       await expectError(t, await fetch(`${server.url}/api/v1/uploads/${'b'.repeat(26)}/finish`, { method: 'POST' }), 404, 'TIPLINE_ERR_UPLOAD_UNKNOWN');
+      await expectError(t, await fetch(`${server.url}/api/v1/uploads/${'b'.repeat(26)}`), 404, 'TIPLINE_ERR_UPLOAD_UNKNOWN');
       await expectError(t, await fetch(`${server.url}/api/v1/uploads/not-an-id/finish`, { method: 'POST' }), 400, 'TIPLINE_ERR_BAD_REQUEST');
     });
 
-    await t.test('bad, forged or reused proof-of-work', async (t) => {
+    await t.test('bad, forged, expired, too easy or reused proof-of-work: one code for each', async (t) => {
       const before = (await store.db.selectFrom('uploads').select('id').execute()).length;
-      const create = (pow: unknown) => fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: json, body: JSON.stringify({ pow, size: envelope.length }) });
       const c = (await (await fetch(`${server.url}/api/v1/pow`)).json()) as { token: string; difficulty: number };
       // Difficulty 4 in tests: find a counter that does NOT solve it.
-      const { powHash, leadingZeroBits } = await import('../crypto/pow.js');
+      const { powHash, leadingZeroBits, solvePow } = await import('../crypto/pow.js');
       let bad = 0;
       while (leadingZeroBits(powHash(c.token, String(bad))) >= c.difficulty) bad++;
-      await expectError(t, await create({ token: c.token, nonce: String(bad) }), 403, 'TIPLINE_ERR_POW_INVALID');
+      await expectError(t, await open({ pow: { token: c.token, nonce: String(bad) } }), 403, 'TIPLINE_ERR_POW_WRONG');
       const forged = c.token.slice(0, -4) + (c.token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
-      await expectError(t, await create({ token: forged, nonce: '1' }), 403, 'TIPLINE_ERR_POW_INVALID');
-      await expectError(t, await create({ token: 'not base64!', nonce: '1' }), 403, 'TIPLINE_ERR_POW_INVALID');
-      await expectError(t, await create({ nonce: '1' }), 400, 'TIPLINE_ERR_BAD_REQUEST');
+      await expectError(t, await open({ pow: { token: forged, nonce: '1' } }), 403, 'TIPLINE_ERR_POW_FOREIGN');
+      await expectError(t, await open({ pow: { token: 'not base64!', nonce: '1' } }), 403, 'TIPLINE_ERR_POW_MALFORMED');
+      await expectError(t, await open({ pow: { token: c.token.slice(0, 20), nonce: '1' } }), 403, 'TIPLINE_ERR_POW_MALFORMED');
+      await expectError(t, await fetch(`${server.url}/api/v1/uploads?size=${envelope.length}`, { method: 'POST', headers: { ...octets, 'tipline-pow-token': c.token }, body: bin(envelope.subarray(0, 64 * 1024)) }), 400, 'TIPLINE_ERR_BAD_REQUEST');
+      // Challenges issued by servers sharing this database (and so its PoW secret): one a day behind, one easier.
+      const solve = async (url: string) => {
+        const x = (await (await fetch(`${url}/api/v1/pow`)).json()) as { token: string; difficulty: number };
+        return { token: x.token, nonce: solvePow(x.token, x.difficulty) };
+      };
+      const yesterday = await startServer({ db: store.db, now: () => new Date(Date.now() - 86_400_000) });
+      const easier = await startServer({ db: store.db, powDifficulty: 1 });
+      signFor(server.url);
+      try {
+        await expectError(t, await open({ pow: await solve(yesterday.url) }), 403, 'TIPLINE_ERR_POW_EXPIRED');
+        await expectError(t, await open({ pow: await solve(easier.url) }), 403, 'TIPLINE_ERR_POW_TOO_EASY');
+      } finally {
+        await yesterday.close();
+        await easier.close();
+      }
       const good = await solvedPow(server.url);
-      t.equal((await create(good)).status, 201);
-      await expectError(t, await create(good), 403, 'TIPLINE_ERR_POW_REUSED');
+      const first = await open({ pow: good });
+      t.equal(first.status, 201);
+      const again = await open({ pow: good });
+      t.equal(again.status, 201, 'the same opening request again (its answer lost) finds the same upload');
+      t.same(await again.json(), await first.json());
+      await expectError(t, await open({ pow: good, size: envelope.length + 64 * 1024 }), 403, 'TIPLINE_ERR_POW_REUSED');
       t.equal((await store.db.selectFrom('uploads').select('id').execute()).length, before + 1, 'only the valid one opened an upload');
+      await store.db.deleteFrom('blob_chunks').execute();
     });
 
-    await t.test('oversized or malformed JSON, wrong content type', async (t) => {
-      const big = JSON.stringify({ pow: { token: 'x'.repeat(20_000), nonce: '1' }, size: 100 });
-      await expectError(t, await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: json, body: big }), 413, 'TIPLINE_ERR_BODY_TOO_LARGE');
-      await expectError(t, await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: json, body: '{"pow":' }), 400, 'TIPLINE_ERR_BAD_REQUEST');
-      await expectError(t, await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' }), 415, 'TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE');
-      await expectError(t, await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: json, body: JSON.stringify({ pow: await solvedPow(server.url), size: 1e12 }) }), 413, 'TIPLINE_ERR_ENVELOPE_TOO_LARGE');
+    await t.test('wrong content type, sizes refused before the body, malformed JSON', async (t) => {
+      const pow = { token: 'x', nonce: '1' };
+      await expectError(t, await open({ pow, size: 1e12 }), 413, 'TIPLINE_ERR_ENVELOPE_TOO_LARGE');
+      await expectError(t, await open({ pow, size: 10 }), 400, 'TIPLINE_ERR_FRAMING');
+      await expectError(t, await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: octets, body: bin(envelope.subarray(0, 100)) }), 400, 'TIPLINE_ERR_BAD_REQUEST');
+      await expectError(t, await fetch(`${server.url}/api/v1/uploads?size=-5`, { method: 'POST', headers: octets, body: bin(envelope.subarray(0, 100)) }), 400, 'TIPLINE_ERR_BAD_REQUEST');
+      await expectError(t, await fetch(`${server.url}/api/v1/uploads?size=${envelope.length}`, { method: 'POST', headers: json, body: '{"pow":{}}' }), 415, 'TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE');
+      await expectError(t, await fetch(`${server.url}/api/v1/uploads?size=${envelope.length}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' }), 415, 'TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE');
       const u = await newUpload();
-      await expectError(t, await fetch(`${server.url}/api/v1/uploads/${u.id}/chunks/0`, { method: 'PUT', headers: json, body: '{}' }), 415, 'TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE');
+      await expectError(t, await fetch(`${server.url}/api/v1/uploads/${u.id}/chunks/1`, { method: 'PUT', headers: json, body: '{}' }), 415, 'TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE');
+      const del = `/api/v1/staff/tips/${u.id}`;
+      await expectError(t, await fetch(server.url + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), ...json }, body: '{"x":' }), 400, 'TIPLINE_ERR_BAD_REQUEST');
+      await expectError(t, await fetch(server.url + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), ...json }, body: JSON.stringify({ x: 'y'.repeat(20_000) }) }), 413, 'TIPLINE_ERR_BODY_TOO_LARGE');
       await expectError(t, await fetch(`${server.url}/no/such/route`), 404, 'TIPLINE_ERR_NOT_FOUND');
+      await store.db.deleteFrom('blob_chunks').execute();
     });
 
     await t.test('unsigned, badly signed, stale, replayed and unauthorised staff requests', async (t) => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
-import { bin, makeEnvelope, solvedPow } from './helpers/fixtures.js';
+import { bin, makeEnvelope, openUpload, postUpload, solvedPow } from './helpers/fixtures.js';
 import { encryptEnvelope } from '../crypto/envelope/index.js';
 
 const [pglite] = await dialects();
@@ -48,12 +48,11 @@ t.test('an .onion address without --socks is refused before any lookup', async (
 
 t.test(`server defences on ${pglite!.name}`, async (t) => {
   const { store, newsroom, server } = await newsroomServer(t, pglite!, { maxPendingBytes: 200_000 });
-  const json = { 'content-type': 'application/json' };
 
   await t.test('finishing again after a lost receipt returns the same receipt', async (t) => {
     const envelope = await makeEnvelope(newsroom, 'twice');
-    const created = await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: json, body: JSON.stringify({ pow: await solvedPow(server.url), size: envelope.length }) });
-    const u = (await created.json()) as { id: string };
+    const u = await openUpload(server.url, envelope);
+    t.equal(u.chunk_count, 1);
     const put = () => fetch(`${server.url}/api/v1/uploads/${u.id}/chunks/0?finish=1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bin(envelope) });
     const first = await put();
     t.equal(first.status, 201);
@@ -69,12 +68,35 @@ t.test(`server defences on ${pglite!.name}`, async (t) => {
     t.equal((await store.db.selectFrom('tips').select('id').execute()).length, 1, 'and there is still one tip');
   });
 
+  await t.test('a one-request tip sent again after a lost receipt is stored once', async (t) => {
+    const envelope = await makeEnvelope(newsroom, 'once only');
+    const tipsBefore = (await store.db.selectFrom('tips').select('id').execute()).length;
+    const pow = await solvedPow(server.url);
+    const send = () => postUpload(server.url, { pow, size: envelope.length, body: envelope, finish: true });
+    const first = await send();
+    t.equal(first.status, 201);
+    const receipt = (await first.json()) as { tip_id: string };
+    const second = await send();
+    t.equal(second.status, 201, 'the same request is answered with the same receipt, not refused as a reused PoW');
+    t.same(await second.json(), receipt);
+    t.equal((await store.db.selectFrom('tips').select('id').execute()).length, tipsBefore + 1, 'one tip, not two');
+    const other = await makeEnvelope(newsroom, 'another tip, same solution');
+    const reused = await postUpload(server.url, { pow, size: other.length, body: other, finish: true });
+    t.equal(reused.status, 403, 'another envelope cannot ride on the same solution');
+    t.equal(((await reused.json()) as { error: { code: string } }).error.code, 'TIPLINE_ERR_POW_REUSED');
+  });
+
   await t.test('uploads in progress are capped in total bytes', async (t) => {
-    const ok = await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: json, body: JSON.stringify({ pow: await solvedPow(server.url), size: 150_000 }) });
+    const envelope = await makeEnvelope(newsroom, 'big', [{ name: 'a.bin', bytes: new Uint8Array(140_000) }]);
+    t.ok(envelope.length > 100_000 && envelope.length < 200_000, `envelope of ${envelope.length} bytes: one fits under the cap, two do not`);
+    const powRows = async () => (await store.db.selectFrom('pow_redeemed').select('id').execute()).length;
+    const spent = await powRows();
+    const ok = await postUpload(server.url, { pow: await solvedPow(server.url), size: envelope.length, body: envelope });
     t.equal(ok.status, 201);
-    const over = await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: json, body: JSON.stringify({ pow: await solvedPow(server.url), size: 150_000 }) });
+    const over = await postUpload(server.url, { pow: await solvedPow(server.url), size: envelope.length, body: envelope });
     t.equal(over.status, 503);
     t.equal(((await over.json()) as { error: { code: string } }).error.code, 'TIPLINE_ERR_BUSY');
+    t.equal(await powRows(), spent + 1, 'the refused opening did not spend its proof-of-work');
   });
 
   await t.test('bad URL encoding and malformed HTTP get JSON errors', async (t) => {
@@ -98,11 +120,12 @@ t.test(`server defences on ${pglite!.name}`, async (t) => {
     const path = '/api/v1/staff/tips';
     const r = await fetch(server.url + path, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', path), 'content-type': 'application/json' }, body: '{"x":1}' });
     t.ok(r.status === 400 || r.status === 404, `refused (${r.status})`);
+    const tipsBefore = (await store.db.selectFrom('tips').select('id').execute()).length;
     const tipId = (await store.db.selectFrom('tips').select('id').executeTakeFirstOrThrow()).id;
     const del = `/api/v1/staff/tips/${tipId}`;
     const withBody = await fetch(server.url + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), 'content-type': 'application/json' }, body: '{"x":1}' });
     t.equal(withBody.status, 400);
-    t.equal((await store.db.selectFrom('tips').select('id').execute()).length, 1, 'nothing was deleted');
+    t.equal((await store.db.selectFrom('tips').select('id').execute()).length, tipsBefore, 'nothing was deleted');
   });
 
   t.notMatch(server.logs(), /"status":500/, 'no internal errors');

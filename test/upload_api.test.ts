@@ -1,10 +1,14 @@
 // Uploads through the HTTP API land as tips a desk can list, download and decrypt: chunks in any order, a
-// chunk sent twice, a one-chunk tip in three round trips, deletion recorded in the audit chain.
+// chunk sent twice, a one-chunk tip in three round trips (connect, challenge, one POST), deletion recorded in
+// the audit chain.
 import t from 'tap';
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
-import { makeEnvelope, uploadEnvelope, solvedPow, staffHeaders, collect } from './helpers/fixtures.js';
-import { bin } from './helpers/fixtures.js';
+import http from 'node:http';
+import { makeEnvelope, uploadEnvelope, openUpload, powHeaders, staffHeaders, collect, bin } from './helpers/fixtures.js';
+import { listTips } from './helpers/tips.js';
+import { PowChallenge, Receipt } from '../schema/wire.js';
+import { solvePow } from '../crypto/pow.js';
 import { readAudit, verifyChain } from '../server/audit.js';
 import { decryptEnvelope } from '../crypto/envelope/index.js';
 import { utf8Decode } from '../crypto/bytes.js';
@@ -58,32 +62,47 @@ for (const dialect of await dialects()) {
     });
 
     await t.test('upload status lists the chunks received so far', async (t) => {
-      const created = await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pow: await solvedPow(server.url), size: envelope.length }) });
-      const u = (await created.json()) as { id: string; chunk_size: number; chunk_count: number };
-      await fetch(`${server.url}/api/v1/uploads/${u.id}/chunks/2`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bin(envelope.subarray(2 * u.chunk_size, 3 * u.chunk_size)) });
+      const u = await openUpload(server.url, envelope);
+      t.ok(u.chunk_count > 3);
+      t.equal(u.chunk_size, 64 * 1024, 'the chunk size the server was configured with');
+      const r2 = await fetch(`${server.url}/api/v1/uploads/${u.id}/chunks/2`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bin(envelope.subarray(2 * u.chunk_size, 3 * u.chunk_size)) });
+      t.equal(r2.status, 200);
       const status = (await (await fetch(`${server.url}/api/v1/uploads/${u.id}`)).json()) as { received: number[]; chunk_count: number };
-      t.same(status.received, [2]);
+      t.same(status.received, [0, 2], 'chunk 0 came with the request that opened the upload');
       t.equal(status.chunk_count, u.chunk_count);
     });
 
-    await t.test('a one-chunk tip completes in three sequential round trips', async (t) => {
+    await t.test('a one-chunk tip: one connection, the challenge, one POST', async (t) => {
       const small = await makeEnvelope(newsroom, 'short tip');
-      let trips = 0;
-      const f: typeof fetch = (input, init) => {
-        trips++;
-        return fetch(input, init);
-      };
-      const c = (await (await f(`${server.url}/api/v1/pow`)).json()) as { token: string; difficulty: number };
-      const { solvePow } = await import('../crypto/pow.js');
+      let connections = 0;
+      const onConnection = () => connections++;
+      server.app.server.on('connection', onConnection);
+      t.teardown(() => server.app.server.off('connection', onConnection));
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      t.teardown(() => agent.destroy());
+      let requests = 0;
+      const call = (method: string, path: string, headers: Record<string, string> = {}, body?: Uint8Array) =>
+        new Promise<{ status: number; json: unknown }>((resolve, reject) => {
+          requests++;
+          const req = http.request(`${server.url}${path}`, { method, agent, headers: body ? { ...headers, 'content-length': String(body.length) } : headers }, (res) => {
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      const c = PowChallenge.parse((await call('GET', '/api/v1/pow')).json);
+      t.equal(c.chunk_size, 64 * 1024, 'the challenge announces the chunk size');
+      t.ok(small.length <= c.chunk_size);
       const pow = { token: c.token, nonce: solvePow(c.token, c.difficulty) };
-      const created = await f(`${server.url}/api/v1/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pow, size: small.length }) });
-      const u = (await created.json()) as { id: string; chunk_count: number };
-      t.equal(u.chunk_count, 1);
-      const put = await f(`${server.url}/api/v1/uploads/${u.id}/chunks/0?finish=1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bin(small) });
+      const put = await call('POST', `/api/v1/uploads?size=${small.length}&finish=1`, { ...powHeaders(pow), 'content-type': 'application/octet-stream' }, small);
       t.equal(put.status, 201);
-      const receipt = (await put.json()) as { tip_id: string };
-      t.equal(receipt.tip_id, u.id);
-      t.equal(trips, 3);
+      const receipt = Receipt.parse(put.json);
+      t.equal(receipt.size, small.length);
+      t.equal(requests, 2, 'two requests');
+      t.equal(connections, 1, 'on one new connection: three round trips in all');
+      t.ok((await listTips(server.url, newsroom.desk)).includes(receipt.tip_id), 'the tip is stored');
     });
 
     await t.test('a desk deletes a tip and the audit chain records it', async (t) => {

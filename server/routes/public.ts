@@ -15,7 +15,10 @@ export async function publicRoutes(app: FastifyInstance, ctx: AppContext): Promi
     return reply.type('application/json; charset=utf-8').send(body);
   });
 
-  app.get('/api/v1/pow', { schema: { response: { 200: PowChallenge } } }, async () => issueChallenge(ctx.powSecret, config.powDifficulty, config.now()));
+  app.get('/api/v1/pow', { schema: { response: { 200: PowChallenge } } }, async () => ({
+    ...issueChallenge(ctx.powSecret, config.powDifficulty, config.now()),
+    chunk_size: config.uploadChunkSize,
+  }));
 
   app.get('/api/v1/health', { schema: { response: { 200: Health } } }, async () => ({ ok: true, directory: (await loadDirectoryBody(db)) !== undefined }));
 }

@@ -1,97 +1,123 @@
-// Resumable chunked uploads of one envelope. Chunks may come in any order and again after a dropped circuit;
-// finishing makes the tip visible atomically. A one-chunk tip takes three round trips: PoW, create, put+finish.
-import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { sql, type Kysely, type Transaction } from 'kysely';
+// Resumable chunked uploads of one envelope. The request that opens an upload carries its first chunk, so a
+// one-chunk tip takes three round trips on a new connection: connect, GET the challenge, one POST. Further
+// chunks may come in any order and again after a dropped circuit; finishing makes the tip visible atomically.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Database } from '../../schema/db.js';
 import {
-  ChunkAccepted, ChunkParams, ChunkQuery, CreateUploadRequest, Id, IdParams, Receipt, UploadCreated, UploadStatus, PutChunkResponse,
+  ChunkAccepted, ChunkParams, ChunkQuery, Id, IdParams, OpenUploadQuery, PowHeaders, POW_HEADERS, Receipt, UploadOpened, UploadStatus, PutChunkResponse,
 } from '../../schema/wire.js';
-import { toBase32 } from '../../crypto/bytes.js';
 import { checkFraming, headerLength } from '../../crypto/envelope/index.js';
 import { AppError } from '../errors.js';
-import { redeemSolution } from '../pow.js';
+import { uploadIdFor, verifySolution, type VerifiedPow } from '../pow.js';
+import { powRedeemed, redeemPow } from '../store/pow.js';
+import {
+  existingReceipt, expectedChunkLength, findOpenUpload, finishUpload, insertUpload, pendingBytes, receivedChunks, requireOpenUpload, storeChunk, unknownUpload,
+} from '../store/uploads.js';
 import { addDays, expiryAfterHours, utcDay } from '../days.js';
 import type { AppContext } from '../app.js';
 
 // The smallest envelope: a header with one stanza, a 4-byte plaintext and one tag.
 const MIN_ENVELOPE = headerLength(1) + 4 + 16;
 
-interface UploadRow {
-  id: string;
-  size: number;
-  chunk_size: number;
-  chunk_count: number;
+function checkChunk0(data: Uint8Array, size: number): void {
+  try {
+    checkFraming(data, size);
+  } catch (err) {
+    throw new AppError('TIPLINE_ERR_FRAMING', `not a valid envelope: ${(err as Error).message}`);
+  }
 }
 
-async function findUpload(db: Kysely<Database> | Transaction<Database>, id: string, now: Date, lock = false): Promise<UploadRow> {
-  let q = db.selectFrom('uploads').select(['id', 'size', 'chunk_size', 'chunk_count']).where('id', '=', id).where('expires_at', '>', now);
-  if (lock) q = q.forUpdate();
-  const row = await q.executeTakeFirst();
-  // One answer for "never existed", "expired" and "already finished": ids cannot be probed.
-  if (!row) throw new AppError('TIPLINE_ERR_UPLOAD_UNKNOWN', 'no such upload in progress (unknown, expired or already finished)');
-  return { ...row, size: Number(row.size) };
-}
-
-/** The receipt of an upload that already became a tip: finishing is repeatable, so a source whose 201 was
- * lost on a dropped circuit learns its tip is stored instead of sending it again. */
-async function existingReceipt(db: Kysely<Database> | Transaction<Database>, id: string): Promise<z.infer<typeof Receipt> | undefined> {
-  const tip = await db.selectFrom('tips').select(['id', 'size', sql<string>`received_day::text`.as('received_day')]).where('id', '=', id).executeTakeFirst();
-  return tip && { tip_id: tip.id, size: Number(tip.size), received_day: tip.received_day };
-}
-
-function expectedChunkLength(u: UploadRow, n: number): number {
-  return n < u.chunk_count - 1 ? u.chunk_size : u.size - u.chunk_size * (u.chunk_count - 1);
-}
-
-async function finishUpload(trx: Transaction<Database>, id: string, ctx: AppContext): Promise<z.infer<typeof Receipt>> {
-  const now = ctx.config.now();
-  const done = await existingReceipt(trx, id);
-  if (done) return done;
-  const u = await findUpload(trx, id, now, true);
-  const have = await trx.selectFrom('blob_chunks').select('idx').where('blob_id', '=', id).orderBy('idx').execute();
-  const got = new Set(have.map((r) => r.idx));
-  const missing: number[] = [];
-  for (let i = 0; i < u.chunk_count && missing.length < 20; i++) if (!got.has(i)) missing.push(i);
-  if (missing.length > 0) throw new AppError('TIPLINE_ERR_UPLOAD_INCOMPLETE', `upload is missing chunks: ${missing.join(', ')}${missing.length === 20 ? ', …' : ''}`);
-  const day = utcDay(now);
-  await trx
-    .insertInto('tips')
-    .values({ id, size: u.size, chunk_size: u.chunk_size, chunk_count: u.chunk_count, received_day: day, expires_day: addDays(day, ctx.config.retentionDays) })
-    .execute();
-  await trx.deleteFrom('uploads').where('id', '=', id).execute();
-  return { tip_id: id, size: u.size, received_day: day };
+function isOctetStream(req: FastifyRequest): boolean {
+  return /^application\/octet-stream\s*(;|$)/i.test(req.headers['content-type'] ?? '');
 }
 
 export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { db, config } = ctx;
+  const chunkSize = config.uploadChunkSize;
+  /** Finishing, dated once: the receipt's day and the expiry day must not straddle midnight. */
+  const finishNow = (db: Parameters<typeof finishUpload>[0], id: string, now: Date) => {
+    const day = utcDay(now);
+    return finishUpload(db, id, now, day, addDays(day, config.retentionDays));
+  };
   let receiving = 0;
+  const opening = new WeakMap<FastifyRequest, { pow: VerifiedPow; id: string }>();
 
-  app.post('/api/v1/uploads', { schema: { body: CreateUploadRequest, response: { 201: UploadCreated } }, bodyLimit: 4096 }, async (req, reply) => {
-    const body = req.body as CreateUploadRequest;
-    const now = config.now();
-    if (body.size > config.maxEnvelopeBytes) throw new AppError('TIPLINE_ERR_ENVELOPE_TOO_LARGE', `envelope larger than ${config.maxEnvelopeBytes} bytes`);
-    if (body.size < MIN_ENVELOPE) throw new AppError('TIPLINE_ERR_FRAMING', 'envelope size is smaller than any valid envelope');
-    // A cap on what unfinished uploads may claim together, so a flooder who pays the PoW cannot fill the disk.
-    const pending = await db.selectFrom('uploads').select(sql<string>`coalesce(sum(size), 0)`.as('bytes')).where('expires_at', '>', now).executeTakeFirstOrThrow();
-    if (Number(pending.bytes) + body.size > config.maxPendingBytes) throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy; try again in a while');
-    await redeemSolution(db, ctx.powSecret, config.powDifficulty, body.pow, now);
-    const id = toBase32(randomBytes(16));
-    const chunkCount = Math.ceil(body.size / config.uploadChunkSize);
-    await db
-      .insertInto('uploads')
-      .values({ id, size: body.size, chunk_size: config.uploadChunkSize, chunk_count: chunkCount, expires_at: expiryAfterHours(now, config.uploadTtlHours) })
-      .execute();
-    reply.code(201);
-    return { id, chunk_size: config.uploadChunkSize, chunk_count: chunkCount, expires_in: config.uploadTtlHours * 3600 };
-  });
+  /** Counts a body about to be read against the cap; 'close' fires however the exchange ends. */
+  function admitBody(reply: { raw: { once(ev: 'close', f: () => void): unknown } }): void {
+    if (receiving >= config.maxConcurrentChunks) throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy; send this chunk again in a moment');
+    receiving++;
+    reply.raw.once('close', () => receiving--);
+  }
+
+  app.post(
+    '/api/v1/uploads',
+    {
+      schema: { querystring: OpenUploadQuery, headers: PowHeaders, response: { 201: UploadOpened } },
+      bodyLimit: chunkSize,
+      // Everything that can be decided from the request line and headers is decided before a byte of the body
+      // is read: a flooder's junk costs neither a buffer nor a database write.
+      onRequest: async (req, reply) => {
+        const q = OpenUploadQuery.safeParse(req.query);
+        if (!q.success) throw new AppError('TIPLINE_ERR_BAD_REQUEST', `invalid request: ${q.error.issues[0]?.message ?? 'size'}`);
+        const { size, finish } = q.data;
+        if (!isOctetStream(req)) throw new AppError('TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE', 'the first chunk is sent as application/octet-stream');
+        if (size > config.maxEnvelopeBytes) throw new AppError('TIPLINE_ERR_ENVELOPE_TOO_LARGE', `envelope larger than ${config.maxEnvelopeBytes} bytes`);
+        if (size < MIN_ENVELOPE) throw new AppError('TIPLINE_ERR_FRAMING', 'envelope size is smaller than any valid envelope');
+        if (finish === '1' && size > chunkSize) throw new AppError('TIPLINE_ERR_UPLOAD_INCOMPLETE', `finish=1 needs the whole envelope in this request; it has more than one chunk of ${chunkSize} bytes`);
+        const want = Math.min(size, chunkSize);
+        const declared = Number(req.headers['content-length']);
+        if (Number.isSafeInteger(declared) && declared > chunkSize) throw new AppError('TIPLINE_ERR_BODY_TOO_LARGE', 'request body too large');
+        if (Number.isSafeInteger(declared) && declared !== want) throw new AppError('TIPLINE_ERR_CHUNK_SIZE', `chunk 0 must be exactly ${want} bytes, got ${declared}`);
+        const h = PowHeaders.safeParse(req.headers);
+        if (!h.success) throw new AppError('TIPLINE_ERR_BAD_REQUEST', `a solved proof-of-work is required (${POW_HEADERS.token}, ${POW_HEADERS.nonce} headers)`);
+        const pow = verifySolution(ctx.powSecret, config.powDifficulty, { token: h.data[POW_HEADERS.token], nonce: h.data[POW_HEADERS.nonce] }, config.now());
+        const id = uploadIdFor(ctx.powSecret, pow);
+        if (await powRedeemed(db, pow)) {
+          // Only the same request sent again (its answer lost) may go on; it finds its upload or tip below.
+          const prior = (await findOpenUpload(db, id, config.now())) ?? (await existingReceipt(db, id));
+          if (!prior || prior.size !== size) throw new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+        } else if ((await pendingBytes(db, config.now())) + size > config.maxPendingBytes) {
+          // A cap on what unfinished uploads may claim together, so a flooder who pays the PoW cannot fill the disk.
+          throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy; try again in a while');
+        }
+        opening.set(req, { pow, id });
+        admitBody(reply);
+      },
+    },
+    async (req, reply) => {
+      const { size, finish } = req.query as z.infer<typeof OpenUploadQuery>;
+      const { pow, id } = opening.get(req)!;
+      if (!(req.body instanceof Uint8Array)) throw new AppError('TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE', 'the first chunk is sent as application/octet-stream');
+      const data = req.body;
+      const u = { id, size, chunk_size: chunkSize, chunk_count: Math.ceil(size / chunkSize) };
+      const want = expectedChunkLength(u, 0);
+      if (data.length !== want) throw new AppError('TIPLINE_ERR_CHUNK_SIZE', `chunk 0 must be exactly ${want} bytes, got ${data.length}`);
+      checkChunk0(data, size);
+      const now = config.now();
+      const answer = await db.transaction().execute(async (trx) => {
+        // The solution is spent in the same transaction that stores the chunk: all or nothing.
+        if (await redeemPow(trx, pow)) {
+          await insertUpload(trx, u, expiryAfterHours(now, config.uploadTtlHours));
+        } else {
+          const done = await existingReceipt(trx, id);
+          if (done && done.size === size && finish === '1') return done;
+          const open = await findOpenUpload(trx, id, now, true);
+          if (!open || open.size !== size) throw new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+        }
+        await storeChunk(trx, id, 0, data);
+        if (finish === '1') return finishNow(trx, id, now);
+        return { id, chunk_size: u.chunk_size, chunk_count: u.chunk_count, expires_in: config.uploadTtlHours * 3600 };
+      });
+      if (finish === '1') await config.afterCommit();
+      reply.code(201);
+      return answer satisfies z.infer<typeof UploadOpened>;
+    },
+  );
 
   app.get('/api/v1/uploads/:id', { schema: { params: IdParams, response: { 200: UploadStatus } } }, async (req) => {
     const { id } = req.params as z.infer<typeof IdParams>;
-    const u = await findUpload(db, id, config.now());
-    const have = await db.selectFrom('blob_chunks').select('idx').where('blob_id', '=', id).orderBy('idx').execute();
-    return { id, chunk_size: u.chunk_size, chunk_count: u.chunk_count, received: have.map((r) => r.idx) };
+    const u = await requireOpenUpload(db, id, config.now());
+    return { id, chunk_size: u.chunk_size, chunk_count: u.chunk_count, received: await receivedChunks(db, id) };
   });
 
   app.put(
@@ -99,18 +125,14 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
     {
       schema: { params: ChunkParams, querystring: ChunkQuery, response: { 200: ChunkAccepted, 201: Receipt } },
       // Buffered, so Fastify enforces this limit itself; the exact length is checked below.
-      bodyLimit: config.uploadChunkSize,
+      bodyLimit: chunkSize,
       // Before a byte of the body is read: refuse unknown uploads and too many bodies in flight, so neither
       // costs the server a buffer.
       onRequest: async (req, reply) => {
-        if (receiving >= config.maxConcurrentChunks) throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy; send this chunk again in a moment');
         const id = (req.params as { id?: string }).id ?? '';
         if (!Id.safeParse(id).success) return; // the schema answers 400
-        const open = await db.selectFrom('uploads').select('id').where('id', '=', id).where('expires_at', '>', config.now()).executeTakeFirst();
-        if (!open && !(await existingReceipt(db, id))) throw new AppError('TIPLINE_ERR_UPLOAD_UNKNOWN', 'no such upload in progress (unknown, expired or already finished)');
-        receiving++;
-        // 'close' fires however the exchange ends: answered, aborted by the client, or timed out.
-        reply.raw.once('close', () => receiving--);
+        if (!(await findOpenUpload(db, id, config.now())) && !(await existingReceipt(db, id))) throw unknownUpload();
+        admitBody(reply);
       },
     },
     async (req, reply) => {
@@ -120,33 +142,22 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const data = req.body;
       const done = await existingReceipt(db, id);
       if (done) {
-        if (finish !== '1') throw new AppError('TIPLINE_ERR_UPLOAD_UNKNOWN', 'no such upload in progress (unknown, expired or already finished)');
+        if (finish !== '1') throw unknownUpload();
         reply.code(201);
         return done;
       }
       await db.transaction().execute(async (trx) => {
         // The row lock keeps a chunk from landing after a concurrent finish turned the upload into a tip.
-        const u = await findUpload(trx, id, config.now(), true);
+        const u = await requireOpenUpload(trx, id, config.now(), true);
         if (n >= u.chunk_count) throw new AppError('TIPLINE_ERR_CHUNK_OUT_OF_RANGE', `chunk index ${n} is out of range (this upload has ${u.chunk_count} chunks)`);
         const want = expectedChunkLength(u, n);
         if (data.length !== want) throw new AppError('TIPLINE_ERR_CHUNK_SIZE', `chunk ${n} must be exactly ${want} bytes, got ${data.length}`);
-        if (n === 0) {
-          try {
-            checkFraming(data, u.size);
-          } catch (err) {
-            throw new AppError('TIPLINE_ERR_FRAMING', `not a valid envelope: ${(err as Error).message}`);
-          }
-        }
-        // Sending a chunk again after a dropped connection replaces it: the client cannot know whether it landed.
-        await trx
-          .insertInto('blob_chunks')
-          .values({ blob_id: id, idx: n, data })
-          .onConflict((oc) => oc.columns(['blob_id', 'idx']).doUpdateSet({ data: sql`excluded.data` }))
-          .execute();
+        if (n === 0) checkChunk0(data, u.size);
+        await storeChunk(trx, id, n, data);
       });
       if (finish !== '1') return { received: n } satisfies z.infer<typeof PutChunkResponse>;
       // Committed separately: a chunk that arrived stays stored even if finishing finds others missing.
-      const receipt = await db.transaction().execute((trx) => finishUpload(trx, id, ctx));
+      const receipt = await db.transaction().execute((trx) => finishNow(trx, id, config.now()));
       await config.afterCommit();
       reply.code(201);
       return receipt;
@@ -155,7 +166,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
   app.post('/api/v1/uploads/:id/finish', { schema: { params: IdParams, response: { 201: Receipt } } }, async (req, reply) => {
     const { id } = req.params as z.infer<typeof IdParams>;
-    const receipt = await db.transaction().execute((trx) => finishUpload(trx, id, ctx));
+    const receipt = await db.transaction().execute((trx) => finishNow(trx, id, config.now()));
     await config.afterCommit();
     reply.code(201);
     return receipt;

@@ -7,7 +7,7 @@ import { encryptEnvelope, type Manifest } from '../../crypto/envelope/index.js';
 import { toBase64, toBase64Url, utf8Encode, concatBytes } from '../../crypto/bytes.js';
 import { sodium } from '../../crypto/sodium.js';
 import { solvePow } from '../../crypto/pow.js';
-import { STAFF_HEADERS, staffSigningString } from '../../schema/wire.js';
+import { POW_HEADERS, STAFF_HEADERS, staffSigningString } from '../../schema/wire.js';
 import { initCrypto } from '../../crypto/node.js';
 
 await initCrypto();
@@ -71,18 +71,54 @@ export function staffHeaders(who: DeskKeyPair, method: string, path: string, opt
   return { [STAFF_HEADERS.key]: toBase64(who.signPublic), [STAFF_HEADERS.timestamp]: timestamp, [STAFF_HEADERS.nonce]: nonce, [STAFF_HEADERS.signature]: toBase64(sig) };
 }
 
-/** Fetches a challenge from the server and solves it. */
-export async function solvedPow(url: string, headers: Record<string, string> = {}): Promise<{ token: string; nonce: string }> {
-  const c = (await (await fetch(`${url}/api/v1/pow`, { headers })).json()) as { token: string; difficulty: number };
-  return { token: c.token, nonce: solvePow(c.token, c.difficulty) };
+export interface SolvedPow {
+  token: string;
+  nonce: string;
+  /** The server's upload chunk size, announced with the challenge. */
+  chunk_size: number;
 }
 
-/** Uploads a whole envelope through the API: create, chunks (optionally in a given order), finish. */
+/** Fetches a challenge from the server and solves it. */
+export async function solvedPow(url: string, headers: Record<string, string> = {}): Promise<SolvedPow> {
+  const c = (await (await fetch(`${url}/api/v1/pow`, { headers })).json()) as { token: string; difficulty: number; chunk_size: number };
+  return { token: c.token, nonce: solvePow(c.token, c.difficulty), chunk_size: c.chunk_size };
+}
+
+export function powHeaders(pow: { token: string; nonce: string }): Record<string, string> {
+  return { [POW_HEADERS.token]: pow.token, [POW_HEADERS.nonce]: pow.nonce };
+}
+
+/** The request that opens an upload: POST ?size=N[&finish=1] with the solved PoW in headers and chunk 0 as body. */
+export function postUpload(url: string, o: { pow: { token: string; nonce: string }; size: number; body: Uint8Array; finish?: boolean; headers?: Record<string, string> }): Promise<Response> {
+  return fetch(`${url}/api/v1/uploads?size=${o.size}${o.finish ? '&finish=1' : ''}`, {
+    method: 'POST',
+    headers: { ...o.headers, ...powHeaders(o.pow), 'content-type': 'application/octet-stream' },
+    body: bin(o.body),
+  });
+}
+
+/** Opens an upload of `envelope` (its chunk 0 stored), without finishing it. */
+export async function openUpload(url: string, envelope: Uint8Array, headers: Record<string, string> = {}): Promise<{ id: string; chunk_size: number; chunk_count: number; expires_in: number }> {
+  const pow = await solvedPow(url, headers);
+  const r = await postUpload(url, { pow, size: envelope.length, body: envelope.subarray(0, pow.chunk_size), headers });
+  if (r.status !== 201) throw new Error(`open: ${r.status} ${await r.text()}`);
+  return (await r.json()) as { id: string; chunk_size: number; chunk_count: number; expires_in: number };
+}
+
+/** Uploads a whole envelope through the API. A one-chunk envelope goes in one request after the challenge;
+ * otherwise the upload opens with chunk 0, the other chunks follow (in `order`, which may send 0 again), then
+ * finish. */
 export async function uploadEnvelope(url: string, envelope: Uint8Array, opts: { order?: (count: number) => number[]; headers?: Record<string, string> } = {}): Promise<{ tip_id: string; size: number; received_day: string }> {
-  const created = await fetch(`${url}/api/v1/uploads`, { method: 'POST', headers: { ...opts.headers, 'content-type': 'application/json' }, body: JSON.stringify({ pow: await solvedPow(url, opts.headers), size: envelope.length }) });
-  if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
+  const pow = await solvedPow(url, opts.headers);
+  if (envelope.length <= pow.chunk_size && !opts.order) {
+    const r = await postUpload(url, { pow, size: envelope.length, body: envelope, finish: true, headers: opts.headers });
+    if (r.status !== 201) throw new Error(`open and finish: ${r.status} ${await r.text()}`);
+    return (await r.json()) as { tip_id: string; size: number; received_day: string };
+  }
+  const created = await postUpload(url, { pow, size: envelope.length, body: envelope.subarray(0, pow.chunk_size), headers: opts.headers });
+  if (created.status !== 201) throw new Error(`open: ${created.status} ${await created.text()}`);
   const u = (await created.json()) as { id: string; chunk_size: number; chunk_count: number };
-  const order = opts.order?.(u.chunk_count) ?? [...Array(u.chunk_count).keys()];
+  const order = opts.order?.(u.chunk_count) ?? [...Array(u.chunk_count).keys()].slice(1);
   for (const i of order) {
     const r = await fetch(`${url}/api/v1/uploads/${u.id}/chunks/${i}`, { method: 'PUT', headers: { ...opts.headers, 'content-type': 'application/octet-stream' }, body: bin(envelope.subarray(i * u.chunk_size, (i + 1) * u.chunk_size)) });
     if (r.status !== 200) throw new Error(`chunk ${i}: ${r.status} ${await r.text()}`);

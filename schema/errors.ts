@@ -1,0 +1,71 @@
+// Every error the server answers with: a code a client can act on, and a message for people. Clients decide by
+// the code (and the HTTP status), never by the message, which may change.
+import { z } from 'zod';
+
+export const ErrorCode = z.enum([
+  'TIPLINE_ERR_BAD_REQUEST',
+  'TIPLINE_ERR_NOT_FOUND',
+  'TIPLINE_ERR_BODY_TOO_LARGE',
+  'TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE',
+  /** The proof-of-work token cannot be parsed (not base64url, wrong length or version). */
+  'TIPLINE_ERR_POW_MALFORMED',
+  /** The token's MAC does not verify: it was not issued by this server (or its secret changed). */
+  'TIPLINE_ERR_POW_FOREIGN',
+  /** The challenge has expired: fetch a new one. */
+  'TIPLINE_ERR_POW_EXPIRED',
+  /** The challenge asks for fewer bits than the server now requires: fetch a new one. */
+  'TIPLINE_ERR_POW_TOO_EASY',
+  /** The nonce does not meet the challenge's difficulty. */
+  'TIPLINE_ERR_POW_WRONG',
+  /** The solution was already spent on another upload: fetch a new challenge. */
+  'TIPLINE_ERR_POW_REUSED',
+  'TIPLINE_ERR_ENVELOPE_TOO_LARGE',
+  'TIPLINE_ERR_FRAMING',
+  'TIPLINE_ERR_UPLOAD_UNKNOWN',
+  'TIPLINE_ERR_CHUNK_OUT_OF_RANGE',
+  'TIPLINE_ERR_CHUNK_SIZE',
+  'TIPLINE_ERR_UPLOAD_INCOMPLETE',
+  'TIPLINE_ERR_NO_DIRECTORY',
+  'TIPLINE_ERR_UNAUTHENTICATED',
+  'TIPLINE_ERR_FORBIDDEN',
+  'TIPLINE_ERR_REPLAYED',
+  'TIPLINE_ERR_STALE_REQUEST',
+  'TIPLINE_ERR_TIP_UNKNOWN',
+  'TIPLINE_ERR_BUSY',
+  'TIPLINE_ERR_INTERNAL',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** The HTTP status that comes with each code: part of the contract, so a client may rely on either. */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
+  TIPLINE_ERR_BAD_REQUEST: 400,
+  TIPLINE_ERR_NOT_FOUND: 404,
+  TIPLINE_ERR_BODY_TOO_LARGE: 413,
+  TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  TIPLINE_ERR_POW_MALFORMED: 403,
+  TIPLINE_ERR_POW_FOREIGN: 403,
+  TIPLINE_ERR_POW_EXPIRED: 403,
+  TIPLINE_ERR_POW_TOO_EASY: 403,
+  TIPLINE_ERR_POW_WRONG: 403,
+  TIPLINE_ERR_POW_REUSED: 403,
+  TIPLINE_ERR_ENVELOPE_TOO_LARGE: 413,
+  TIPLINE_ERR_FRAMING: 400,
+  TIPLINE_ERR_UPLOAD_UNKNOWN: 404,
+  TIPLINE_ERR_CHUNK_OUT_OF_RANGE: 400,
+  TIPLINE_ERR_CHUNK_SIZE: 400,
+  TIPLINE_ERR_UPLOAD_INCOMPLETE: 409,
+  TIPLINE_ERR_NO_DIRECTORY: 503,
+  TIPLINE_ERR_UNAUTHENTICATED: 401,
+  TIPLINE_ERR_FORBIDDEN: 403,
+  TIPLINE_ERR_REPLAYED: 401,
+  TIPLINE_ERR_STALE_REQUEST: 401,
+  TIPLINE_ERR_TIP_UNKNOWN: 404,
+  TIPLINE_ERR_BUSY: 503,
+  TIPLINE_ERR_INTERNAL: 500,
+};
+
+/** Every 4xx and 5xx answer of the API (framework errors and malformed HTTP included). */
+export const ErrorBody = z.object({
+  error: z.object({ code: ErrorCode, message: z.string().max(1000) }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
