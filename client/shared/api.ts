@@ -2,7 +2,7 @@
 // answer is checked against the wire schemas (schema/wire.ts) and against what was asked before anything is
 // done with it, and every error answer becomes an ApiError carrying the server's code. Only the transport
 // differs (undici on one pipelined connection in Node, fetch in the page).
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorBody } from '../../schema/errors.js';
 import { ChunkAccepted, POW_HEADERS, PowChallenge, Receipt, UploadCreated, UploadStatus } from '../../schema/wire.js';
 import { ApiError, MalformedAnswer } from './errors.js';

@@ -56,6 +56,9 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
     const first = await chunks.next();
     if (first.done) throw new RangeError('the envelope is empty');
     const chunk0 = first.value;
+    // The second chunk is encrypted while the opening travels.
+    let ahead: Promise<IteratorResult<Uint8Array>> | undefined = count > 1 ? chunks.next() : undefined;
+    ahead?.catch(() => {}); // awaited below, or dropped with the upload
 
     // The opening: sent again as it was after a lost answer (the server recognises the solution and answers
     // with the same upload); a fresh challenge only when the server says this solution cannot open one.
@@ -98,7 +101,8 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
     let n = 1;
     for (;;) {
       // The next chunk is encrypted while the ones before it travel.
-      const next = await chunks.next();
+      const next = await (ahead ?? chunks.next());
+      ahead = undefined;
       if (next.done) break;
       const index = n++;
       const data = next.value;

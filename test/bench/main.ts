@@ -161,8 +161,8 @@ try {
 
   // ---------------------------------------------------------------- 1. small tips per second
   log(`\n== Small tips accepted per second (powDifficulty 0: PoW cost excluded, see the solve time above) ==`);
-  log(`one-chunk envelope per tip; GET /api/v1/pow + POST /api/v1/uploads + PUT chunks/0?finish=1 via client/cli/api.ts`);
-  log(`(new TCP connection per request, as the CLI); concurrency ${PLAN.concurrency}, ${PLAN.warmupMs / 1000} s warm-up + ${PLAN.durationMs / 1000} s; server in a child process`);
+  log(`one-chunk envelope per tip; GET /api/v1/pow + POST /api/v1/uploads?size=N&finish=1 via client/cli/api.ts`);
+  log(`(one connection per tip, as one CLI run); concurrency ${PLAN.concurrency}, ${PLAN.warmupMs / 1000} s warm-up + ${PLAN.durationMs / 1000} s; server in a child process`);
   const newsroom = makeNewsroom();
   const tinyEnvelope = await makeEnvelope(newsroom, 'A short tip: the shipment leaves on Tuesday from dock 4.');
   const tipRuns: TipsResult[] = [];
@@ -185,7 +185,7 @@ try {
   for (const r of tipRuns) log(`${r.label} = ${ratio(r.perSecond, bare.perSecond)} bare Fastify`);
   log(`envelope ${tinyEnvelope.length} bytes; a real source also pays ~${f1(pow.meanMs)} ms of PoW per tip on this CPU`);
   for (const r of tipRuns) row('Small tips', `${r.label} (p50 / p99 latency)`, `${f1(r.perSecond)} tips/s (${f1(r.p50ms)} / ${f1(r.p99ms)} ms)`, `${ratio(r.perSecond, bare.perSecond)} bare Fastify`);
-  row('Small tips', 'bare Fastify, same 3 requests per "tip"', `${f1(bare.perSecond)} /s (${f1(bare.p50ms)} / ${f1(bare.p99ms)} ms)`, '');
+  row('Small tips', 'bare Fastify, same 2 requests per "tip"', `${f1(bare.perSecond)} /s (${f1(bare.p50ms)} / ${f1(bare.p99ms)} ms)`, '');
 
   // ---------------------------------------------------------------- 2 + 3. the 256 MiB pipeline through the CLI
   log(`\n== ${mib(SIZE)} file: tipline submit -> tipline serve -> tipline fetch (real CLI processes, PoW difficulty 0) ==`);

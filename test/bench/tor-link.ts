@@ -16,6 +16,8 @@ export interface ConnStats {
   dest: string;
   opened: number;
   turns: number;
+  /** When each turn began (the client's first bytes after the server spoke). */
+  turnTimes: number[];
   up: number;
   down: number;
 }
@@ -27,6 +29,14 @@ export interface LinkStats {
   bytesDown: number;
   /** Connections at the same time, at most. */
   maxOpen: number;
+  /** performance.now() when the first of them was opened (NaN without any). */
+  firstOpenedAt: number;
+  /**
+   * Round trips on the critical path: new connections and turns, where those that begin within half a round
+   * trip of each other (connections opened side by side, requests sent in parallel) count once. A rough
+   * measure, meant for short exchanges (a one-chunk tip), not for bulk transfers.
+   */
+  waves: number;
 }
 
 const SEGMENT = 16 * 1024;
@@ -93,6 +103,18 @@ class Pipe {
   }
 }
 
+function waves(times: number[], within: number): number {
+  let n = 0;
+  let start = -Infinity;
+  for (const t of [...times].sort((a, b) => a - b)) {
+    if (t > start + within) {
+      n++;
+      start = t;
+    }
+  }
+  return n;
+}
+
 export class TorLink {
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
@@ -123,7 +145,18 @@ export class TorLink {
       bytesUp: cs.reduce((n, c) => n + c.up, 0),
       bytesDown: cs.reduce((n, c) => n + c.down, 0),
       maxOpen: this.maxOpen,
+      firstOpenedAt: cs.length > 0 ? Math.min(...cs.map((c) => c.opened)) : NaN,
+      // A connection that never carried a request (a browser's spare one) kept no one waiting.
+      waves: waves(cs.filter((c) => c.turns > 0).flatMap((c) => [c.opened, ...c.turnTimes]), this.rttMs / 2),
     };
+  }
+
+  /** Each connection's opening and turns, in ms after `t0` (for looking at where the time went). */
+  timeline(t0: number, destPort?: number): string {
+    return this.conns
+      .filter((c) => destPort === undefined || c.dest.endsWith(`:${destPort}`))
+      .map((c, i) => `#${i} opened ${(c.opened - t0).toFixed(0)} ms, turns at ${c.turnTimes.map((x) => (x - t0).toFixed(0)).join(', ')} ms; ${c.up} B up, ${c.down} B down`)
+      .join('\n');
   }
 
   reset(): void {
@@ -149,9 +182,9 @@ export class TorLink {
   /** A plain forwarder to one address; the first bytes wait one round trip (the new connection's cost). */
   listenForward(host: string, port: number): Promise<number> {
     return this.listen((client) => {
-      const opened = performance.now() + this.rttMs;
+      const accepted = performance.now();
       const upstream = connect({ port, host, allowHalfOpen: true });
-      this.join(client, upstream, `${host}:${port}`, () => opened, Buffer.alloc(0));
+      this.join(client, upstream, `${host}:${port}`, () => accepted + this.rttMs, Buffer.alloc(0), accepted);
     });
   }
 
@@ -172,6 +205,7 @@ export class TorLink {
   }
 
   private socksHandshake(client: Socket): void {
+    const accepted = performance.now();
     let buf = Buffer.alloc(0);
     let stage: 'greeting' | 'auth' | 'request' = 'greeting';
     const fail = (code: number) => {
@@ -228,7 +262,7 @@ export class TorLink {
             setTimeout(() => {
               if (client.destroyed) return void upstream.destroy();
               client.write(Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]));
-              this.join(client, upstream, `${host}:${port}`, () => 0, rest);
+              this.join(client, upstream, `${host}:${port}`, () => 0, rest, accepted);
               client.resume();
             }, this.rttMs);
           });
@@ -239,10 +273,10 @@ export class TorLink {
     client.on('data', onData);
   }
 
-  private join(client: Socket, upstream: Socket, dest: string, notBefore: () => number, early: Buffer): void {
+  private join(client: Socket, upstream: Socket, dest: string, notBefore: () => number, early: Buffer, opened: number): void {
     this.track(upstream);
     upstream.setNoDelay(true);
-    const c: ConnStats = { dest, opened: performance.now(), turns: 0, up: 0, down: 0 };
+    const c: ConnStats = { dest, opened, turns: 0, turnTimes: [], up: 0, down: 0 };
     this.conns.push(c);
     this.open++;
     this.maxOpen = Math.max(this.maxOpen, this.open);
@@ -250,7 +284,10 @@ export class TorLink {
     const up = new Pipe(this, 'up', client, upstream, notBefore);
     const down = new Pipe(this, 'down', upstream, client, notBefore);
     const onUp = (d: Buffer) => {
-      if (last !== 'up') c.turns++;
+      if (last !== 'up') {
+        c.turns++;
+        c.turnTimes.push(performance.now());
+      }
       last = 'up';
       c.up += d.length;
       up.push(d);
