@@ -14,9 +14,18 @@ export interface TransferOptions extends RetryOptions {
   /** Bytes of chunks sent but not yet acknowledged, at most (at least two chunks). Over Tor a few MB keep
    * the link busy while answers travel back. */
   windowBytes?: number;
+  /**
+   * The time a small exchange took (ms), for clients whose requests in flight travel on parallel connections
+   * (the page: browsers do not pipeline). Those connections share the link fairly, so chunks started together
+   * also finish together and the link idles while their answers travel back, every window. Given this, the
+   * chunks that first fill the window are started spread over the time chunk 0 took on the link, and stay apart.
+   */
+  spreadAgainstRttMs?: number;
 }
 
 const DEFAULT_WINDOW = 4 * 1024 * 1024;
+const now = () => performance.now();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Regroups a stream into pieces of exactly `size` bytes (the last may be shorter). */
 export async function* rechunk(input: AsyncIterable<Uint8Array>, size: number): AsyncIterable<Uint8Array> {
@@ -65,6 +74,8 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
     let current = challenge;
     let solution = { token: current.token, nonce: solvePow(current.token, current.difficulty) };
     let stale = false;
+    o.onProgress?.(0, size);
+    const openStarted = now();
     const opened = await withRetry(
       count === 1 ? 'sending the tip' : 'opening the upload',
       o,
@@ -84,6 +95,7 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
       },
       (err) => retryable(err) || needsFreshPow(err),
     );
+    const openedMs = now() - openStarted;
     if (count === 1) {
       o.onProgress?.(size, size);
       return opened as Receipt;
@@ -96,6 +108,11 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
     const pending = new Set<Promise<void>>();
     let inFlight = 0;
     let failure: { err: unknown } | undefined;
+    // Spreading the first window's chunks (see spreadAgainstRttMs); nothing waits on a link that is fast anyway.
+    const slots = Math.floor(windowBytes / chunkSize);
+    const spreadMs = o.spreadAgainstRttMs === undefined ? 0 : Math.min(Math.max(0, openedMs - o.spreadAgainstRttMs), 30_000) / slots;
+    const firstPutAt = now();
+    let started = 0;
     let receipt: Receipt | undefined;
     let finishLater = false;
     let n = 1;
@@ -107,7 +124,10 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
       const index = n++;
       const data = next.value;
       while (!failure && pending.size > 0 && inFlight + data.length > windowBytes) await Promise.race(pending);
+      const due = firstPutAt + started * spreadMs;
+      if (!failure && started < slots && pending.size > 0 && due > now()) await Promise.race([sleep(due - now()), ...pending]);
       if (failure) break;
+      started++;
       const last = index === count - 1;
       inFlight += data.length;
       const task: Promise<void> = withRetry(`sending chunk ${index + 1} of ${count}`, o, () => api.putChunk(id, index, data, last))

@@ -3,6 +3,7 @@
 import { SourceApi, type Transport, type WireAnswer, type WireRequest } from '../shared/api.js';
 import { MalformedAnswer, NetworkError } from '../shared/errors.js';
 
+const TIMEOUT_MS = 10 * 60_000;
 const TOO_LARGE = "the server's answer is larger than any valid one";
 
 async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
@@ -41,6 +42,8 @@ export const fetchTransport: Transport = {
         cache: 'no-store',
         credentials: 'omit',
         referrerPolicy: 'no-referrer',
+        // A connection that hangs (a stalled circuit) fails and is retried rather than waited on for ever.
+        signal: AbortSignal.timeout(TIMEOUT_MS),
       });
       return { status: res.status, body: await readLimited(res, limit) };
     } catch (err) {

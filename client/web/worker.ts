@@ -39,7 +39,9 @@ async function send(req: SendRequest): Promise<void> {
   post({ type: 'stage', stage: 'verifying' });
   const retry: RetryOptions = { retryForMs: 30 * 60_000, onRetry: () => post({ type: 'stage', stage: 'retrying' }) };
   // Both in parallel (one round trip); the challenge is only used if the directory verifies.
+  const asked = performance.now();
   const [doc, challenge] = await withRetry('fetching the directory', retry, () => Promise.all([webApi.directory(), webApi.pow()]));
+  const smallExchangeMs = performance.now() - asked;
   post({ type: 'stage', stage: 'verifying' });
   const now = new Date();
   let recipients: Uint8Array[];
@@ -71,6 +73,10 @@ async function send(req: SendRequest): Promise<void> {
   const envelope = encryptEnvelope({ recipients, manifest, files: blobs.map((b) => readBlob(b)) });
   const receipt = await sendEnvelope(webApi, challenge, envelope, {
     ...retry,
+    // Each chunk in flight is a connection of its own: spread them so they do not all finish at once. Half the
+    // first exchange: it took one round trip, or two when its connections were new; too little spread costs
+    // more than too much.
+    spreadAgainstRttMs: smallExchangeMs / 2,
     onPreparing: () => post({ type: 'stage', stage: 'preparing' }),
     onProgress: (sent, total) => {
       post({ type: 'stage', stage: sent >= total ? 'finishing' : 'encrypting' });

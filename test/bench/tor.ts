@@ -179,6 +179,7 @@ export async function torBench(o: TorBenchOptions, row: RowFn): Promise<void> {
     const envBytes = storedOf(up);
     const upStats = link.stats(serverPort);
     const upNet = up.wallMs - (upStats.firstOpenedAt - tUp);
+    if (process.env.BENCH_TOR_DEBUG) log(`spawned at 0 ms, exited at ${up.wallMs.toFixed(0)} ms\n${link.timeline(tUp, serverPort)}`);
     link.reset();
     const plainUp = await plainExchange(socks, plain.port, 'PUT', envBytes);
     log(`[CLI] ${f1(BIG / MiB)} MiB file (envelope ${envBytes} bytes): ${f2(up.wallMs / 1000)} s = ${f2(mbps(envBytes, up.wallMs))} MB/s, of which ${f2(upNet / 1000)} s from its connection to its exit; plain PUT of the same bytes ${f2(plainUp / 1000)} s = ${f2(mbps(envBytes, plainUp))} MB/s -> ${f2(plainUp / upNet)}× the plain upload after start-up, ${f2(plainUp / up.wallMs)}× with it (${upStats.connections} connection(s), at most ${upStats.maxOpen} open)`);
@@ -198,6 +199,7 @@ export async function torBench(o: TorBenchOptions, row: RowFn): Promise<void> {
     const fetched = check('fetch', await runMeasured([CLI, 'fetch', '--server', url, '--key', join(keys, 'desk.key'), '--out', out, ...proxyArg], env, join(dir, 'time'), 600_000));
     const fetchStats = link.stats(serverPort);
     const fetchNet = fetched.wallMs - (fetchStats.firstOpenedAt - tFetch);
+    if (process.env.BENCH_TOR_DEBUG) log(`spawned at 0 ms, exited at ${fetched.wallMs.toFixed(0)} ms\n${link.timeline(tFetch, serverPort)}`);
     const got = (fetched.stdout.match(/: received /g) ?? []).length;
     // The fixed cost of a fetch that finds nothing new: node start-up and the desk key's unlock (argon2id).
     const fixed = check('fetch (nothing new, direct)', await runMeasured([CLI, 'fetch', '--server', url, '--key', join(keys, 'desk.key'), '--out', out], env, join(dir, 'time'), 120_000));
