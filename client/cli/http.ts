@@ -1,11 +1,15 @@
-// A small HTTP client over node:http, so requests can go through Tor's SOCKS proxy. The proxy resolves host
-// names itself (SOCKS5 remote DNS): a .onion name is never looked up locally, and no DNS query leaks.
-import http from 'node:http';
-import https from 'node:https';
-import type { Duplex } from 'node:stream';
+// The command line's HTTP transport: one connection for the whole run (over Tor, one stream: every new one
+// costs a round trip more), kept alive, with requests pipelined on it (HTTP/1.1), optionally through Tor's
+// SOCKS proxy. The proxy resolves host names itself (SOCKS5 remote DNS): a .onion name is never looked up
+// locally, and no DNS query leaks.
+import type { Socket } from 'node:net';
+import { Client, buildConnector } from 'undici';
 import { SocksClient } from 'socks';
+import type { WireAnswer, WireRequest, Transport } from '../shared/api.js';
+import { NetworkError } from '../shared/errors.js';
 import { CliError } from './errors.js';
-import { printable } from './printable.js';
+
+export { NetworkError };
 
 export interface Proxy {
   host: string;
@@ -21,106 +25,131 @@ export function parseProxy(value: string | undefined): Proxy | undefined {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-class SocksAgent extends http.Agent {
-  constructor(
-    private readonly proxy: Proxy,
-    private readonly timeoutMs: number,
-  ) {
-    super({ keepAlive: false });
-  }
+/** Requests in flight on the connection at most (HTTP/1.1 pipelining); callers keep their own, smaller windows. */
+const PIPELINING = 32;
+const CONNECT_TIMEOUT_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 120_000;
 
-  override createConnection(opts: http.ClientRequestArgs, done?: (err: Error | null, stream: Duplex) => void): undefined {
-    if (!done) throw new Error('SocksAgent needs a callback');
-    SocksClient.createConnection({
-      proxy: { host: this.proxy.host, port: this.proxy.port, type: 5, ...(this.proxy.isolation ? { userId: 'tipline', password: this.proxy.isolation } : {}) },
-      command: 'connect',
-      destination: { host: String(opts.hostname ?? opts.host), port: Number(opts.port ?? 80) },
-      timeout: this.timeoutMs,
-    }).then(
-      ({ socket }) => done(null, socket),
-      (err: Error) => done(new NetworkError(`SOCKS proxy ${this.proxy.host}:${this.proxy.port}: ${err.message}`), undefined as unknown as Duplex),
-    );
-    return undefined;
-  }
-}
-
-export interface Response {
+/** A streamed answer (a tip's envelope): the caller consumes or destroys `body`. */
+export interface StreamedAnswer {
   status: number;
-  headers: http.IncomingHttpHeaders;
-  body: http.IncomingMessage;
+  body: AsyncIterable<Uint8Array> & { destroy(err?: Error): unknown };
 }
 
-export class NetworkError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NetworkError';
-  }
-}
+export class Connection implements Transport {
+  private readonly client: Client;
 
-export function request(
-  url: URL,
-  init: { method: string; headers?: Record<string, string>; body?: Uint8Array; proxy?: Proxy | undefined; timeoutMs?: number },
-): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    const isHttps = url.protocol === 'https:';
-    if (!isHttps && url.protocol !== 'http:') return reject(new CliError(`unsupported URL scheme ${url.protocol} (use http:// or https://)`, 2));
+  constructor(
+    readonly base: URL,
+    readonly proxy: Proxy | undefined,
+  ) {
+    const isHttps = base.protocol === 'https:';
+    if (!isHttps && base.protocol !== 'http:') throw new CliError(`unsupported URL scheme ${base.protocol} (use http:// or https://)`, 2);
     // Looking up an onion name in DNS tells the resolver, and whoever watches it, that this machine is
     // contacting the tip line; without a proxy it cannot work anyway.
-    if (!init.proxy && url.hostname.endsWith('.onion')) return reject(new CliError('an .onion address needs Tor: add --socks 127.0.0.1:9050 (tor) or 127.0.0.1:9150 (Tor Browser)', 2));
-    if (init.proxy && isHttps) return reject(new CliError('https through --socks is not supported: onion services are reached over http', 2));
-    const headers: Record<string, string> = { ...init.headers };
-    if (init.body) headers['content-length'] = String(init.body.length);
-    const options: http.RequestOptions = {
-      method: init.method,
-      hostname: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port || (isHttps ? 443 : 80),
-      path: url.pathname + url.search,
-      headers,
-      agent: false,
-    };
-    // Through an Agent: Node ignores `createConnection` on a request made with `agent: false`, which would
-    // silently bypass the proxy and reveal the source's address. This path has a test that kills the proxy.
-    if (init.proxy) options.agent = new SocksAgent(init.proxy, init.timeoutMs ?? 60_000);
-    const req = (isHttps ? https : http).request(options, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
-    req.setTimeout(init.timeoutMs ?? 120_000, () => req.destroy(new NetworkError('request timed out')));
-    req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof NetworkError ? err : new NetworkError(err.code ?? err.message)));
-    req.end(init.body);
-  });
+    if (!proxy && base.hostname.endsWith('.onion')) throw new CliError('an .onion address needs Tor: add --socks 127.0.0.1:9050 (tor) or 127.0.0.1:9150 (Tor Browser)', 2);
+    if (proxy && isHttps) throw new CliError('https through --socks is not supported: onion services are reached over http', 2);
+    this.client = new Client(base.origin, {
+      pipelining: PIPELINING,
+      // Idle between steps (decrypting, writing files) without losing the connection; the server closes it
+      // sooner if it wants (its Keep-Alive hint wins).
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 10 * 60_000,
+      headersTimeout: DEFAULT_TIMEOUT_MS,
+      bodyTimeout: DEFAULT_TIMEOUT_MS,
+      // With a proxy, this connector is the only way out: there is no direct path to fall back on if the proxy
+      // is gone (test/submit_socks.test.ts kills it and expects the command to fail).
+      connect: proxy ? socksConnector(proxy) : buildConnector({ timeout: CONNECT_TIMEOUT_MS }),
+    });
+  }
+
+  private async dispatch(req: WireRequest, timeoutMs: number) {
+    try {
+      return await this.client.request({
+        method: req.method,
+        path: req.path,
+        headers: { ...req.headers },
+        body: req.body ? Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength) : null,
+        // Only requests that are safe to send again are pipelined behind others (undici's rule); `blocking:
+        // false` lets the next request go out before this one's answer has started.
+        idempotent: req.idempotent ?? (req.method === 'GET' || req.method === 'PUT'),
+        blocking: false,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (err) {
+      throw networkError(err);
+    }
+  }
+
+  /** One request, its whole answer read into memory (at most `limit` bytes). */
+  async send(req: WireRequest, limit: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<WireAnswer> {
+    const res = await this.dispatch(req, timeoutMs);
+    const declared = Number(res.headers['content-length']);
+    if (Number.isSafeInteger(declared) && declared > limit) {
+      res.body.destroy();
+      throw new CliError('server response is unexpectedly large');
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const part of res.body as AsyncIterable<Buffer>) {
+        size += part.length;
+        if (size > limit) {
+          res.body.destroy();
+          throw new CliError('server response is unexpectedly large');
+        }
+        parts.push(part);
+      }
+    } catch (err) {
+      throw networkError(err);
+    }
+    return { status: res.statusCode, body: new Uint8Array(Buffer.concat(parts)) };
+  }
+
+  /** One request whose answer is streamed to the caller (downloads of any size). */
+  async stream(req: WireRequest, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<StreamedAnswer> {
+    const res = await this.dispatch(req, timeoutMs);
+    const body = res.body;
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      try {
+        for await (const part of body as AsyncIterable<Buffer>) yield new Uint8Array(part.buffer, part.byteOffset, part.length);
+      } catch (err) {
+        throw networkError(err);
+      }
+    }
+    const it = chunks();
+    return { status: res.statusCode, body: Object.assign(it, { destroy: (err?: Error) => body.destroy(err) }) };
+  }
+
+  /** Closes the connection once the requests in flight are answered. */
+  async close(): Promise<void> {
+    await this.client.close().catch(() => {});
+  }
 }
 
-export async function readAll(body: http.IncomingMessage, limit = 16 * 1024 * 1024): Promise<Uint8Array> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of body as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size > limit) throw new CliError('server response is unexpectedly large');
-    parts.push(part);
-  }
-  return new Uint8Array(Buffer.concat(parts));
+function networkError(err: unknown): Error {
+  if (err instanceof NetworkError || err instanceof CliError) return err;
+  const e = err as { code?: string; message?: string; cause?: unknown };
+  if (e.cause instanceof NetworkError) return e.cause;
+  // undici's own codes say what happened (UND_ERR_SOCKET: the other side closed; …_TIMEOUT: no answer).
+  if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return new NetworkError('request timed out');
+  return new NetworkError(e.code && !e.code.startsWith('UND_ERR') ? e.code : (e.message ?? String(err)));
 }
 
-/** Reads a JSON response; a non-2xx answer becomes a CliError carrying the server's message. */
-export async function json<T>(res: Response, what: string): Promise<T> {
-  const text = new TextDecoder().decode(await readAll(res.body));
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new CliError(`${what}: the server answered ${res.status} with something that is not JSON`);
-  }
-  if (res.status < 200 || res.status > 299) {
-    const e = (parsed as { error?: { code?: string; message?: string } }).error;
-    throw new HttpError(res.status, printable(e?.code ?? 'unknown', 64), `${what}: ${printable(e?.message ?? `HTTP ${res.status}`)} (${res.status})`);
-  }
-  return parsed as T;
-}
-
-export class HttpError extends CliError {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
+function socksConnector(proxy: Proxy): buildConnector.connector {
+  return (opts, done) => {
+    SocksClient.createConnection({
+      proxy: { host: proxy.host, port: proxy.port, type: 5, ...(proxy.isolation ? { userId: 'tipline', password: proxy.isolation } : {}) },
+      command: 'connect',
+      destination: { host: opts.hostname.replace(/^\[|\]$/g, ''), port: Number(opts.port || 80) },
+      timeout: CONNECT_TIMEOUT_MS,
+    }).then(
+      ({ socket }) => {
+        socket.setNoDelay(true);
+        done(null, socket as Socket);
+      },
+      (err: Error) => done(new NetworkError(`SOCKS proxy ${proxy.host}:${proxy.port}: ${err.message}`), null),
+    );
+  };
 }

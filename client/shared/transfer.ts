@@ -1,47 +1,36 @@
-// Sending an envelope to a tip line, the same for the command line and the web page (no Node, no DOM):
-// proof-of-work, open, then chunks in order, each retried until it lands (Tor circuits drop; a source must be
+// Sending an envelope to a tip line, the same for the command line and the page (no Node, no DOM): the request
+// that opens the upload carries the proof-of-work and the first chunk (a one-chunk tip is that one request);
+// the other chunks follow several at a time, each retried until it lands (Tor circuits drop; a source must be
 // able to continue, not restart), the last one finishing the upload in the same round trip.
 import { solvePow } from '../../crypto/pow.js';
 import type { PowChallenge, Receipt, UploadCreated } from '../../schema/wire.js';
+import { chunkCount, type SourceApi } from './api.js';
+import { MalformedAnswer } from './errors.js';
+import { finishedTooEarly, needsFreshPow, retryable, withRetry, type RetryOptions } from './retry.js';
 
-export interface TipTransport {
-  pow(): Promise<PowChallenge>;
-  createUpload(pow: { token: string; nonce: string }, size: number): Promise<UploadCreated>;
-  putChunk(id: string, n: number, data: Uint8Array, finish: boolean): Promise<Receipt | { received: number }>;
-}
-
-export interface TransferOptions {
-  /** Keep retrying a failed step for this long before giving up. */
-  retryForMs: number;
-  /** Which failures are worth retrying (connection lost, server restarting) and which are final. */
-  retryable(err: unknown): boolean;
-  onRetry?(what: string, err: unknown, delayMs: number): void;
+export interface TransferOptions extends RetryOptions {
   onPreparing?(): void;
   onProgress?(bytesSent: number, total: number): void;
-  sleep?(ms: number): Promise<void>;
+  /** Bytes of chunks sent but not yet acknowledged, at most (at least two chunks). Over Tor a few MB keep
+   * the link busy while answers travel back. */
+  windowBytes?: number;
+  /**
+   * The time a small exchange took (ms), for clients whose requests in flight travel on parallel connections
+   * (the page: browsers do not pipeline). Those connections share the link fairly, so chunks started together
+   * also finish together and the link idles while their answers travel back, every window. Given this, the
+   * chunks that first fill the window are started spread over the time chunk 0 took on the link, and stay apart.
+   */
+  spreadAgainstRttMs?: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export async function withRetry<T>(what: string, o: TransferOptions, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + o.retryForMs;
-  let delay = 250;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!o.retryable(err) || Date.now() + delay > deadline) throw err;
-      // Jitter: many sources cut off by the same outage should not all come back in the same instant.
-      const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
-      o.onRetry?.(what, err, wait);
-      await (o.sleep ?? defaultSleep)(wait);
-      delay = Math.min(delay * 2, 5000);
-    }
-  }
-}
+const DEFAULT_WINDOW = 4 * 1024 * 1024;
+const now = () => performance.now();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Regroups a stream into pieces of exactly `size` bytes (the last may be shorter). */
 export async function* rechunk(input: AsyncIterable<Uint8Array>, size: number): AsyncIterable<Uint8Array> {
+  // A size of 0 would never fill a piece: the loop below would not end.
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`chunk size must be a positive integer, got ${size}`);
   let buf = new Uint8Array(size);
   let fill = 0;
   for await (const piece of input) {
@@ -61,33 +50,115 @@ export async function* rechunk(input: AsyncIterable<Uint8Array>, size: number): 
   if (fill > 0) yield buf.subarray(0, fill);
 }
 
-function powSpent(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return e.code === 'TIPLINE_ERR_POW_REUSED' || (e.code === 'TIPLINE_ERR_POW_INVALID' && /expired/.test(e.message ?? ''));
-}
-
-/** Sends a whole envelope; resolves with the receipt once the server has committed the tip. */
-export async function sendEnvelope(t: TipTransport, envelope: { length: number; stream: AsyncIterable<Uint8Array> }, o: TransferOptions): Promise<Receipt> {
+/**
+ * Sends a whole envelope; resolves with the receipt once the server has committed the tip. `challenge` is a
+ * proof-of-work challenge fetched beforehand (alongside the directory, in the same round trip); its
+ * `chunk_size` decides how the envelope is cut.
+ */
+export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, envelope: { length: number; stream: AsyncIterable<Uint8Array> }, o: TransferOptions): Promise<Receipt> {
   o.onPreparing?.();
-  // Challenge, solution and opening are one step: if the answer to the opening is lost, the solution was
-  // spent (or has expired by the time the connection is back), and only a fresh challenge can open it.
-  const upload = await withRetry('opening the upload', { ...o, retryable: (err) => o.retryable(err) || powSpent(err) }, async () => {
-    const challenge = await t.pow();
-    return t.createUpload({ token: challenge.token, nonce: solvePow(challenge.token, challenge.difficulty) }, envelope.length);
-  });
-  let n = 0;
-  let sent = 0;
-  let receipt: Receipt | undefined;
-  o.onProgress?.(0, envelope.length);
-  for await (const chunk of rechunk(envelope.stream, upload.chunk_size)) {
-    const index = n;
-    const last = index === upload.chunk_count - 1;
-    const answer = await withRetry(`sending chunk ${index + 1} of ${upload.chunk_count}`, o, () => t.putChunk(upload.id, index, chunk, last));
-    if (last) receipt = answer as Receipt;
-    sent += chunk.length;
-    o.onProgress?.(sent, envelope.length);
-    n++;
+  const size = envelope.length;
+  const chunkSize = challenge.chunk_size;
+  const count = chunkCount(size, chunkSize);
+  const chunks = rechunk(envelope.stream, chunkSize)[Symbol.asyncIterator]();
+  try {
+    const first = await chunks.next();
+    if (first.done) throw new RangeError('the envelope is empty');
+    const chunk0 = first.value;
+    // The second chunk is encrypted while the opening travels.
+    let ahead: Promise<IteratorResult<Uint8Array>> | undefined = count > 1 ? chunks.next() : undefined;
+    ahead?.catch(() => {}); // awaited below, or dropped with the upload
+
+    // The opening: sent again as it was after a lost answer (the server recognises the solution and answers
+    // with the same upload); a fresh challenge only when the server says this solution cannot open one.
+    let current = challenge;
+    let solution = { token: current.token, nonce: solvePow(current.token, current.difficulty) };
+    let stale = false;
+    o.onProgress?.(0, size);
+    const openStarted = now();
+    const opened = await withRetry(
+      count === 1 ? 'sending the tip' : 'opening the upload',
+      o,
+      async () => {
+        if (stale) {
+          current = await api.pow();
+          if (current.chunk_size !== chunkSize) throw new MalformedAnswer('the server changed its chunk size while this tip was being sent; send it again');
+          solution = { token: current.token, nonce: solvePow(current.token, current.difficulty) };
+          stale = false;
+        }
+        try {
+          return await api.open(solution, size, chunk0, chunkSize);
+        } catch (err) {
+          if (needsFreshPow(err)) stale = true;
+          throw err;
+        }
+      },
+      (err) => retryable(err) || needsFreshPow(err),
+    );
+    const openedMs = now() - openStarted;
+    if (count === 1) {
+      o.onProgress?.(size, size);
+      return opened as Receipt;
+    }
+    const { id } = opened as UploadCreated;
+    let sent = chunk0.length;
+    o.onProgress?.(sent, size);
+
+    const windowBytes = Math.max(o.windowBytes ?? DEFAULT_WINDOW, 2 * chunkSize);
+    const pending = new Set<Promise<void>>();
+    let inFlight = 0;
+    let failure: { err: unknown } | undefined;
+    // Spreading the first window's chunks (see spreadAgainstRttMs); nothing waits on a link that is fast anyway.
+    const slots = Math.floor(windowBytes / chunkSize);
+    const spreadMs = o.spreadAgainstRttMs === undefined ? 0 : Math.min(Math.max(0, openedMs - o.spreadAgainstRttMs), 30_000) / slots;
+    const firstPutAt = now();
+    let started = 0;
+    let receipt: Receipt | undefined;
+    let finishLater = false;
+    let n = 1;
+    for (;;) {
+      // The next chunk is encrypted while the ones before it travel.
+      const next = await (ahead ?? chunks.next());
+      ahead = undefined;
+      if (next.done) break;
+      const index = n++;
+      const data = next.value;
+      while (!failure && pending.size > 0 && inFlight + data.length > windowBytes) await Promise.race(pending);
+      const due = firstPutAt + started * spreadMs;
+      if (!failure && started < slots && pending.size > 0 && due > now()) await Promise.race([sleep(due - now()), ...pending]);
+      if (failure) break;
+      started++;
+      const last = index === count - 1;
+      inFlight += data.length;
+      const task: Promise<void> = withRetry(`sending chunk ${index + 1} of ${count}`, o, () => api.putChunk(id, index, data, last))
+        .then(
+          (answer) => {
+            if (last) receipt = answer as Receipt;
+            sent += data.length;
+            o.onProgress?.(sent, size);
+          },
+          (err: unknown) => {
+            if (last && finishedTooEarly(err)) finishLater = true;
+            else failure ??= { err };
+          },
+        )
+        .finally(() => {
+          inFlight -= data.length;
+          pending.delete(task);
+        });
+      pending.add(task);
+    }
+    await Promise.all(pending);
+    if (failure) throw failure.err;
+    if (n !== count) throw new Error(`produced ${n} chunks, the server expected ${count}`);
+    if (finishLater) {
+      // Every chunk is stored now: finishing can no longer find one missing.
+      receipt = await withRetry('finishing the upload', o, () => api.finish(id));
+      o.onProgress?.(size, size);
+    }
+    if (!receipt) throw new Error('the upload ended without a receipt');
+    return receipt;
+  } finally {
+    await chunks.return?.();
   }
-  if (n !== upload.chunk_count || !receipt) throw new Error(`produced ${n} chunks, the server expected ${upload.chunk_count}`);
-  return receipt;
 }

@@ -1,56 +1,56 @@
-// The tip line's HTTP API from the page: same origin, no cookies, no referrer, nothing cached.
-import type { PowChallenge, Receipt, UploadCreated } from '../../schema/wire.js';
-import type { TipTransport } from '../shared/transfer.js';
+// The page's transport: fetch to its own origin, no cookies, no referrer, nothing cached. What is sent and how
+// answers are checked is client/shared/api.ts, the same code the command line runs.
+import { SourceApi, type Transport, type WireAnswer, type WireRequest } from '../shared/api.js';
+import { MalformedAnswer, NetworkError } from '../shared/errors.js';
 
-export class WebNetworkError extends Error {
-  override name = 'WebNetworkError';
+const TIMEOUT_MS = 10 * 60_000;
+const TOO_LARGE = "the server's answer is larger than any valid one";
+
+async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isSafeInteger(declared) && declared > limit) throw new MalformedAnswer(TOO_LARGE);
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      throw new MalformedAnswer(TOO_LARGE);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
 
-export class WebHttpError extends Error {
-  override name = 'WebHttpError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function retryable(err: unknown): boolean {
-  return err instanceof WebNetworkError || (err instanceof WebHttpError && (err.status >= 500 || err.status === 429));
-}
-
-async function call<T>(method: string, path: string, body?: Uint8Array | string, type?: string): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      body: body as BodyInit | undefined,
-      headers: type ? { 'content-type': type } : {},
-      cache: 'no-store',
-      credentials: 'omit',
-      referrerPolicy: 'no-referrer',
-    });
-  } catch (err) {
-    throw new WebNetworkError((err as Error).message || 'network error');
-  }
-  let json: unknown;
-  try {
-    json = await res.json();
-  } catch {
-    if (res.ok) throw new WebHttpError(res.status, 'unknown', 'the server answered something that is not JSON');
-  }
-  if (!res.ok) {
-    const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new WebHttpError(res.status, e?.code ?? 'unknown', e?.message ?? `HTTP ${res.status}`);
-  }
-  return json as T;
-}
-
-export const webApi: TipTransport & { directory(): Promise<unknown> } = {
-  directory: () => call('GET', '/.well-known/tipline/directory'),
-  pow: () => call<PowChallenge>('GET', '/api/v1/pow'),
-  createUpload: (pow, size) => call<UploadCreated>('POST', '/api/v1/uploads', JSON.stringify({ pow, size }), 'application/json'),
-  putChunk: (id, n, data, finish) => call<Receipt | { received: number }>('PUT', `/api/v1/uploads/${encodeURIComponent(id)}/chunks/${n}${finish ? '?finish=1' : ''}`, data, 'application/octet-stream'),
+export const fetchTransport: Transport = {
+  async send(req: WireRequest, limit: number): Promise<WireAnswer> {
+    try {
+      const res = await fetch(req.path, {
+        method: req.method,
+        body: req.body as BodyInit | undefined,
+        headers: req.headers ?? {},
+        cache: 'no-store',
+        credentials: 'omit',
+        referrerPolicy: 'no-referrer',
+        // A connection that hangs (a stalled circuit) fails and is retried rather than waited on for ever.
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      return { status: res.status, body: await readLimited(res, limit) };
+    } catch (err) {
+      if (err instanceof MalformedAnswer) throw err;
+      throw new NetworkError((err as Error).message || 'network error');
+    }
+  },
 };
+
+export const webApi = new SourceApi(fetchTransport);

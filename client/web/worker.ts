@@ -6,7 +6,8 @@ import { DirectoryExpiredError } from '../../crypto/errors.js';
 import { encryptEnvelope, sentDay, type Manifest } from '../../crypto/envelope/index.js';
 import { fromBase64 } from '../../crypto/bytes.js';
 import { sendEnvelope } from '../shared/transfer.js';
-import { webApi, retryable } from './api.js';
+import { withRetry, type RetryOptions } from '../shared/retry.js';
+import { webApi } from './api.js';
 import { stripImage, imageKind } from './strip.js';
 import { guessType } from '../shared/filetypes.js';
 import type { SendRequest, WorkerEvent } from './protocol.js';
@@ -36,10 +37,16 @@ async function prepareFile(file: File, strip: boolean): Promise<Blob> {
 
 async function send(req: SendRequest): Promise<void> {
   post({ type: 'stage', stage: 'verifying' });
+  const retry: RetryOptions = { retryForMs: 30 * 60_000, onRetry: () => post({ type: 'stage', stage: 'retrying' }) };
+  // Both in parallel (one round trip); the challenge is only used if the directory verifies.
+  const asked = performance.now();
+  const [doc, challenge] = await withRetry('fetching the directory', retry, () => Promise.all([webApi.directory(), webApi.pow()]));
+  const smallExchangeMs = performance.now() - asked;
+  post({ type: 'stage', stage: 'verifying' });
   const now = new Date();
   let recipients: Uint8Array[];
   try {
-    const directory = verifyDirectory(await webApi.directory(), req.fingerprint, now);
+    const directory = verifyDirectory(doc, req.fingerprint, now);
     recipients = activeRecipients(directory, 'desk', now).map((r) => fromBase64(r.box_key));
     if (recipients.length === 0) throw new DirectoryExpiredError('(no desk key valid today)', now.toISOString());
   } catch (err) {
@@ -65,11 +72,13 @@ async function send(req: SendRequest): Promise<void> {
     files: req.files.map((f, i) => ({ name: f.name, type: guessType(f.name), size: blobs[i]!.size })),
   };
   const envelope = encryptEnvelope({ recipients, manifest, files: blobs.map((b) => readBlob(b)) });
-  const receipt = await sendEnvelope(webApi, envelope, {
-    retryForMs: 30 * 60_000,
-    retryable,
+  const receipt = await sendEnvelope(webApi, challenge, envelope, {
+    ...retry,
+    // Each chunk in flight is a connection of its own: spread them so they do not all finish at once. Half the
+    // first exchange: it took one round trip, or two when its connections were new; too little spread costs
+    // more than too much.
+    spreadAgainstRttMs: smallExchangeMs / 2,
     onPreparing: () => post({ type: 'stage', stage: 'preparing' }),
-    onRetry: () => post({ type: 'stage', stage: 'retrying' }),
     onProgress: (sent, total) => {
       post({ type: 'stage', stage: sent >= total ? 'finishing' : 'encrypting' });
       post({ type: 'progress', sent, total });

@@ -27,8 +27,9 @@ const CRYPTO_BYTES = Number(process.env.BENCH_BROWSER_MIB ?? 64) * MiB;
 const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_MIB ?? 1024) * MiB;
 const SAFER_MAX_S = Number(process.env.BENCH_SAFER_MAX_S ?? 180);
 const GOAL_MBPS = 10;
-// The real page's policy (server/app.ts), so the bench runs under the same rules as the page.
-const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+// The real page's policy (server/app.ts), so the bench runs under the same rules as the page: no
+// 'wasm-unsafe-eval', so libsodium runs its asm.js build (plain JavaScript) in every browser, as on the page.
+const CSP = "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export type RowFn = (section: string, what: string, result: string, compared?: string) => void;
 
@@ -454,15 +455,15 @@ async function cryptoSection(kinds: BrowserKind[], dir: string, cryptoResults: C
       const r = await cryptoIn(k, st.url);
       cryptoResults.push(r);
       const hps = r.pow.hashes / (r.pow.ms / 1000);
-      log(`[${k.name}] ${r.version}; WebAssembly ${r.init.wasm ? 'on' : 'OFF (libsodium runs its asm.js build)'}; crypto.subtle ${r.init.subtle ? 'present' : 'MISSING'}; worker start + libsodium ready ${f1(r.init.roundTripMs)} ms (load and parse of the ${bytesKB(bundle.length)} bundle included)`);
+      log(`[${k.name}] ${r.version}; WebAssembly ${r.init.wasm ? 'usable' : 'not usable here (off, or refused by the CSP): libsodium runs its asm.js build'}; crypto.subtle ${r.init.subtle ? 'present' : 'MISSING'}; worker start + libsodium ready ${f1(r.init.roundTripMs)} ms (load and parse of the ${bytesKB(bundle.length)} bundle included)`);
       log(`   raw AES-256-GCM (WebCrypto, 64 KiB chunks, sequential): ${f1(speed(r.aes))} MB/s${capNote(r.aes)}`);
       log(`   envelope encrypt (encryptEnvelope, WebCrypto, ${mib(CRYPTO_BYTES)} made in the page, output discarded): ${f1(speed(r.envelope))} MB/s = ${ratio(speed(r.envelope), speed(r.aes))} raw${capNote(r.envelope)}`);
       log(`   @noble/ciphers fallback (no crypto.subtle): raw GCM ${f1(speed(r.nobleRaw))} MB/s${capNote(r.nobleRaw)}; envelope ${f1(speed(r.nobleEnvelope))} MB/s${capNote(r.nobleEnvelope)}`);
-      log(`   proof-of-work (BLAKE2b via libsodium${r.init.wasm ? ' WebAssembly' : ' asm.js, interpreted'}): ${f1(hps / 1000)} k hashes/s; ${r.pow.solves} difficulty-16 solves in ${f1(r.pow.ms / 1000)} s${r.pow.solves > 0 ? ` (mean ${f1(r.pow.ms / r.pow.solves / 1000)} s)` : ''}; expected ${f1(65536 / hps)} s at 16, ${f1(4096 / hps)} s at 12`);
+      log(`   proof-of-work (BLAKE2b via libsodium's ${r.init.wasm ? 'WebAssembly' : k.safer ? 'asm.js build, interpreted' : 'asm.js build'}): ${f1(hps / 1000)} k hashes/s; ${r.pow.solves} difficulty-16 solves in ${f1(r.pow.ms / 1000)} s${r.pow.solves > 0 ? ` (mean ${f1(r.pow.ms / r.pow.solves / 1000)} s)` : ''}; expected ${f1(65536 / hps)} s at 16, ${f1(4096 / hps)} s at 12`);
       const sec = `In-browser crypto (${mib(CRYPTO_BYTES)})`;
       row(sec, `${k.short}: envelope encrypt (WebCrypto)`, `${f1(speed(r.envelope))} MB/s`, `${ratio(speed(r.envelope), speed(r.aes))} raw AES-GCM (${f1(speed(r.aes))} MB/s)`);
       row(sec, `${k.short}: envelope encrypt (@noble fallback)`, `${f1(speed(r.nobleEnvelope))} MB/s`, `${ratio(speed(r.nobleEnvelope), speed(r.nobleRaw))} raw noble GCM (${f1(speed(r.nobleRaw))} MB/s)`);
-      row(sec, `${k.short}: PoW (libsodium ${r.init.wasm ? 'wasm' : 'asm.js'})`, `${f1(hps / 1000)} k hashes/s`, `expected ${f1(65536 / hps)} s at difficulty 16, ${f1(4096 / hps)} s at 12`);
+      row(sec, `${k.short}: PoW (libsodium ${r.init.wasm ? 'WebAssembly' : k.safer ? 'asm.js, interpreted' : 'asm.js'})`, `${f1(hps / 1000)} k hashes/s`, `expected ${f1(65536 / hps)} s at difficulty 16, ${f1(4096 / hps)} s at 12`);
     }
   } finally {
     st.server.close();

@@ -4,7 +4,9 @@
 // Knobs (environment): BENCH_MIB (pipeline file size, default 256), BENCH_TIP_SECONDS (per small-tips run,
 // default 10), BENCH_CONCURRENCY (default 8), BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
 // BENCH_PIPELINE_PG=0 to skip the 256 MiB pipeline on PostgreSQL, BENCH_PROFILE_DIR to CPU-profile the serve children,
-// BENCH_BROWSER=0 to skip the web page in real browsers (browser.ts, which has its own knobs and runs alone too).
+// BENCH_BROWSER=0 to skip the web page in real browsers (browser.ts, which has its own knobs and runs alone too),
+// BENCH_TOR=0 to skip the Tor-like link (tor.ts). `node dist/test/bench/main.js tor` (`npm run bench:tor`) runs
+// only the Tor-like link section.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import { aesGcm, diskReadCached, diskReadDirect, diskWrite, envelopeEncrypt, pow
 import { bareTips, tiplineTips, type LoadPlan, type TipsResult } from './tips.js';
 import { keysInit, pipeline, type PipelineResult } from './pipeline.js';
 import { browserBench } from './browser.js';
+import { torBench } from './tor.js';
 import { HAVE_GNU_TIME, MiB, f1, f2, log, mbps, mib, now, ratio } from './util.js';
 
 const SIZE = Number(process.env.BENCH_MIB ?? 256) * MiB;
@@ -96,6 +99,43 @@ async function cleanup(): Promise<void> {
 }
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
+/** Prints the rows as aligned columns and writes them as a markdown table. */
+function summary(file: string, intro: string[]): void {
+  const total = (now() - started) / 1000;
+  const md = [
+    `### Tipline benchmark`,
+    '',
+    ...intro,
+    '',
+    '| Section | Measure | Result | Compared with |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.section} | ${r.what} | ${r.result} | ${r.compared} |`),
+    '',
+    `Run took ${f1(total)} s (\`npm run bench${file.includes('tor') ? ':tor' : ''}\`).`,
+    '',
+  ].join('\n');
+  log('\n== Summary ==');
+  const w = [0, 0, 0, 0];
+  const cells = rows.map((r) => [r.section, r.what, r.result, r.compared]);
+  for (const c of cells) c.forEach((s, i) => (w[i] = Math.max(w[i]!, s.length)));
+  for (const c of cells) log(c.map((s, i) => s.padEnd(w[i]!)).join('  ').trimEnd());
+  mkdirSync('test-output', { recursive: true });
+  writeFileSync(file, md);
+  log(`\nwritten: ${file}; total ${f1(total)} s`);
+}
+
+const TOR_INTRO = 'Tor-like link: a SOCKS5 front on loopback adding 250 ms each way, one round trip per new connection, 1 MB/s each way shared by all connections (test/bench/tor-link.ts); plain HTTP PUT/GET of the same bytes through it in the same run.';
+
+if (process.argv[2] === 'tor') {
+  try {
+    await torBench({ work }, row);
+    summary('test-output/bench-tor.md', [`${machine}. MB = 10^6 bytes.`, TOR_INTRO]);
+  } finally {
+    await cleanup();
+  }
+  process.exit(0);
+}
+
 try {
   // ---------------------------------------------------------------- 4. baselines
   log('\n== Baselines ==');
@@ -121,8 +161,8 @@ try {
 
   // ---------------------------------------------------------------- 1. small tips per second
   log(`\n== Small tips accepted per second (powDifficulty 0: PoW cost excluded, see the solve time above) ==`);
-  log(`one-chunk envelope per tip; GET /api/v1/pow + POST /api/v1/uploads + PUT chunks/0?finish=1 via client/cli/api.ts`);
-  log(`(new TCP connection per request, as the CLI); concurrency ${PLAN.concurrency}, ${PLAN.warmupMs / 1000} s warm-up + ${PLAN.durationMs / 1000} s; server in a child process`);
+  log(`one-chunk envelope per tip; GET /api/v1/pow + POST /api/v1/uploads?size=N&finish=1 via client/cli/api.ts`);
+  log(`(one connection per tip, as one CLI run); concurrency ${PLAN.concurrency}, ${PLAN.warmupMs / 1000} s warm-up + ${PLAN.durationMs / 1000} s; server in a child process`);
   const newsroom = makeNewsroom();
   const tinyEnvelope = await makeEnvelope(newsroom, 'A short tip: the shipment leaves on Tuesday from dock 4.');
   const tipRuns: TipsResult[] = [];
@@ -145,7 +185,7 @@ try {
   for (const r of tipRuns) log(`${r.label} = ${ratio(r.perSecond, bare.perSecond)} bare Fastify`);
   log(`envelope ${tinyEnvelope.length} bytes; a real source also pays ~${f1(pow.meanMs)} ms of PoW per tip on this CPU`);
   for (const r of tipRuns) row('Small tips', `${r.label} (p50 / p99 latency)`, `${f1(r.perSecond)} tips/s (${f1(r.p50ms)} / ${f1(r.p99ms)} ms)`, `${ratio(r.perSecond, bare.perSecond)} bare Fastify`);
-  row('Small tips', 'bare Fastify, same 3 requests per "tip"', `${f1(bare.perSecond)} /s (${f1(bare.p50ms)} / ${f1(bare.p99ms)} ms)`, '');
+  row('Small tips', 'bare Fastify, same 2 requests per "tip"', `${f1(bare.perSecond)} /s (${f1(bare.p50ms)} / ${f1(bare.p99ms)} ms)`, '');
 
   // ---------------------------------------------------------------- 2 + 3. the 256 MiB pipeline through the CLI
   log(`\n== ${mib(SIZE)} file: tipline submit -> tipline serve -> tipline fetch (real CLI processes, PoW difficulty 0) ==`);
@@ -194,30 +234,17 @@ try {
     log('\n(BENCH_BROWSER=0: the web page in real browsers skipped)');
   }
 
+  // ---------------------------------------------------------------- 6. over a Tor-like link
+  if (process.env.BENCH_TOR !== '0') await torBench({ work, keys, fingerprint: fp }, row);
+  else log('\n(BENCH_TOR=0: the Tor-like link skipped)');
+
   // ---------------------------------------------------------------- table
-  const total = (now() - started) / 1000;
-  const md = [
-    `### Tipline benchmark`,
-    '',
+  summary('test-output/bench.md', [
     `${machine}. MB = 10^6 bytes. Loopback only; PoW difficulty 0 in the throughput runs (a difficulty-16 solve costs ${f1(pow.meanMs)} ms here).`,
-    `Small tips: concurrency ${PLAN.concurrency}, ${PLAN.durationMs / 1000} s per run, the CLI's HTTP client (one TCP connection per request). Pipeline: real \`tipline\` processes; wall time includes node start-up and key unlock.`,
+    `Small tips: concurrency ${PLAN.concurrency}, ${PLAN.durationMs / 1000} s per run, the CLI's HTTP client. Pipeline: real \`tipline\` processes; wall time includes node start-up and key unlock.`,
     `Browsers (unless BENCH_BROWSER=0): Debian's Chromium and Firefox ESR via puppeteer-core, headless; in-browser crypto runs in a Worker under the page's CSP; time-capped runs say how much they did. Page upload: the real page on \`tipline serve\` (PoW difficulty 0); memory is the browser's whole process tree (RSS sums shared pages once per process, PSS splits them).`,
-    '',
-    '| Section | Measure | Result | Compared with |',
-    '|---|---|---|---|',
-    ...rows.map((r) => `| ${r.section} | ${r.what} | ${r.result} | ${r.compared} |`),
-    '',
-    `Run took ${f1(total)} s (\`npm run bench\`).`,
-    '',
-  ].join('\n');
-  log('\n== Summary ==');
-  const w = [0, 0, 0, 0];
-  const cells = rows.map((r) => [r.section, r.what, r.result, r.compared]);
-  for (const c of cells) c.forEach((s, i) => (w[i] = Math.max(w[i]!, s.length)));
-  for (const c of cells) log(c.map((s, i) => s.padEnd(w[i]!)).join('  ').trimEnd());
-  mkdirSync('test-output', { recursive: true });
-  writeFileSync('test-output/bench.md', md);
-  log(`\nwritten: test-output/bench.md; total ${f1(total)} s`);
+    TOR_INTRO,
+  ]);
 } finally {
   await cleanup();
 }

@@ -1,10 +1,9 @@
 // Small tips per second against a server child, driven through the CLI's own HTTP client (client/cli/api.ts:
-// a fresh TCP connection per request, as `tipline submit` does), and the same load against a bare Fastify route.
+// one connection per tip, as one `tipline submit` run has), and the same load against a bare Fastify route.
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Api } from '../../client/cli/api.js';
-import { request, json } from '../../client/cli/http.js';
-import { utf8Encode } from '../../crypto/bytes.js';
+import { Connection } from '../../client/cli/http.js';
 import { solvePow } from '../../crypto/pow.js';
 import { now, quantile, sampleProc, spawnUntil, stopChild } from './util.js';
 
@@ -30,24 +29,34 @@ export interface LoadPlan {
   maxTips: number;
 }
 
-/** One tip: GET pow, POST /api/v1/uploads, PUT chunk 0 ?finish=1 (the CLI's path for a one-chunk envelope). */
-function tiplineTip(api: Api, envelope: Uint8Array): () => Promise<void> {
+/** One tip on a new connection: GET pow, then POST /api/v1/uploads?size=N&finish=1 with the whole envelope
+ * (the CLI's path for a one-chunk envelope). */
+function tiplineTip(base: URL, envelope: Uint8Array): () => Promise<void> {
   return async () => {
-    const c = await api.pow();
-    const u = await api.createUpload({ token: c.token, nonce: solvePow(c.token, c.difficulty) }, envelope.length);
-    if (u.chunk_count !== 1) throw new Error(`expected a one-chunk upload, got ${u.chunk_count}`);
-    const r = await api.putChunk(u.id, 0, envelope, true);
-    if (!('tip_id' in r)) throw new Error('no receipt');
+    const api = new Api(base);
+    try {
+      const c = await api.source.pow();
+      const r = await api.source.open({ token: c.token, nonce: solvePow(c.token, c.difficulty) }, envelope.length, envelope, c.chunk_size);
+      if (!('tip_id' in r)) throw new Error('no receipt');
+    } finally {
+      await api.close();
+    }
   };
 }
 
-/** The same three requests, with the same bodies, against one POST route that answers {ok:true}. */
+/** The same two requests, with the same bodies and headers, against one POST route that answers {ok:true}. */
 function bareTip(base: URL, envelope: Uint8Array): () => Promise<void> {
-  const createBody = utf8Encode(JSON.stringify({ pow: { token: toB64(randomBytes(42)), nonce: '0' }, size: envelope.length }));
+  const pow = { 'tipline-pow-token': toB64(randomBytes(42)), 'tipline-pow-nonce': '0' };
   return async () => {
-    await json(await request(base, { method: 'POST', proxy: undefined }), 'bare 1');
-    await json(await request(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: createBody, proxy: undefined }), 'bare 2');
-    await json(await request(base, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: envelope, proxy: undefined }), 'bare 3');
+    const c = new Connection(base, undefined);
+    try {
+      for (const req of [{ path: '/' }, { path: `/?size=${envelope.length}&finish=1`, headers: { 'content-type': 'application/octet-stream', ...pow }, body: envelope }]) {
+        const a = await c.send({ method: 'POST', idempotent: true, ...req }, 64 * 1024);
+        if (a.status !== 200) throw new Error(`bare: HTTP ${a.status}`);
+      }
+    } finally {
+      await c.close();
+    }
   };
 }
 
@@ -102,7 +111,7 @@ async function drive(label: string, tip: () => Promise<void>, plan: LoadPlan, se
 export async function tiplineTips(label: string, where: string, envelope: Uint8Array, plan: LoadPlan): Promise<TipsResult> {
   const { child, match } = await spawnUntil([SERVER, 'tipline', where], {}, /ready (http:\S+)/);
   try {
-    return await drive(label, tiplineTip(new Api(new URL(match[1]!)), envelope), plan, child.pid!);
+    return await drive(label, tiplineTip(new URL(match[1]!), envelope), plan, child.pid!);
   } finally {
     await stopChild(child);
   }
@@ -111,7 +120,7 @@ export async function tiplineTips(label: string, where: string, envelope: Uint8A
 export async function bareTips(envelope: Uint8Array, plan: LoadPlan): Promise<TipsResult> {
   const { child, match } = await spawnUntil([SERVER, 'bare'], {}, /ready (http:\S+)/);
   try {
-    return await drive('bare Fastify (3 POSTs)', bareTip(new URL(`${match[1]!}/`), envelope), plan, child.pid!);
+    return await drive('bare Fastify (2 POSTs)', bareTip(new URL(`${match[1]!}/`), envelope), plan, child.pid!);
   } finally {
     await stopChild(child);
   }

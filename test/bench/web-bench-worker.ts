@@ -135,6 +135,18 @@ function pow(difficulty: number, capMs: number): PowAnswer {
   return { hashes, solves, ms: performance.now() - t };
 }
 
+/** Whether WebAssembly can be compiled here: the global exists under a CSP without 'wasm-unsafe-eval' too, but
+ * compiling throws, and libsodium falls back to its asm.js build. */
+function wasmUsable(): boolean {
+  if (typeof WebAssembly === 'undefined') return false;
+  try {
+    new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function run(c: BenchCommand): Promise<unknown> {
   switch (c.cmd) {
     case 'init': {
@@ -142,7 +154,7 @@ async function run(c: BenchCommand): Promise<unknown> {
       await loadSodium();
       const a: InitAnswer = {
         sodiumMs: performance.now() - t,
-        wasm: typeof WebAssembly !== 'undefined',
+        wasm: wasmUsable(),
         subtle: typeof crypto !== 'undefined' && !!crypto.subtle,
         userAgent: navigator.userAgent,
       };

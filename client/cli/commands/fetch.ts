@@ -1,13 +1,15 @@
 // `tipline fetch`: downloads each tip and decrypts it on this machine, streaming, into OUT/<tip-id>/.
 // A tip is written to a hidden folder and renamed only once it decrypted completely, so a tampered or
-// truncated envelope never leaves half a file that looks whole.
+// truncated envelope never leaves half a file that looks whole. The downloads are pipelined on the run's one
+// connection: the next tips are asked for while one arrives, so there is no round trip per tip.
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { decryptEnvelope, sentDayMismatch, type Manifest } from '../../../crypto/envelope/index.js';
 import { Api } from '../api.js';
 import { CliError } from '../errors.js';
-import type { Proxy } from '../http.js';
+import { NetworkError, type Proxy, type StreamedAnswer } from '../http.js';
+import { withRetry } from '../../shared/retry.js';
 import type { StaffIdentity } from '../keyfiles.js';
 import { progress } from '../progress.js';
 import { safeFileNames } from '../filenames.js';
@@ -21,10 +23,10 @@ export interface FetchOptions {
   say: (s: string) => void;
 }
 
-async function* bytesOf(body: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
+async function* bytesOf(body: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
   for await (const piece of body) {
     onBytes(piece.length);
-    yield new Uint8Array(piece.buffer, piece.byteOffset, piece.length);
+    yield piece;
   }
 }
 
@@ -36,20 +38,30 @@ async function close(stream: WriteStream): Promise<void> {
   await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
-export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: number, out: string): Promise<Manifest> {
+/** Bytes of tips asked for ahead of the one arriving, at most. Enough to keep a Tor link busy (its
+ * bandwidth-delay product is well under 1 MB); small enough that a request waiting behind them is read by the
+ * server long before its signature's timestamp goes stale (±300 s). */
+const AHEAD_BYTES = 4 * 1024 * 1024;
+const AHEAD_TIPS = 24;
+
+export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: number, out: string, asked = api.downloadTip(key, id), onBytes?: (n: number) => void): Promise<Manifest> {
   const final = join(out, id);
   const partial = join(out, `.${id}.partial`);
   // Ids were checked against the wire schema; this is the second lock on the door to the rest of the disk.
   for (const p of [final, partial]) if (dirname(resolve(p)) !== resolve(out)) throw new CliError(`refusing to write outside ${out}`);
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(join(partial, 'files'), { recursive: true, mode: 0o700 });
-  const res = await api.downloadTip(key, id);
+  // A request sent ahead fails with the connection it was pipelined on: ask again, on a new one.
+  const res = await asked.catch((err: unknown) => {
+    if (!(err instanceof NetworkError)) throw err;
+    return withRetry(`downloading tip ${id}`, { retryForMs: 60_000 }, () => api.downloadTip(key, id));
+  });
   const bar = progress(`tip ${id.slice(0, 8)}: downloading and decrypting`, size);
   let manifest: Manifest | undefined;
   let names: string[] = [];
   let current: WriteStream | undefined;
   try {
-    for await (const ev of decryptEnvelope(bytesOf(res.body as AsyncIterable<Buffer>, (n) => bar.add(n)), key)) {
+    for await (const ev of decryptEnvelope(bytesOf(res.body, (n) => (bar.add(n), onBytes?.(n))), key)) {
       if (ev.kind === 'manifest') {
         manifest = ev.manifest;
         names = safeFileNames(manifest.files.map((f) => f.name));
@@ -80,30 +92,54 @@ export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: n
 
 export async function fetchAll(o: FetchOptions): Promise<{ fetched: number; skipped: number; failed: number }> {
   const api = new Api(new URL(o.server), o.proxy);
-  mkdirSync(o.out, { recursive: true, mode: 0o700 });
-  const { tips } = await api.listTips(o.key);
-  let fetched = 0;
-  let skipped = 0;
-  let failed = 0;
-  for (const tip of tips) {
-    if (existsSync(join(o.out, tip.id))) {
-      skipped++;
-      continue;
-    }
-    try {
-      const m = await fetchOne(api, o.key, tip.id, tip.size, o.out);
-      o.say(`${tip.id}: received ${tip.received_day}, ${m.files.length} file(s) -> ${printable(join(o.out, tip.id))}`);
-      // The sealed day is inside the encryption: an operator re-delivering an old tip as new shows here.
-      const mismatch = sentDayMismatch(m.sent_day, tip.received_day);
-      if (mismatch) {
-        o.say(`warning: ${tip.id}: ${printable(mismatch)}`);
-        writeFileSync(join(o.out, tip.id, 'WARNING.txt'), `${mismatch}\n`, { mode: 0o600 });
+  try {
+    mkdirSync(o.out, { recursive: true, mode: 0o700 });
+    const { tips } = await api.listTips(o.key);
+    const todo = tips.filter((t) => !existsSync(join(o.out, t.id)));
+    const skipped = tips.length - todo.length;
+    let fetched = 0;
+    let failed = 0;
+    // Requests sent ahead, by index in `todo`; each is awaited (or its failure retried) when its turn comes.
+    const asked: Promise<StreamedAnswer>[] = [];
+    let current = 0;
+    let receivedOfCurrent = 0;
+    const askAhead = () => {
+      let ahead = todo[current]!.size - receivedOfCurrent;
+      for (let j = current + 1; j < todo.length && j - current <= AHEAD_TIPS && ahead <= AHEAD_BYTES; j++) {
+        if (!asked[j]) {
+          asked[j] = api.downloadTip(o.key, todo[j]!.id);
+          asked[j]!.catch(() => {}); // handled when its turn comes
+        }
+        ahead += todo[j]!.size;
       }
-      fetched++;
-    } catch (err) {
-      o.say(`error: ${printable((err as Error).message)}`);
-      failed++;
+    };
+    for (current = 0; current < todo.length; current++) {
+      const tip = todo[current]!;
+      receivedOfCurrent = 0;
+      asked[current] ??= api.downloadTip(o.key, tip.id);
+      asked[current]!.catch(() => {});
+      askAhead();
+      try {
+        const m = await fetchOne(api, o.key, tip.id, tip.size, o.out, asked[current], (n) => {
+          receivedOfCurrent += n;
+          askAhead();
+        });
+        o.say(`${tip.id}: received ${tip.received_day}, ${m.files.length} file(s) -> ${printable(join(o.out, tip.id))}`);
+        // The sealed day is inside the encryption: an operator re-delivering an old tip as new shows here.
+        const mismatch = sentDayMismatch(m.sent_day, tip.received_day);
+        if (mismatch) {
+          o.say(`warning: ${tip.id}: ${printable(mismatch)}`);
+          writeFileSync(join(o.out, tip.id, 'WARNING.txt'), `${mismatch}\n`, { mode: 0o600 });
+        }
+        fetched++;
+      } catch (err) {
+        o.say(`error: ${printable((err as Error).message)}`);
+        failed++;
+      }
+      delete asked[current];
     }
+    return { fetched, skipped, failed };
+  } finally {
+    await api.close();
   }
-  return { fetched, skipped, failed };
 }

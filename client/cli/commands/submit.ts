@@ -1,16 +1,19 @@
 // `tipline submit`: a source's client. Encrypts on this machine, then uploads in chunks, retrying a chunk
-// that fails (Tor circuits drop) rather than starting again.
+// that fails (Tor circuits drop) rather than starting again. Over one connection: the directory and a
+// proof-of-work challenge in one round trip (pipelined), then the opening request with the first chunk (a
+// one-chunk tip is done there), then the other chunks several at a time.
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { verifyDirectory, activeRecipients } from '../../../crypto/directory.js';
 import { normalizeFingerprint } from '../../../crypto/keys.js';
 import { encryptEnvelope, sentDay, type Manifest } from '../../../crypto/envelope/index.js';
 import { fromBase64 } from '../../../crypto/bytes.js';
-import { sendEnvelope, withRetry, type TransferOptions } from '../../shared/transfer.js';
+import { sendEnvelope, type TransferOptions } from '../../shared/transfer.js';
+import { withRetry } from '../../shared/retry.js';
 import type { Receipt } from '../../../schema/wire.js';
 import { Api } from '../api.js';
 import { CliError } from '../errors.js';
-import { HttpError, NetworkError, type Proxy } from '../http.js';
+import type { Proxy } from '../http.js';
 import { progress } from '../progress.js';
 import { guessType } from '../../shared/filetypes.js';
 
@@ -28,12 +31,16 @@ async function* readFile(path: string): AsyncIterable<Uint8Array> {
   for await (const piece of createReadStream(path, { highWaterMark: 1024 * 1024 })) yield new Uint8Array(piece as Buffer);
 }
 
-function retryable(err: unknown): boolean {
-  return err instanceof NetworkError || (err instanceof HttpError && (err.status >= 500 || err.status === 429));
-}
-
 export async function submit(o: SubmitOptions): Promise<Receipt> {
   const api = new Api(new URL(o.server), o.proxy);
+  try {
+    return await send(api, o);
+  } finally {
+    await api.close();
+  }
+}
+
+async function send(api: Api, o: SubmitOptions): Promise<Receipt> {
   if (!o.proxy && !/^(127\.|localhost$|\[::1\]$)/.test(api.base.hostname)) {
     o.say('warning: sending without Tor (no --socks): the server and your network can see your address');
   }
@@ -41,10 +48,10 @@ export async function submit(o: SubmitOptions): Promise<Receipt> {
   const now = new Date();
   const transfer: TransferOptions = {
     retryForMs: o.retryForMs,
-    retryable,
     onRetry: (what, err, delay) => o.say(`${what} failed (${(err as Error).message}); retrying in ${(delay / 1000).toFixed(1)} s`),
   };
-  const doc = await withRetry('fetching the directory', transfer, () => api.directory());
+  // One round trip for both: the challenge is only used if the directory verifies.
+  const [doc, challenge] = await withRetry('fetching the directory', transfer, () => Promise.all([api.source.directory(), api.source.pow()]));
   let directory;
   try {
     directory = verifyDirectory(doc, expected, now);
@@ -70,7 +77,7 @@ export async function submit(o: SubmitOptions): Promise<Receipt> {
 
   const bar = progress('encrypting and sending', envelope.length);
   let last = 0;
-  const receipt = await sendEnvelope(api, envelope, { ...transfer, onProgress: (sent) => (bar.add(sent - last), (last = sent)) });
+  const receipt = await sendEnvelope(api.source, challenge, envelope, { ...transfer, onProgress: (sent) => (bar.add(sent - last), (last = sent)) });
   bar.done();
   return receipt;
 }

@@ -1,0 +1,125 @@
+// The tip line's HTTP API as a source's client speaks it, the same for the command line and the page: every
+// answer is checked against the wire schemas (schema/wire.ts) and against what was asked before anything is
+// done with it, and every error answer becomes an ApiError carrying the server's code. Only the transport
+// differs (undici on one pipelined connection in Node, fetch in the page).
+import * as z from 'zod';
+import { ErrorBody } from '../../schema/errors.js';
+import { ChunkAccepted, POW_HEADERS, PowChallenge, Receipt, UploadCreated, UploadStatus } from '../../schema/wire.js';
+import { ApiError, MalformedAnswer } from './errors.js';
+
+export interface WireRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Absolute path with query, e.g. /api/v1/pow. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** Safe to send twice, so it may be pipelined behind other requests (default: GET and PUT). */
+  idempotent?: boolean;
+}
+
+export interface WireAnswer {
+  status: number;
+  body: Uint8Array;
+}
+
+export interface Transport {
+  /** Sends one request and reads its whole answer (at most `limit` bytes); throws NetworkError when the
+   * exchange fails, whatever the reason. */
+  send(req: WireRequest, limit: number): Promise<WireAnswer>;
+}
+
+/** Bounds on what an answer may weigh: a hostile server must not make a client buffer without end. */
+const JSON_LIMIT = 64 * 1024;
+const DIRECTORY_LIMIT = 1024 * 1024;
+
+const printableText = (s: string, max = 300) => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').slice(0, max);
+
+function parseJson(a: WireAnswer): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(a.body));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error an answer with an error status stands for. */
+export function apiError(a: WireAnswer, what: string): ApiError {
+  const e = ErrorBody.safeParse(parseJson(a));
+  // An error without the wire's error body (a proxy's page, a crash) still has a status to act on.
+  const code = e.success ? e.data.error.code : 'unknown';
+  const message = e.success ? printableText(e.data.error.message) : `HTTP ${a.status}`;
+  return new ApiError(a.status, code, `${what}: ${message} (${a.status})`);
+}
+
+/** Turns an answer into its checked value, or throws: ApiError for an error status, MalformedAnswer for anything
+ * the schema does not describe. */
+export function checked<S extends z.ZodType>(a: WireAnswer, schema: S, what: string, ok: readonly number[] = [200, 201]): z.infer<S> {
+  if (!ok.includes(a.status)) throw apiError(a, what);
+  const json = parseJson(a);
+  const r = schema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new MalformedAnswer(`${what}: the server's answer is malformed${issue ? ` (${printableText(issue.path.join('.'), 60) || 'body'}: ${printableText(issue.message, 120)})` : ''}`);
+  }
+  return r.data;
+}
+
+/** How many chunks an envelope of `size` bytes makes at `chunkSize`. */
+export function chunkCount(size: number, chunkSize: number): number {
+  return Math.ceil(size / chunkSize);
+}
+
+const idPath = (id: string) => encodeURIComponent(id);
+
+export class SourceApi {
+  constructor(readonly transport: Transport) {}
+
+  private async call<S extends z.ZodType>(req: WireRequest, schema: S, what: string, limit = JSON_LIMIT): Promise<z.infer<S>> {
+    return checked(await this.transport.send(req, limit), schema, what);
+  }
+
+  /** The signed directory, unverified: the caller verifies it against the fingerprint it trusts. */
+  async directory(): Promise<unknown> {
+    return this.call({ method: 'GET', path: '/.well-known/tipline/directory' }, z.record(z.string(), z.unknown()), 'fetching the directory', DIRECTORY_LIMIT);
+  }
+
+  pow(): Promise<PowChallenge> {
+    return this.call({ method: 'GET', path: '/api/v1/pow' }, PowChallenge, 'fetching a proof-of-work challenge');
+  }
+
+  /**
+   * Opens an upload with its first chunk (exactly min(size, chunk size) bytes). The answer is the upload to
+   * continue or, when the chunk is the whole envelope, the receipt. The same request sent again after its
+   * answer was lost finds the same upload (the server derives its id from the solution), so it is idempotent.
+   */
+  async open(pow: { token: string; nonce: string }, size: number, chunk0: Uint8Array, chunkSize: number): Promise<UploadCreated | Receipt> {
+    const whole = chunk0.length === size;
+    const req: WireRequest = {
+      method: 'POST',
+      path: `/api/v1/uploads?size=${size}${whole ? '&finish=1' : ''}`,
+      headers: { 'content-type': 'application/octet-stream', [POW_HEADERS.token]: pow.token, [POW_HEADERS.nonce]: pow.nonce },
+      body: chunk0,
+      idempotent: true,
+    };
+    if (whole) return this.call(req, Receipt, 'sending the tip');
+    const u = await this.call(req, UploadCreated, 'opening the upload');
+    // An answer that contradicts the request would have the client loop or send chunks the server refuses.
+    if (u.chunk_size !== chunkSize || u.chunk_count !== chunkCount(size, chunkSize)) {
+      throw new MalformedAnswer(`opening the upload: the server's answer is malformed (chunk_size ${u.chunk_size}, chunk_count ${u.chunk_count} for ${size} bytes in chunks of ${chunkSize})`);
+    }
+    return u;
+  }
+
+  putChunk(id: string, n: number, data: Uint8Array, finish: boolean): Promise<Receipt | z.infer<typeof ChunkAccepted>> {
+    const req: WireRequest = { method: 'PUT', path: `/api/v1/uploads/${idPath(id)}/chunks/${n}${finish ? '?finish=1' : ''}`, headers: { 'content-type': 'application/octet-stream' }, body: data };
+    return finish ? this.call(req, Receipt, 'sending the last chunk') : this.call(req, ChunkAccepted, `sending chunk ${n}`);
+  }
+
+  finish(id: string): Promise<Receipt> {
+    return this.call({ method: 'POST', path: `/api/v1/uploads/${idPath(id)}/finish`, idempotent: true }, Receipt, 'finishing the upload');
+  }
+
+  status(id: string): Promise<UploadStatus> {
+    return this.call({ method: 'GET', path: `/api/v1/uploads/${idPath(id)}` }, UploadStatus, 'checking the upload');
+  }
+}
