@@ -70,7 +70,6 @@ export type Receipt = z.infer<typeof Receipt>;
 export const ChunkAccepted = z.object({ received: z.number().int().nonnegative() });
 /** The 201 that opens an upload: the upload to continue, or with finish=1 the receipt of the stored tip. */
 export const UploadOpened = z.union([UploadCreated, Receipt]);
-export const PutChunkResponse = z.union([Receipt, ChunkAccepted]);
 
 export const TipSummary = z.object({
   id: Id,
@@ -96,6 +95,15 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 export const AuditLog = z.object({ entries: z.array(AuditEntry) });
 
 export const Health = z.object({ ok: z.boolean(), directory: z.boolean() });
+
+/** A signed document as published (crypto/signed.ts); its payload is what the signature covers. */
+export const SignedDocumentBody = z.object({
+  v: z.literal(1),
+  type: z.string(),
+  payload: z.string(),
+  root_key: z.string(),
+  signature: z.string(),
+});
 
 /** Staff requests are signed; these headers carry the signature (see server/staff-auth.ts). */
 export const STAFF_HEADERS = {

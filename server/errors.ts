@@ -10,7 +10,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
   ) {
-    super(message);
+    // Bounded, so a message built from a request's shape always fits ErrorBody (and a log line).
+    super(message.length > 500 ? `${message.slice(0, 499)}…` : message);
     this.name = 'AppError';
     this.status = ERROR_STATUS[code];
   }

@@ -1,8 +1,11 @@
 // Staff requests are signed with a desk or auditor Ed25519 key listed in the signed directory: no passwords,
 // no sessions. Timestamp and single-use nonce stop a captured request from being replayed.
-import type { FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Database } from '../schema/db.js';
+//
+// A plugin, registered at the root before any route: a route declares the roles it admits in its options
+// (`config: { staff: ['desk'] }`) and gets the check as its first preHandler. A route under the staff prefix
+// that declares none is refused at registration, so a new staff route cannot be public by omission.
+import fp from 'fastify-plugin';
+import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { STAFF_HEADERS, StaffHeaders, staffSigningString } from '../schema/wire.js';
 import { fromBase64, toBase64, utf8Encode } from '../crypto/bytes.js';
 import { verify } from '../crypto/keys.js';
@@ -10,6 +13,8 @@ import { findSigner, type Recipient, type Role } from '../crypto/directory.js';
 import { sodium } from '../crypto/sodium.js';
 import { AppError } from './errors.js';
 import { loadDirectory } from './directory.js';
+import { spendNonce } from './store/nonces.js';
+import { STAFF_PREFIX, type AppContext } from './context.js';
 
 export const STAFF_CLOCK_SKEW_SECONDS = 300;
 
@@ -17,30 +22,25 @@ export function bodyHash(body: Uint8Array): string {
   return toBase64(sodium().crypto_generichash(32, body, null));
 }
 
-export async function authenticateStaff(
-  db: Kysely<Database>,
-  req: FastifyRequest,
-  roles: readonly Role[],
-  now: Date,
-  pinnedRoot?: string,
-): Promise<Recipient> {
+export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, roles: readonly Role[]): Promise<Recipient> {
+  const { db, config } = ctx;
+  const now = config.now();
   const parsed = StaffHeaders.safeParse(req.headers);
   if (!parsed.success) throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'staff request is not signed (tipline-key, -timestamp, -nonce, -signature headers required)');
   const h = parsed.data;
   let published;
   try {
-    published = await loadDirectory(db, now, pinnedRoot);
+    published = await loadDirectory(db, now, config.rootFingerprint);
   } catch {
     throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'the published directory is expired or invalid; publish a new one');
   }
   if (!published) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'no directory has been published');
   const signer = findSigner(published.directory, h[STAFF_HEADERS.key], now);
   if (!signer) throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'signing key is not in the current directory');
-  if (!roles.includes(signer.role)) throw new AppError('TIPLINE_ERR_FORBIDDEN', `a ${signer.role} key may not do this`);
+  if (!roles.includes(signer.role)) throw new AppError('TIPLINE_ERR_FORBIDDEN', `${signer.role} keys may not do this`);
   // Staff routes take no body yet; one that arrives anyway would not be covered by the signature.
   if (req.body !== undefined && req.body !== null) throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'staff requests carry no body');
-  const body = new Uint8Array(0);
-  const message = staffSigningString(req.headers.host ?? '', req.method, req.url, h[STAFF_HEADERS.timestamp], h[STAFF_HEADERS.nonce], bodyHash(body));
+  const message = staffSigningString(req.headers.host ?? '', req.method, req.url, h[STAFF_HEADERS.timestamp], h[STAFF_HEADERS.nonce], bodyHash(new Uint8Array(0)));
   let signature: Uint8Array;
   try {
     signature = fromBase64(h[STAFF_HEADERS.signature]);
@@ -55,11 +55,34 @@ export async function authenticateStaff(
     throw new AppError('TIPLINE_ERR_STALE_REQUEST', `request timestamp is more than ${STAFF_CLOCK_SKEW_SECONDS} s from the server's clock`);
   }
   // Kept until the timestamp could no longer pass the check above, then purged.
-  const inserted = await db
-    .insertInto('staff_nonces')
-    .values({ nonce: h[STAFF_HEADERS.nonce], expires_at: new Date((ts + 2 * STAFF_CLOCK_SKEW_SECONDS) * 1000) })
-    .onConflict((oc) => oc.column('nonce').doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw new AppError('TIPLINE_ERR_REPLAYED', 'request was already used (replay)');
+  if (!(await spendNonce(db, h[STAFF_HEADERS.nonce], new Date((ts + 2 * STAFF_CLOCK_SKEW_SECONDS) * 1000)))) {
+    throw new AppError('TIPLINE_ERR_REPLAYED', 'request was already used (replay)');
+  }
   return signer;
 }
+
+export class StaffRouteWithoutRoleError extends Error {
+  constructor(method: string, url: string) {
+    super(`${method} ${url} is under ${STAFF_PREFIX} but declares no staff role (config: { staff: [...] }); refusing to register it`);
+    this.name = 'StaffRouteWithoutRoleError';
+  }
+}
+
+const staffAuthPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.decorateRequest('staff', null);
+  app.addHook('onRoute', (route) => {
+    const roles = route.config?.staff;
+    const underPrefix = route.url === STAFF_PREFIX || route.url.startsWith(`${STAFF_PREFIX}/`);
+    if (underPrefix && (!roles || roles.length === 0)) throw new StaffRouteWithoutRoleError(String(route.method), route.url);
+    if (!roles || roles.length === 0) return;
+    const admitted = [...roles];
+    const check: preHandlerAsyncHookHandler = async (req) => {
+      req.staff = await authenticateStaff(ctx, req, admitted);
+    };
+    // First, so that no other preHandler of the route runs for an unsigned request.
+    route.preHandler = [check, ...(route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler])];
+  });
+};
+
+/** Not encapsulated (fastify-plugin): its onRoute check must see every route registered after it. */
+export const staffAuth = fp(staffAuthPlugin, { name: 'tipline-staff-auth', fastify: '5.x' });

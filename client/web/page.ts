@@ -4,9 +4,9 @@
 // verify), and in the flow it lands just under the send button, where the eye is after pressing it.
 import type { Strings } from './strings/index.js';
 import { LANGUAGES } from './strings/index.js';
+import { FINGERPRINT_SLOT } from '../../schema/page.js';
 
-/** Replaced by the server with the newsroom's root fingerprint when it serves the page. */
-export const FINGERPRINT_SLOT = '@@TIPLINE_FINGERPRINT@@';
+export { FINGERPRINT_SLOT };
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

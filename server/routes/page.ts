@@ -3,12 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FINGERPRINT_SLOT } from '../../client/web/page.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { FINGERPRINT_SLOT } from '../../schema/page.js';
 import { documentFingerprint, type SignedDocument } from '../../crypto/signed.js';
 import { displayFingerprint } from '../../crypto/keys.js';
 import { loadDirectoryBody } from '../directory.js';
-import type { AppContext } from '../app.js';
+import { errorResponses, type RoutePlugin } from '../context.js';
 
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
 const PAGES: Record<string, string> = { '/': 'index.html', '/es/': 'es/index.html', '/de/': 'de/index.html' };
@@ -21,6 +22,8 @@ const ASSETS: Record<string, string> = {
 // Page and asset requests are not logged: the page's language, stamped with a time by journald, could be
 // lined up with the upload that follows it. Failures still are.
 const QUIET = { quiet: true };
+// Bytes as built (HTML, script, style): sent as they are, no serialiser involved.
+const PAGE = { config: QUIET, schema: { response: { 200: z.unknown().describe('the built page or asset'), ...errorResponses } } };
 
 function wantsGzip(req: FastifyRequest): boolean {
   return /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
@@ -32,7 +35,7 @@ function send(req: FastifyRequest, reply: FastifyReply, type: string, raw: Buffe
   return reply.send(raw);
 }
 
-export async function pageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export const pageRoutes: RoutePlugin = async (app, { ctx }) => {
   if (!existsSync(`${WEB}index.html`)) {
     app.log.warn({ msg: 'the web page is not built (npm run build): serving the API only' });
     return;
@@ -51,16 +54,16 @@ export async function pageRoutes(app: FastifyInstance, ctx: AppContext): Promise
   }
 
   for (const [path, html] of Object.entries(pages)) {
-    app.get(path, { config: QUIET }, async (req, reply) => {
+    app.get(path, PAGE, async (req, reply) => {
       const page = Buffer.from(html.replaceAll(FINGERPRINT_SLOT, await currentFingerprint()));
       return send(req, reply, 'text/html; charset=utf-8', page, gzipSync(page));
     });
-    if (path !== '/') app.get(path.slice(0, -1), { config: QUIET }, async (_req, reply) => reply.redirect(path, 308));
+    if (path !== '/') app.get(path.slice(0, -1), { config: QUIET, schema: { response: { 308: z.unknown().describe('to the path with its slash'), ...errorResponses } } }, async (_req, reply) => reply.redirect(path, 308));
   }
   // Browsers ask for it unprompted; an empty answer keeps the log free of pointless 404s.
-  app.get('/favicon.ico', { config: QUIET }, async (_req, reply) => reply.code(204).send());
+  app.get('/favicon.ico', { config: QUIET, schema: { response: { 204: z.unknown().describe('nothing'), ...errorResponses } } }, async (_req, reply) => reply.code(204).send());
   for (const [name, type] of Object.entries(ASSETS)) {
     const a = assets[name]!;
-    app.get(`/assets/${name}`, { config: QUIET }, async (req, reply) => send(req, reply, type, a.raw, a.gz));
+    app.get(`/assets/${name}`, PAGE, async (req, reply) => send(req, reply, type, a.raw, a.gz));
   }
-}
+};

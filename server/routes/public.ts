@@ -1,24 +1,24 @@
 // What anyone may fetch: signed documents, a proof-of-work challenge and a health check.
-import type { FastifyInstance } from 'fastify';
-import { Health, PowChallenge } from '../../schema/wire.js';
+import { Health, PowChallenge, SignedDocumentBody } from '../../schema/wire.js';
 import { AppError } from '../errors.js';
 import { issueChallenge } from '../pow.js';
 import { loadDirectoryBody } from '../directory.js';
-import type { AppContext } from '../app.js';
+import { errorResponses, type RoutePlugin } from '../context.js';
 
-export async function publicRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export const publicRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, config } = ctx;
 
-  app.get('/.well-known/tipline/directory', async (_req, reply) => {
+  app.get('/.well-known/tipline/directory', { schema: { response: { 200: SignedDocumentBody, ...errorResponses } } }, async () => {
     const body = await loadDirectoryBody(db);
     if (body === undefined) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'this tip line has not published a directory yet');
-    return reply.type('application/json; charset=utf-8').send(body);
+    // Serialised through the schema, so only the document's own fields go out; the signature covers `payload`.
+    return SignedDocumentBody.parse(JSON.parse(body));
   });
 
-  app.get('/api/v1/pow', { schema: { response: { 200: PowChallenge } } }, async () => ({
+  app.get('/api/v1/pow', { schema: { response: { 200: PowChallenge, ...errorResponses } } }, async () => ({
     ...issueChallenge(ctx.powSecret, config.powDifficulty, config.now()),
     chunk_size: config.uploadChunkSize,
   }));
 
-  app.get('/api/v1/health', { schema: { response: { 200: Health } } }, async () => ({ ok: true, directory: (await loadDirectoryBody(db)) !== undefined }));
-}
+  app.get('/api/v1/health', { schema: { response: { 200: Health, ...errorResponses } } }, async () => ({ ok: true, directory: (await loadDirectoryBody(db)) !== undefined }));
+};

@@ -1,66 +1,55 @@
-// The newsroom's API: every request signed by a key from the directory (server/staff-auth.ts).
+// The newsroom's API. Each route declares the roles it admits (`config.staff`); server/staff-auth.ts checks the
+// request's signature before the handler runs and refuses to register a route here that declares none.
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AuditLog, Deleted, IdParams, TipList } from '../../schema/wire.js';
-import type { Role } from '../../crypto/directory.js';
 import { AppError } from '../errors.js';
-import { authenticateStaff } from '../staff-auth.js';
 import { appendAudit, readAudit } from '../audit.js';
+import { deleteTip, findTip, listTips, readChunk } from '../store/tips.js';
 import { utcDay } from '../days.js';
-import type { AppContext } from '../app.js';
+import { errorResponses, type RoutePlugin } from '../context.js';
 
-export async function staffRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+const DESK = { staff: ['desk'] } as const;
+
+export const staffRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, config } = ctx;
-  const auth = (req: FastifyRequest, roles: readonly Role[]) => authenticateStaff(db, req, roles, config.now(), config.rootFingerprint);
 
-  app.get('/api/v1/staff/tips', { schema: { response: { 200: TipList } } }, async (req) => {
-    await auth(req, ['desk']);
-    const rows = await db
-      .selectFrom('tips')
-      .select(['id', 'size', sql<string>`received_day::text`.as('received_day'), sql<string>`expires_day::text`.as('expires_day')])
-      .orderBy('received_day')
-      .orderBy('id')
-      .execute();
-    return { tips: rows.map((r) => ({ ...r, size: Number(r.size) })) };
-  });
+  app.get('/tips', { config: DESK, schema: { response: { 200: TipList, ...errorResponses } } }, async () => ({ tips: await listTips(db) }));
 
-  app.get('/api/v1/staff/tips/:id', { schema: { params: IdParams } }, async (req, reply) => {
-    await auth(req, ['desk']);
-    const { id } = req.params as z.infer<typeof IdParams>;
-    const tip = await db.selectFrom('tips').select(['size', 'chunk_count']).where('id', '=', id).executeTakeFirst();
-    if (!tip) throw new AppError('TIPLINE_ERR_TIP_UNKNOWN', 'no such tip');
-    const count = tip.chunk_count;
-    // Checked before the headers go out: a damaged tip is an error, not a silently truncated 200.
-    const stored = await db.selectFrom('blob_chunks').select(sql<string>`count(*)`.as('n')).where('blob_id', '=', id).executeTakeFirstOrThrow();
-    if (Number(stored.n) !== count) throw new Error('stored tip is missing chunks');
-    // One chunk in memory at a time, whatever the envelope's size.
-    async function* chunks() {
-      for (let i = 0; i < count; i++) {
-        const row = await db.selectFrom('blob_chunks').select('data').where('blob_id', '=', id).where('idx', '=', i).executeTakeFirst();
-        if (!row) throw new Error(`tip ${id} is missing chunk ${i}`);
-        yield row.data;
+  app.get(
+    '/tips/:id',
+    // The envelope goes out as application/octet-stream, streamed: no serialiser touches it.
+    { config: DESK, schema: { params: IdParams, response: { 200: z.unknown().describe('the envelope (application/octet-stream)'), ...errorResponses } } },
+    async (req, reply) => {
+      const { id } = req.params;
+      const tip = await findTip(db, id);
+      if (!tip) throw new AppError('TIPLINE_ERR_TIP_UNKNOWN', 'no such tip');
+      // Checked before the headers go out: a damaged tip is an error, not a silently truncated 200.
+      if (tip.stored !== tip.chunk_count) throw new Error('stored tip is missing chunks');
+      // One chunk in memory at a time, whatever the envelope's size.
+      const count = tip.chunk_count;
+      async function* chunks() {
+        for (let i = 0; i < count; i++) {
+          const data = await readChunk(db, id, i);
+          if (!data) throw new Error(`tip ${id} is missing chunk ${i}`);
+          yield data;
+        }
       }
-    }
-    reply.header('content-type', 'application/octet-stream').header('content-length', String(Number(tip.size)));
-    return reply.send(Readable.from(chunks()));
-  });
+      reply.header('content-type', 'application/octet-stream').header('content-length', String(tip.size));
+      return reply.send(Readable.from(chunks()));
+    },
+  );
 
-  app.delete('/api/v1/staff/tips/:id', { schema: { params: IdParams, response: { 200: Deleted } } }, async (req) => {
-    const signer = await auth(req, ['desk']);
-    const { id } = req.params as z.infer<typeof IdParams>;
+  app.delete('/tips/:id', { config: DESK, schema: { params: IdParams, response: { 200: Deleted, ...errorResponses } } }, async (req) => {
+    const { id } = req.params;
+    const signer = req.staff;
+    if (!signer) throw new Error('a staff route ran without its authentication');
     await db.transaction().execute(async (trx) => {
-      const gone = await trx.deleteFrom('tips').where('id', '=', id).returning('id').executeTakeFirst();
-      if (!gone) throw new AppError('TIPLINE_ERR_TIP_UNKNOWN', 'no such tip');
-      await trx.deleteFrom('blob_chunks').where('blob_id', '=', id).execute();
+      if (!(await deleteTip(trx, id))) throw new AppError('TIPLINE_ERR_TIP_UNKNOWN', 'no such tip');
       await appendAudit(trx, utcDay(config.now()), 'staff-delete', { by: signer.name, tips: 1 });
     });
     return { deleted: id };
   });
 
-  app.get('/api/v1/staff/audit', { schema: { response: { 200: AuditLog } } }, async (req) => {
-    await auth(req, ['desk', 'auditor']);
-    return { entries: await readAudit(db) };
-  });
-}
+  app.get('/audit', { config: { staff: ['desk', 'auditor'] }, schema: { response: { 200: AuditLog, ...errorResponses } } }, async () => ({ entries: await readAudit(db) }));
+};

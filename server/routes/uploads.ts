@@ -1,10 +1,9 @@
 // Resumable chunked uploads of one envelope. The request that opens an upload carries its first chunk, so a
 // one-chunk tip takes three round trips on a new connection: connect, GET the challenge, one POST. Further
 // chunks may come in any order and again after a dropped circuit; finishing makes the tip visible atomically.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
-  ChunkAccepted, ChunkParams, ChunkQuery, Id, IdParams, OpenUploadQuery, PowHeaders, POW_HEADERS, Receipt, UploadOpened, UploadStatus, PutChunkResponse,
+  ChunkAccepted, ChunkParams, ChunkQuery, Id, IdParams, OpenUploadQuery, PowHeaders, POW_HEADERS, Receipt, UploadOpened, UploadStatus,
 } from '../../schema/wire.js';
 import { checkFraming, headerLength } from '../../crypto/envelope/index.js';
 import { AppError } from '../errors.js';
@@ -13,8 +12,9 @@ import { powRedeemed, redeemPow } from '../store/pow.js';
 import {
   existingReceipt, expectedChunkLength, findOpenUpload, finishUpload, insertUpload, pendingBytes, receivedChunks, requireOpenUpload, storeChunk, unknownUpload,
 } from '../store/uploads.js';
+import type { Db } from '../store/db.js';
 import { addDays, expiryAfterHours, utcDay } from '../days.js';
-import type { AppContext } from '../app.js';
+import { errorResponses, type RoutePlugin } from '../context.js';
 
 // The smallest envelope: a header with one stanza, a 4-byte plaintext and one tag.
 const MIN_ENVELOPE = headerLength(1) + 4 + 16;
@@ -31,11 +31,11 @@ function isOctetStream(req: FastifyRequest): boolean {
   return /^application\/octet-stream\s*(;|$)/i.test(req.headers['content-type'] ?? '');
 }
 
-export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, config } = ctx;
   const chunkSize = config.uploadChunkSize;
   /** Finishing, dated once: the receipt's day and the expiry day must not straddle midnight. */
-  const finishNow = (db: Parameters<typeof finishUpload>[0], id: string, now: Date) => {
+  const finishNow = (db: Db, id: string, now: Date) => {
     const day = utcDay(now);
     return finishUpload(db, id, now, day, addDays(day, config.retentionDays));
   };
@@ -43,7 +43,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
   const opening = new WeakMap<FastifyRequest, { pow: VerifiedPow; id: string }>();
 
   /** Counts a body about to be read against the cap; 'close' fires however the exchange ends. */
-  function admitBody(reply: { raw: { once(ev: 'close', f: () => void): unknown } }): void {
+  function admitBody(reply: FastifyReply): void {
     if (receiving >= config.maxConcurrentChunks) throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy; send this chunk again in a moment');
     receiving++;
     reply.raw.once('close', () => receiving--);
@@ -52,7 +52,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
   app.post(
     '/api/v1/uploads',
     {
-      schema: { querystring: OpenUploadQuery, headers: PowHeaders, response: { 201: UploadOpened } },
+      schema: { querystring: OpenUploadQuery, headers: PowHeaders, response: { 201: UploadOpened, ...errorResponses } },
       bodyLimit: chunkSize,
       // Everything that can be decided from the request line and headers is decided before a byte of the body
       // is read: a flooder's junk costs neither a buffer nor a database write.
@@ -85,7 +85,7 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (req, reply) => {
-      const { size, finish } = req.query as z.infer<typeof OpenUploadQuery>;
+      const { size, finish } = req.query;
       const { pow, id } = opening.get(req)!;
       if (!(req.body instanceof Uint8Array)) throw new AppError('TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE', 'the first chunk is sent as application/octet-stream');
       const data = req.body;
@@ -96,26 +96,27 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const now = config.now();
       const answer = await db.transaction().execute(async (trx) => {
         // The solution is spent in the same transaction that stores the chunk: all or nothing.
+        let upload = u;
         if (await redeemPow(trx, pow)) {
           await insertUpload(trx, u, expiryAfterHours(now, config.uploadTtlHours));
         } else {
           const done = await existingReceipt(trx, id);
           if (done && done.size === size && finish === '1') return done;
           const open = await findOpenUpload(trx, id, now, true);
-          if (!open || open.size !== size) throw new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+          if (!open || open.size !== size || open.chunk_size !== chunkSize) throw new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+          upload = open;
         }
         await storeChunk(trx, id, 0, data);
         if (finish === '1') return finishNow(trx, id, now);
-        return { id, chunk_size: u.chunk_size, chunk_count: u.chunk_count, expires_in: config.uploadTtlHours * 3600 };
+        return { id, chunk_size: upload.chunk_size, chunk_count: upload.chunk_count, expires_in: config.uploadTtlHours * 3600 };
       });
       if (finish === '1') await config.afterCommit();
-      reply.code(201);
-      return answer satisfies z.infer<typeof UploadOpened>;
+      return reply.code(201).send(answer);
     },
   );
 
-  app.get('/api/v1/uploads/:id', { schema: { params: IdParams, response: { 200: UploadStatus } } }, async (req) => {
-    const { id } = req.params as z.infer<typeof IdParams>;
+  app.get('/api/v1/uploads/:id', { schema: { params: IdParams, response: { 200: UploadStatus, ...errorResponses } } }, async (req) => {
+    const { id } = req.params;
     const u = await requireOpenUpload(db, id, config.now());
     return { id, chunk_size: u.chunk_size, chunk_count: u.chunk_count, received: await receivedChunks(db, id) };
   });
@@ -123,28 +124,28 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
   app.put(
     '/api/v1/uploads/:id/chunks/:n',
     {
-      schema: { params: ChunkParams, querystring: ChunkQuery, response: { 200: ChunkAccepted, 201: Receipt } },
+      schema: { params: ChunkParams, querystring: ChunkQuery, response: { 200: ChunkAccepted, 201: Receipt, ...errorResponses } },
       // Buffered, so Fastify enforces this limit itself; the exact length is checked below.
       bodyLimit: chunkSize,
       // Before a byte of the body is read: refuse unknown uploads and too many bodies in flight, so neither
       // costs the server a buffer.
       onRequest: async (req, reply) => {
-        const id = (req.params as { id?: string }).id ?? '';
-        if (!Id.safeParse(id).success) return; // the schema answers 400
-        if (!(await findOpenUpload(db, id, config.now())) && !(await existingReceipt(db, id))) throw unknownUpload();
+        // Params are not validated yet at this stage: an id that is not one is left for the schema to answer (400).
+        const id = Id.safeParse(req.params.id);
+        if (!id.success) return;
+        if (!(await findOpenUpload(db, id.data, config.now())) && !(await existingReceipt(db, id.data))) throw unknownUpload();
         admitBody(reply);
       },
     },
     async (req, reply) => {
-      const { id, n } = req.params as z.infer<typeof ChunkParams>;
-      const { finish } = req.query as z.infer<typeof ChunkQuery>;
+      const { id, n } = req.params;
+      const { finish } = req.query;
       if (!(req.body instanceof Uint8Array)) throw new AppError('TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE', 'chunks are sent as application/octet-stream');
       const data = req.body;
       const done = await existingReceipt(db, id);
       if (done) {
         if (finish !== '1') throw unknownUpload();
-        reply.code(201);
-        return done;
+        return reply.code(201).send(done);
       }
       await db.transaction().execute(async (trx) => {
         // The row lock keeps a chunk from landing after a concurrent finish turned the upload into a tip.
@@ -155,20 +156,18 @@ export async function uploadRoutes(app: FastifyInstance, ctx: AppContext): Promi
         if (n === 0) checkChunk0(data, u.size);
         await storeChunk(trx, id, n, data);
       });
-      if (finish !== '1') return { received: n } satisfies z.infer<typeof PutChunkResponse>;
+      if (finish !== '1') return reply.code(200).send({ received: n });
       // Committed separately: a chunk that arrived stays stored even if finishing finds others missing.
       const receipt = await db.transaction().execute((trx) => finishNow(trx, id, config.now()));
       await config.afterCommit();
-      reply.code(201);
-      return receipt;
+      return reply.code(201).send(receipt);
     },
   );
 
-  app.post('/api/v1/uploads/:id/finish', { schema: { params: IdParams, response: { 201: Receipt } } }, async (req, reply) => {
-    const { id } = req.params as z.infer<typeof IdParams>;
+  app.post('/api/v1/uploads/:id/finish', { schema: { params: IdParams, response: { 201: Receipt, ...errorResponses } } }, async (req, reply) => {
+    const { id } = req.params;
     const receipt = await db.transaction().execute((trx) => finishNow(trx, id, config.now()));
     await config.afterCommit();
-    reply.code(201);
-    return receipt;
+    return reply.code(201).send(receipt);
   });
-}
+};

@@ -1,0 +1,135 @@
+// Every route's error answers are ErrorBody with a known code and the status that code comes with, whatever
+// raised them (our checks, schema validation, the body parser, the staff plugin, an internal failure). The list
+// below must name every route the server registers: a new route without an entry here fails this test.
+import t from 'tap';
+import { rmSync } from 'node:fs';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { dialects } from './helpers/databases.js';
+import { makeNewsroom, staffHeaders } from './helpers/fixtures.js';
+import { buildServer } from '../server/app.js';
+import { publishDirectory } from '../server/directory.js';
+import { ErrorBody, ERROR_STATUS, type ErrorCode } from '../schema/errors.js';
+
+const HOST = 'tipline.test';
+const ID = 'a'.repeat(26);
+
+/** Method and path of every route, read from Fastify's own route tree (HEAD routes are Fastify's copies of GETs). */
+function registeredRoutes(app: FastifyInstance): string[] {
+  const routes: string[] = [];
+  const stack: { depth: number; path: string }[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^([\s│]*)(?:[└├]── )(.*) \(([A-Z, ]+)\)$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length;
+    while (stack.length > 0 && stack[stack.length - 1]!.depth >= depth) stack.pop();
+    const parent = stack[stack.length - 1]?.path ?? '';
+    const path = parent === '' ? m[2]! : parent === '/' ? `/${m[2]}` : `${parent}${m[2]}`;
+    stack.push({ depth, path });
+    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') routes.push(`${method} ${path}`);
+  }
+  return routes.sort();
+}
+
+const [pglite] = await dialects();
+
+t.test('error answers of every route', async (t) => {
+  const store = await pglite!.open();
+  // The health case closes the database on purpose; its folder is removed all the same.
+  t.teardown(() => store.drop().catch(() => rmSync(store.where, { recursive: true, force: true })));
+  const app = await buildServer({ db: store.db, logLevel: 'silent', powDifficulty: 4, uploadChunkSize: 64 * 1024 });
+  await app.ready();
+  t.teardown(() => app.close());
+  const newsroom = makeNewsroom();
+  const signed = (who: typeof newsroom.desk, method: string, url: string) => ({ host: HOST, ...staffHeaders(who, method, url, { host: HOST }) });
+  const octets = { host: HOST, 'content-type': 'application/octet-stream' };
+  const pow = { 'tipline-pow-token': 'AAAA', 'tipline-pow-nonce': '1' };
+
+  type Case = { name: string; req: InjectOptions; code: ErrorCode; before?: () => Promise<void> };
+  // route -> the error answers it is asked for, or why it has none a client can cause.
+  const table: Record<string, Case[] | string> = {
+    'GET /.well-known/tipline/directory': [{ name: 'nothing published yet', req: { url: '/.well-known/tipline/directory' }, code: 'TIPLINE_ERR_NO_DIRECTORY' }],
+    'GET /api/v1/pow': 'answered from memory',
+    'GET /api/v1/health': [{ name: 'database gone', req: { url: '/api/v1/health' }, code: 'TIPLINE_ERR_INTERNAL', before: () => store.close() }],
+    'POST /api/v1/uploads': [
+      { name: 'no size', req: { method: 'POST', url: '/api/v1/uploads', headers: octets, payload: Buffer.alloc(10) }, code: 'TIPLINE_ERR_BAD_REQUEST' },
+      { name: 'JSON', req: { method: 'POST', url: '/api/v1/uploads?size=1000', headers: { 'content-type': 'application/json' }, payload: '{}' }, code: 'TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE' },
+      { name: 'too large', req: { method: 'POST', url: '/api/v1/uploads?size=999999999999999', headers: octets, payload: Buffer.alloc(10) }, code: 'TIPLINE_ERR_ENVELOPE_TOO_LARGE' },
+      { name: 'finish=1 on many chunks', req: { method: 'POST', url: '/api/v1/uploads?size=200000&finish=1', headers: octets, payload: Buffer.alloc(10) }, code: 'TIPLINE_ERR_UPLOAD_INCOMPLETE' },
+      { name: 'body over a chunk', req: { method: 'POST', url: '/api/v1/uploads?size=200000', headers: octets, payload: Buffer.alloc(64 * 1024 + 1) }, code: 'TIPLINE_ERR_BODY_TOO_LARGE' },
+      { name: 'chunk 0 short', req: { method: 'POST', url: '/api/v1/uploads?size=200000', headers: octets, payload: Buffer.alloc(10) }, code: 'TIPLINE_ERR_CHUNK_SIZE' },
+      { name: 'no proof-of-work', req: { method: 'POST', url: '/api/v1/uploads?size=2000', headers: octets, payload: Buffer.alloc(2000) }, code: 'TIPLINE_ERR_BAD_REQUEST' },
+      { name: 'unparsable token', req: { method: 'POST', url: '/api/v1/uploads?size=2000', headers: { ...octets, ...pow }, payload: Buffer.alloc(2000) }, code: 'TIPLINE_ERR_POW_MALFORMED' },
+    ],
+    'GET /api/v1/uploads/:id': [
+      { name: 'unknown', req: { url: `/api/v1/uploads/${ID}` }, code: 'TIPLINE_ERR_UPLOAD_UNKNOWN' },
+      { name: 'not an id', req: { url: '/api/v1/uploads/x' }, code: 'TIPLINE_ERR_BAD_REQUEST' },
+    ],
+    'PUT /api/v1/uploads/:id/chunks/:n': [
+      { name: 'unknown', req: { method: 'PUT', url: `/api/v1/uploads/${ID}/chunks/0`, headers: octets, payload: Buffer.alloc(10) }, code: 'TIPLINE_ERR_UPLOAD_UNKNOWN' },
+      { name: 'not an id', req: { method: 'PUT', url: '/api/v1/uploads/x/chunks/0', headers: octets, payload: Buffer.alloc(10) }, code: 'TIPLINE_ERR_BAD_REQUEST' },
+    ],
+    'POST /api/v1/uploads/:id/finish': [{ name: 'unknown', req: { method: 'POST', url: `/api/v1/uploads/${ID}/finish` }, code: 'TIPLINE_ERR_UPLOAD_UNKNOWN' }],
+    'GET /api/v1/staff/tips': [
+      {
+        name: 'signed before a directory exists',
+        req: { url: '/api/v1/staff/tips', headers: signed(newsroom.desk, 'GET', '/api/v1/staff/tips') },
+        code: 'TIPLINE_ERR_NO_DIRECTORY',
+      },
+      { name: 'unsigned', req: { url: '/api/v1/staff/tips' }, code: 'TIPLINE_ERR_UNAUTHENTICATED', before: () => publishDirectory(store.db, newsroom.doc, new Date()).then(() => undefined) },
+      { name: 'auditor', req: { url: '/api/v1/staff/tips', headers: signed(newsroom.auditor, 'GET', '/api/v1/staff/tips') }, code: 'TIPLINE_ERR_FORBIDDEN' },
+    ],
+    'GET /api/v1/staff/tips/:id': [
+      { name: 'unknown tip', req: { url: `/api/v1/staff/tips/${ID}`, headers: signed(newsroom.desk, 'GET', `/api/v1/staff/tips/${ID}`) }, code: 'TIPLINE_ERR_TIP_UNKNOWN' },
+      {
+        name: 'a damaged tip',
+        req: { url: `/api/v1/staff/tips/${'b'.repeat(26)}`, headers: signed(newsroom.desk, 'GET', `/api/v1/staff/tips/${'b'.repeat(26)}`) },
+        code: 'TIPLINE_ERR_INTERNAL',
+        before: async () => {
+          await store.db.insertInto('tips').values({ id: 'b'.repeat(26), size: 100, chunk_size: 64, chunk_count: 2, received_day: '2026-01-01', expires_day: '2026-02-01' }).execute();
+        },
+      },
+    ],
+    'DELETE /api/v1/staff/tips/:id': [
+      { name: 'unknown tip', req: { method: 'DELETE', url: `/api/v1/staff/tips/${ID}`, headers: signed(newsroom.desk, 'DELETE', `/api/v1/staff/tips/${ID}`) }, code: 'TIPLINE_ERR_TIP_UNKNOWN' },
+      { name: 'replayed', req: { method: 'DELETE', url: `/api/v1/staff/tips/${ID}`, headers: signed(newsroom.desk, 'DELETE', `/api/v1/staff/tips/${ID}`) }, code: 'TIPLINE_ERR_REPLAYED' },
+    ],
+    'GET /api/v1/staff/audit': [
+      { name: 'stale', req: { url: '/api/v1/staff/audit', headers: { host: HOST, ...staffHeaders(newsroom.auditor, 'GET', '/api/v1/staff/audit', { host: HOST, timestamp: 1 }) } }, code: 'TIPLINE_ERR_STALE_REQUEST' },
+    ],
+    'GET /': 'the built page, from memory',
+    'GET /es': 'a redirect',
+    'GET /es/': 'the built page, from memory',
+    'GET /de': 'a redirect',
+    'GET /de/': 'the built page, from memory',
+    'GET /assets/app.js': 'a built asset, from memory',
+    'GET /assets/worker.js': 'a built asset, from memory',
+    'GET /assets/style.css': 'a built asset, from memory',
+    'GET /favicon.ico': 'always 204',
+  };
+  t.same(registeredRoutes(app), Object.keys(table).sort(), 'the table names every route the server registers');
+
+  // The replayed case reuses the headers of the one before it.
+  const del = table['DELETE /api/v1/staff/tips/:id'] as Case[];
+  del[1]!.req.headers = del[0]!.req.headers;
+  // The health case closes the database: it goes last.
+  const ordered = Object.entries(table).sort(([a], [b]) => Number(a === 'GET /api/v1/health') - Number(b === 'GET /api/v1/health'));
+  const seen = new Set<ErrorCode>();
+  for (const [route, cases] of ordered) {
+    if (typeof cases === 'string') continue;
+    for (const c of cases) {
+      await c.before?.();
+      const res = await app.inject({ ...c.req, headers: { host: HOST, ...c.req.headers } });
+      const parsed = ErrorBody.safeParse(res.json());
+      t.ok(parsed.success, `${route}, ${c.name}: an ErrorBody (${res.body.slice(0, 120)})`);
+      t.equal(parsed.data?.error.code, c.code, `${route}, ${c.name}: ${c.code}`);
+      t.equal(res.statusCode, ERROR_STATUS[c.code], `${route}, ${c.name}: status ${ERROR_STATUS[c.code]}`);
+      t.match(res.headers['content-type'], /^application\/json/);
+      seen.add(c.code);
+    }
+  }
+  t.ok(seen.size >= 12, `${seen.size} distinct codes seen`);
+
+  const nowhere = await app.inject({ url: '/nowhere', headers: { host: HOST } });
+  t.equal(nowhere.statusCode, 404);
+  t.equal(ErrorBody.parse(nowhere.json()).error.code, 'TIPLINE_ERR_NOT_FOUND', 'an unmatched path too');
+});
