@@ -80,6 +80,16 @@ export class NotForYouError extends TiplineCryptoError {
   readonly code = 'TIPLINE_ERR_NOT_FOR_YOU';
 }
 
+/**
+ * A stanza opened for this desk, but to a content key other than the one the header commits to: the envelope
+ * does not mean the same thing to every desk it names (a sender sealing different keys to different desks, or a
+ * header altered after sending). Distinct from TamperedError so that it is never blamed on a chunk.
+ */
+export class KeyCommitmentError extends TiplineCryptoError {
+  override readonly name = 'KeyCommitmentError';
+  readonly code = 'TIPLINE_ERR_KEY_COMMITMENT';
+}
+
 /** A chunk failed authentication: modified, reordered, spliced, or a header that is not the one sealed. */
 export class TamperedError extends TiplineCryptoError {
   override readonly name = 'TamperedError';

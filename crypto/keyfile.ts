@@ -3,6 +3,7 @@
 import { _abytes, _astring, _hasExactKeys, _isPlainObject } from './_guard.js';
 import { equalBytes, fromBase64, toBase64, utf8Decode, utf8Encode } from './bytes.js';
 import { CryptoArgumentError, KeyFileFormatError, WrongPassphraseError } from './errors.js';
+import { _signingPairMatches } from './keys.js';
 import { sodium, sumo } from './sodium.js';
 
 export type KeyRole = 'root' | 'desk' | 'auditor';
@@ -20,8 +21,15 @@ export const DEFAULT_KDF: KdfParams = { opslimit: 3, memlimit: 256 * 1024 * 1024
  * gigabytes or spin for minutes (denial of service against a newsroom machine).
  */
 export const MAX_KDF: KdfParams = { opslimit: 10, memlimit: 1024 * 1024 * 1024 };
-const MIN_OPSLIMIT = 1;
-const MIN_MEMLIMIT = 8192; // crypto_pwhash_MEMLIMIT_MIN
+
+/**
+ * The least cost a key file may be sealed or opened with: libsodium's INTERACTIVE (2 passes over 64 MiB), which
+ * is also RFC 9106's memory floor for its second recommended setting and above OWASP's Argon2id minimum
+ * (19 MiB, 2 passes). Threat: a stolen file sealed cheaply (libsodium allows 1 pass over 8 KiB) falls to an
+ * offline guessing run on GPUs; 64 MiB per guess is what keeps GPU parallelism down. Refused on opening too: a
+ * file sealed below it by another tool is already weak on disk, and its owner should be told so.
+ */
+export const MIN_KDF: KdfParams = { opslimit: 2, memlimit: 64 * 1024 * 1024 };
 
 export interface KeyFile {
   v: 1;
@@ -84,18 +92,19 @@ function checkKeys(
 
 /** Secret keys must match the public keys stored beside them, or the file would decrypt to the wrong identity. */
 function checkPairs(pub: Record<string, Uint8Array>, sec: Record<string, Uint8Array>, fail: (m: string) => Error) {
-  if (!equalBytes(sec.sign!.subarray(32), pub.sign!)) throw fail('secret signing key does not match public key');
+  // The Ed25519 public key is derived from the seed, not only compared with the secret key's copy of it.
+  if (!_signingPairMatches(pub.sign!, sec.sign!)) throw fail('secret signing key does not match public key');
   if (sec.box && !equalBytes(sodium().crypto_scalarmult_base(sec.box), pub.box!)) {
     throw fail('secret box key does not match public key');
   }
 }
 
 function checkKdf(p: KdfParams, fail: (m: string) => Error): void {
-  if (!Number.isSafeInteger(p.opslimit) || p.opslimit < MIN_OPSLIMIT || p.opslimit > MAX_KDF.opslimit) {
-    throw fail(`kdf opslimit must be an integer in ${MIN_OPSLIMIT}..${MAX_KDF.opslimit}, got ${p.opslimit}`);
+  if (!Number.isSafeInteger(p.opslimit) || p.opslimit < MIN_KDF.opslimit || p.opslimit > MAX_KDF.opslimit) {
+    throw fail(`kdf opslimit must be an integer in ${MIN_KDF.opslimit}..${MAX_KDF.opslimit}, got ${p.opslimit}`);
   }
-  if (!Number.isSafeInteger(p.memlimit) || p.memlimit < MIN_MEMLIMIT || p.memlimit > MAX_KDF.memlimit) {
-    throw fail(`kdf memlimit must be an integer in ${MIN_MEMLIMIT}..${MAX_KDF.memlimit}, got ${p.memlimit}`);
+  if (!Number.isSafeInteger(p.memlimit) || p.memlimit < MIN_KDF.memlimit || p.memlimit > MAX_KDF.memlimit) {
+    throw fail(`kdf memlimit must be an integer in ${MIN_KDF.memlimit}..${MAX_KDF.memlimit} (64 MiB..1 GiB), got ${p.memlimit}`);
   }
 }
 

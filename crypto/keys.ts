@@ -94,11 +94,21 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   }
 }
 
-/** The Ed25519 secret key (seed || public) embeds its public key; a mismatch means two keys were mixed up. */
-export function _assertSigningPair(publicKey: Uint8Array, secretKey: Uint8Array): void {
+/**
+ * True when an Ed25519 secret key (libsodium's seed || public) is whole: the public key derived from its seed
+ * equals its second half and `publicKey`. libsodium signs with the stored half as it is; a wrong half gives
+ * signatures no one can verify, and signatures of one message under two different halves reveal the secret
+ * scalar (the Ed25519 "double public key" misuse).
+ */
+export function _signingPairMatches(publicKey: Uint8Array, secretKey: Uint8Array): boolean {
   _abytes('publicKey', publicKey, PUBLIC_KEY_LENGTH);
   _abytes('secretKey', secretKey, SIGN_SECRET_LENGTH);
-  if (!equalBytes(secretKey.subarray(32), publicKey)) {
-    throw new CryptoArgumentError('secretKey does not belong to publicKey');
-  }
+  const derived = sodium().crypto_sign_seed_keypair(secretKey.subarray(0, 32));
+  derived.privateKey.fill(0);
+  return equalBytes(derived.publicKey, secretKey.subarray(32)) && equalBytes(derived.publicKey, publicKey);
+}
+
+/** Throws unless the secret key belongs to the public key (see _signingPairMatches). */
+export function _assertSigningPair(publicKey: Uint8Array, secretKey: Uint8Array): void {
+  if (!_signingPairMatches(publicKey, secretKey)) throw new CryptoArgumentError('secretKey does not belong to publicKey');
 }

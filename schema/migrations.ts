@@ -1,6 +1,6 @@
 // One set of migrations for PGlite and PostgreSQL, kept in code so the built CLI needs no migration folder.
 import { Kysely, sql } from 'kysely';
-import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 
 const migrations: Record<string, Migration> = {
   '0001_core': {

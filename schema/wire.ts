@@ -105,22 +105,3 @@ export const SignedDocumentBody = z.object({
   signature: z.string(),
 });
 
-/** Staff requests are signed; these headers carry the signature (see server/staff-auth.ts). */
-export const STAFF_HEADERS = {
-  key: 'tipline-key',
-  timestamp: 'tipline-timestamp',
-  nonce: 'tipline-nonce',
-  signature: 'tipline-signature',
-} as const;
-export const StaffHeaders = z.object({
-  [STAFF_HEADERS.key]: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a base64 Ed25519 key'),
-  [STAFF_HEADERS.timestamp]: z.string().regex(/^[0-9]{1,12}$/, 'expected unix seconds'),
-  [STAFF_HEADERS.nonce]: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'expected a 16-byte base64url nonce'),
-  [STAFF_HEADERS.signature]: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'expected a base64 Ed25519 signature'),
-});
-
-/** The bytes a staff request signs: the host it is addressed to (so it cannot be replayed to another tip
- * line that lists the same key), method, path with query, time, nonce and a hash of the body. */
-export function staffSigningString(host: string, method: string, path: string, timestamp: string, nonce: string, bodyHashB64: string): string {
-  return `tipline staff request v1\n${host.toLowerCase()}\n${method.toUpperCase()}\n${path}\n${timestamp}\n${nonce}\n${bodyHashB64}`;
-}

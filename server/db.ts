@@ -1,6 +1,7 @@
 // Opens the database: PostgreSQL when a URL is given (production), otherwise embedded PGlite in a folder.
 import { mkdirSync } from 'node:fs';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from './pglite-dialect.js';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { Database } from '../schema/db.js';

@@ -64,7 +64,14 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       o.say('and restart with `npm start -- --directory keys/directory.json` (keys/directory.json is picked up by default).');
     }
     o.say(opened.kind === 'pglite' ? `database: embedded PGlite in ${dataDir}/pg (development only; use DATABASE_URL for production)` : 'database: PostgreSQL (DATABASE_URL)');
-    await app.listen({ host: o.host, port: o.port });
+    // Fastify announces the address itself at info level; serve says it once, below, with the URL to open.
+    const level = app.log.level;
+    app.log.level = 'warn';
+    try {
+      await app.listen({ host: o.host, port: o.port });
+    } finally {
+      app.log.level = level;
+    }
   } catch (err) {
     await app.close();
     await opened.close();

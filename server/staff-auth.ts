@@ -6,28 +6,28 @@
 // that declares none is refused at registration, so a new staff route cannot be public by omission.
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { STAFF_HEADERS, StaffHeaders, staffSigningString } from '../schema/wire.js';
-import { fromBase64, toBase64, utf8Encode } from '../crypto/bytes.js';
-import { verify } from '../crypto/keys.js';
+import { STAFF_CLOCK_SKEW_SECONDS, staffRequestFresh, verifyStaffRequest, type StaffRejectReason } from '../crypto/staff-request.js';
 import { findSigner, type Recipient, type Role } from '../crypto/directory.js';
-import { sodium } from '../crypto/sodium.js';
+import type { ErrorCode } from '../schema/errors.js';
 import { AppError } from './errors.js';
 import { loadDirectory } from './directory.js';
 import { spendNonce } from './store/nonces.js';
 import { STAFF_PREFIX, type AppContext } from './context.js';
 
-export const STAFF_CLOCK_SKEW_SECONDS = 300;
+export { STAFF_CLOCK_SKEW_SECONDS };
 
-export function bodyHash(body: Uint8Array): string {
-  return toBase64(sodium().crypto_generichash(32, body, null));
-}
+const STAFF_ERRORS: Record<StaffRejectReason, ErrorCode> = {
+  unsigned: 'TIPLINE_ERR_UNAUTHENTICATED',
+  malformed: 'TIPLINE_ERR_UNAUTHENTICATED',
+  unknown_key: 'TIPLINE_ERR_UNAUTHENTICATED',
+  bad_signature: 'TIPLINE_ERR_UNAUTHENTICATED',
+};
 
+// The signature format is crypto/staff-request.ts (PROTOCOL.md §Staff requests); this adds the directory, the
+// clock and the single-use nonce.
 export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, roles: readonly Role[]): Promise<Recipient> {
   const { db, config } = ctx;
   const now = config.now();
-  const parsed = StaffHeaders.safeParse(req.headers);
-  if (!parsed.success) throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'staff request is not signed (tipline-key, -timestamp, -nonce, -signature headers required)');
-  const h = parsed.data;
   let published;
   try {
     published = await loadDirectory(db, now, config.rootFingerprint);
@@ -35,27 +35,21 @@ export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, ro
     throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'the published directory is expired or invalid; publish a new one');
   }
   if (!published) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'no directory has been published');
-  const signer = findSigner(published.directory, h[STAFF_HEADERS.key], now);
-  if (!signer) throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'signing key is not in the current directory');
-  if (!roles.includes(signer.role)) throw new AppError('TIPLINE_ERR_FORBIDDEN', `${signer.role} keys may not do this`);
   // Staff routes take no body yet; one that arrives anyway would not be covered by the signature.
   if (req.body !== undefined && req.body !== null) throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'staff requests carry no body');
-  const message = staffSigningString(req.headers.host ?? '', req.method, req.url, h[STAFF_HEADERS.timestamp], h[STAFF_HEADERS.nonce], bodyHash(new Uint8Array(0)));
-  let signature: Uint8Array;
-  try {
-    signature = fromBase64(h[STAFF_HEADERS.signature]);
-  } catch {
-    throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'bad signature encoding');
-  }
-  if (!verify(signature, utf8Encode(message), fromBase64(signer.sign_key))) {
-    throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'bad signature');
-  }
-  const ts = Number(h[STAFF_HEADERS.timestamp]);
-  if (Math.abs(ts - now.getTime() / 1000) > STAFF_CLOCK_SKEW_SECONDS) {
+  const verdict = verifyStaffRequest(
+    req.headers,
+    { host: (req.headers.host ?? '').toLowerCase(), method: req.method, pathAndQuery: req.url, body: new Uint8Array(0) },
+    (key) => findSigner(published.directory, key, now),
+  );
+  if (!verdict.ok) throw new AppError(STAFF_ERRORS[verdict.reason], verdict.message);
+  const signer = verdict.signer;
+  if (!roles.includes(signer.role)) throw new AppError('TIPLINE_ERR_FORBIDDEN', `${signer.role} keys may not do this`);
+  if (!staffRequestFresh(verdict.timestamp, now)) {
     throw new AppError('TIPLINE_ERR_STALE_REQUEST', `request timestamp is more than ${STAFF_CLOCK_SKEW_SECONDS} s from the server's clock`);
   }
   // Kept until the timestamp could no longer pass the check above, then purged.
-  if (!(await spendNonce(db, h[STAFF_HEADERS.nonce], new Date((ts + 2 * STAFF_CLOCK_SKEW_SECONDS) * 1000)))) {
+  if (!(await spendNonce(db, verdict.nonce, new Date((verdict.timestamp + 2 * STAFF_CLOCK_SKEW_SECONDS) * 1000)))) {
     throw new AppError('TIPLINE_ERR_REPLAYED', 'request was already used (replay)');
   }
   return signer;

@@ -41,7 +41,7 @@ for (const dialect of await dialects()) {
       garbage[0] = 0x41;
       await expectError(t, await open({ pow: await solvedPow(server.url), body: garbage }), 400, 'TIPLINE_ERR_FRAMING');
       const wrongVersion = envelope.slice(0, 64 * 1024);
-      wrongVersion[7] = 2;
+      wrongVersion[7] = 1; // version 1 envelopes are refused
       await expectError(t, await open({ pow: await solvedPow(server.url), body: wrongVersion }), 400, 'TIPLINE_ERR_FRAMING');
       // A length no envelope can have.
       await expectError(t, await open({ pow: await solvedPow(server.url), size: envelope.length + 1 }), 400, 'TIPLINE_ERR_FRAMING');

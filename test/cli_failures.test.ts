@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { startServer } from './helpers/server.js';
-import { dialects } from './helpers/databases.js';
+import { dialects, seedPglite } from './helpers/databases.js';
 import { publishDirectory } from '../server/directory.js';
 import { initCrypto } from '../crypto/node.js';
 
@@ -70,6 +70,7 @@ t.test('CLI failures', async (t) => {
   });
 
   await t.test('serve pinned to another root refuses the directory', async (t) => {
+    await seedPglite(join(work, 'pinned', 'pg'));
     const r = await runCli(['serve', '--port', '0', '--data', join(work, 'pinned'), '--directory', join(keys, 'directory.json'), '--fingerprint', 'aaaa'.repeat(8)], { env: { DATABASE_URL: '' }, timeoutMs: 60_000 });
     t.equal(r.code, 1);
     oneErrorLine(t, r.stderr, /signed by root key .* expected aaaa/);

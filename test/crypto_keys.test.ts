@@ -1,9 +1,9 @@
 // Keys, fingerprints, key files, signed documents and the directory.
 import t from 'tap';
 import { initCrypto } from '../crypto/node.js';
-import { fromBase64, toBase64, utf8Encode } from '../crypto/bytes.js';
+import { concatBytes, fromBase64, toBase64, utf8Encode } from '../crypto/bytes.js';
 import { fingerprint, generateDeskKey, generateSigningKey, normalizeFingerprint, sign, verify } from '../crypto/keys.js';
-import { DEFAULT_KDF, openKeyFile, sealKeyFile, type KeyFile } from '../crypto/keyfile.js';
+import { DEFAULT_KDF, MIN_KDF, openKeyFile, sealKeyFile, type KeyFile } from '../crypto/keyfile.js';
 import { documentFingerprint, signDocument, verifyDocument } from '../crypto/signed.js';
 import { activeRecipients, findSigner, signDirectory, verifyDirectory, type Directory } from '../crypto/directory.js';
 import {
@@ -18,7 +18,8 @@ import {
 
 await initCrypto();
 
-const FAST = { opslimit: 1, memlimit: 8 * 1024 * 1024 };
+// The cheapest cost a key file may have: the shipped floor itself, not something below it.
+const FAST = MIN_KDF;
 
 t.test('fingerprints: stable, 8 groups of 4 base32, normalised', async (t) => {
   const key = fromBase64('11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=');
@@ -68,7 +69,7 @@ function deskFile(passphrase = 'correct horse battery staple', kdf = FAST) {
 t.test('key file round trip (desk and root)', async (t) => {
   const { d, file } = deskFile();
   t.equal(file.kind, 'tipline-key');
-  t.same(file.kdf, { alg: 'argon2id13', opslimit: 1, memlimit: 8388608, salt: file.kdf.salt });
+  t.same(file.kdf, { alg: 'argon2id13', opslimit: 2, memlimit: 67108864, salt: file.kdf.salt });
   const json = JSON.parse(JSON.stringify(file)) as unknown;
   const opened = openKeyFile(json, 'correct horse battery staple');
   t.equal(opened.role, 'desk');
@@ -95,7 +96,7 @@ t.test('key file: wrong passphrase and tampering', async (t) => {
   const salt = fromBase64(file.kdf.salt);
   salt[0]! ^= 1;
   t.throws(() => openKeyFile({ ...file, kdf: { ...file.kdf, salt: toBase64(salt) } }, 'correct horse battery staple'), WrongPassphraseError, 'modified salt');
-  t.throws(() => openKeyFile({ ...file, kdf: { ...file.kdf, opslimit: 2 } }, 'correct horse battery staple'), WrongPassphraseError, 'modified kdf params');
+  t.throws(() => openKeyFile({ ...file, kdf: { ...file.kdf, opslimit: 3 } }, 'correct horse battery staple'), WrongPassphraseError, 'modified kdf params');
   const other = generateDeskKey();
   t.throws(
     () => openKeyFile({ ...file, public: { ...file.public, box: toBase64(other.boxPublic) } }, 'correct horse battery staple'),
@@ -145,6 +146,33 @@ t.test('key file: sealKeyFile refuses mismatched or missing keys', async (t) => 
   t.throws(() => sealKeyFile({ ...base, public: { box: d.boxPublic }, secret: { box: d.boxSecret } }), /must be exactly/);
   t.throws(() => sealKeyFile({ ...base, public: { box: d.boxPublic, sign: d.signPublic }, secret: { box: d.boxSecret, sign: d.signSecret }, passphrase: '' }), /empty/);
   t.throws(() => sealKeyFile({ ...base, public: { box: d.boxPublic, sign: d.signPublic }, secret: { box: d.boxSecret, sign: d.signSecret }, kdf: { opslimit: 3, memlimit: 2 * 1024 ** 3 } }), /memlimit/);
+  // Another key's seed in front of this key's public half: the halves agree with `public`, the seed does not.
+  const spliced = concatBytes(e.signSecret.subarray(0, 32), d.signPublic);
+  t.throws(
+    () => sealKeyFile({ ...base, public: { box: d.boxPublic, sign: d.signPublic }, secret: { box: d.boxSecret, sign: spliced } }),
+    { code: 'TIPLINE_ERR_CRYPTO_ARGUMENT', message: /secret signing key does not match public key/ },
+    'Ed25519 seed that does not derive its public key',
+  );
+  t.throws(() => signDocument('policy', { v: 1 }, { publicKey: d.signPublic, secretKey: spliced }), /does not belong/, 'signDocument checks the seed too');
+});
+
+t.test('key file: Argon2id below the floor (2 passes, 64 MiB) is refused when sealing and when opening', async (t) => {
+  t.same(MIN_KDF, { opslimit: 2, memlimit: 64 * 1024 * 1024 });
+  const d = generateDeskKey();
+  const base = { role: 'desk' as const, name: 'n', passphrase: 'p', public: { box: d.boxPublic, sign: d.signPublic }, secret: { box: d.boxSecret, sign: d.signSecret } };
+  for (const kdf of [{ opslimit: 1, memlimit: MIN_KDF.memlimit }, { opslimit: 2, memlimit: MIN_KDF.memlimit - 1 }, { opslimit: 1, memlimit: 8192 }, { opslimit: 10, memlimit: 8 * 1024 * 1024 }]) {
+    t.throws(() => sealKeyFile({ ...base, kdf }), { code: 'TIPLINE_ERR_CRYPTO_ARGUMENT', message: /opslimit must be an integer in 2\.\.10|memlimit must be an integer in 67108864\.\./ }, `seal ${JSON.stringify(kdf)}`);
+  }
+  const { file } = deskFile();
+  const started = Date.now();
+  t.throws(() => openKeyFile({ ...file, kdf: { ...file.kdf, opslimit: 1 } }, 'x'), { name: 'KeyFileFormatError', message: /opslimit must be an integer in 2\.\.10, got 1/ });
+  t.throws(() => openKeyFile({ ...file, kdf: { ...file.kdf, memlimit: 8 * 1024 * 1024 } }, 'x'), { name: 'KeyFileFormatError', message: /memlimit .* got 8388608/ });
+  t.ok(Date.now() - started < 100, 'refused before deriving');
+  const at = Date.now();
+  const sealed = deskFile('pw', MIN_KDF).file;
+  const sealMs = Date.now() - at;
+  t.equal(openKeyFile(sealed, 'pw').role, 'desk', 'the floor itself is accepted');
+  t.comment(`MIN_KDF: seal ${sealMs} ms, seal + open ${Date.now() - at} ms`);
 });
 
 t.test('key file with DEFAULT_KDF (Argon2id, 3 passes, 256 MiB)', async (t) => {

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { dialects, createPgDatabase } from './helpers/databases.js';
+import { dialects, createPgDatabase, seedPglite } from './helpers/databases.js';
 import { runCli, startCliServer } from './helpers/cli.js';
 import { dumpDatabase, dumpFolder, findLeaks, liveColumns } from './helpers/dump.js';
 import { rawRequest } from './helpers/raw-http.js';
@@ -66,6 +66,7 @@ for (const dialect of await dialects()) {
       env.DATABASE_URL = pgUrl;
     } else {
       env.DATABASE_URL = '';
+      await seedPglite(join(dataDir, 'pg')); // a migrated empty folder; data_folder_lock has serve create one
     }
     const logs: string[] = [];
     const servers: { child: import('node:child_process').ChildProcess; output: () => string }[] = [];
@@ -138,7 +139,7 @@ for (const dialect of await dialects()) {
       yield b;
     }
     const thirdMessage = `${message} (third, with headers)`;
-    const env3 = encryptEnvelope({ recipients: desks.map((d) => fromBase64(d.box_key)), manifest: { v: 1, message: thirdMessage, files: [{ name: smallName, type: 'text/plain', size: 5 }] }, files: [one(new TextEncoder().encode('hello'))] });
+    const env3 = encryptEnvelope({ recipients: desks.map((d) => fromBase64(d.box_key)), manifest: { v: 2, sent_day: new Date().toISOString().slice(0, 10), message: thirdMessage, files: [{ name: smallName, type: 'text/plain', size: 5 }] }, files: [one(new TextEncoder().encode('hello'))] });
     const bytes3 = await collect(env3.stream);
     const challenge = JSON.parse((await rawRequest(`${url}/api/v1/pow`, { method: 'GET', headers: ident, localAddress: SOURCE_ADDRESS })).body);
     const pow = { 'tipline-pow-token': challenge.token, 'tipline-pow-nonce': solvePow(challenge.token, challenge.difficulty) };

@@ -9,6 +9,7 @@ import { makeNewsroom, staffHeaders } from './helpers/fixtures.js';
 import { buildServer } from '../server/app.js';
 import { publishDirectory } from '../server/directory.js';
 import { ErrorBody, ERROR_STATUS, type ErrorCode } from '../schema/errors.js';
+import { MIN_ENVELOPE_LENGTH } from '../crypto/envelope/index.js';
 
 const HOST = 'tipline.test';
 const ID = 'a'.repeat(26);
@@ -57,8 +58,8 @@ t.test('error answers of every route', async (t) => {
       { name: 'finish=1 on many chunks', req: { method: 'POST', url: '/api/v1/uploads?size=200000&finish=1', headers: octets, payload: Buffer.alloc(10) }, code: 'TIPLINE_ERR_UPLOAD_INCOMPLETE' },
       { name: 'body over a chunk', req: { method: 'POST', url: '/api/v1/uploads?size=200000', headers: octets, payload: Buffer.alloc(64 * 1024 + 1) }, code: 'TIPLINE_ERR_BODY_TOO_LARGE' },
       { name: 'chunk 0 short', req: { method: 'POST', url: '/api/v1/uploads?size=200000', headers: octets, payload: Buffer.alloc(10) }, code: 'TIPLINE_ERR_CHUNK_SIZE' },
-      { name: 'no proof-of-work', req: { method: 'POST', url: '/api/v1/uploads?size=2000', headers: octets, payload: Buffer.alloc(2000) }, code: 'TIPLINE_ERR_BAD_REQUEST' },
-      { name: 'unparsable token', req: { method: 'POST', url: '/api/v1/uploads?size=2000', headers: { ...octets, ...pow }, payload: Buffer.alloc(2000) }, code: 'TIPLINE_ERR_POW_MALFORMED' },
+      { name: 'no proof-of-work', req: { method: 'POST', url: `/api/v1/uploads?size=${MIN_ENVELOPE_LENGTH}`, headers: octets, payload: Buffer.alloc(64 * 1024) }, code: 'TIPLINE_ERR_BAD_REQUEST' },
+      { name: 'unparsable token', req: { method: 'POST', url: `/api/v1/uploads?size=${MIN_ENVELOPE_LENGTH}`, headers: { ...octets, ...pow }, payload: Buffer.alloc(64 * 1024) }, code: 'TIPLINE_ERR_POW_MALFORMED' },
     ],
     'GET /api/v1/uploads/:id': [
       { name: 'unknown', req: { url: `/api/v1/uploads/${ID}` }, code: 'TIPLINE_ERR_UPLOAD_UNKNOWN' },

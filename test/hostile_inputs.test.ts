@@ -22,7 +22,7 @@ t.test('fetch refuses tip ids from a hostile server that would escape the output
   t.equal((await runCli(['keys', 'init', '--dir', keys])).code, 0);
   const desk = JSON.parse(readFileSync(join(keys, 'desk.key'), 'utf8')) as { public: { box: string } };
   const boxPublic = new Uint8Array(Buffer.from(desk.public.box, 'base64'));
-  const env = encryptEnvelope({ recipients: [boxPublic], manifest: { v: 1, message: 'echo pwned', files: [] }, files: [] });
+  const env = encryptEnvelope({ recipients: [boxPublic], manifest: { v: 2, sent_day: '2025-01-01', message: 'echo pwned', files: [] }, files: [] });
   const parts: Uint8Array[] = [];
   for await (const p of env.stream) parts.push(p);
   const evil = Fastify();

@@ -3,9 +3,10 @@
 import t from 'tap';
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
-import { makeEnvelope, uploadEnvelope, openUpload } from './helpers/fixtures.js';
+import { makeEnvelope, makeNewsroom, uploadEnvelope, openUpload } from './helpers/fixtures.js';
 import { purgeExpired } from '../server/retention.js';
-import { readAudit, verifyChain } from '../server/audit.js';
+import { readAudit } from '../server/audit.js';
+import { verifyChain } from '../crypto/audit-chain.js';
 
 const DAY = 86_400_000;
 
@@ -39,15 +40,17 @@ for (const dialect of await dialects()) {
     t.same(audit.map((e) => e.kind), ['directory-published', 'purge', 'purge']);
     t.same(audit.map((e) => e.day), ['2026-03-01', '2026-03-03', '2026-03-31'], 'audit entries carry days, not times');
     t.notMatch(JSON.stringify(audit), new RegExp(receipt.tip_id), 'purge entries do not name the tip (a receipt must not confirm it)');
-    t.equal(verifyChain(audit), undefined, 'the chain verifies');
+    const fp = newsroom.fingerprint;
+    t.match(verifyChain(audit, fp), { ok: true, head: { seq: 3 } }, 'the chain verifies');
 
     const edited = audit.map((e) => ({ ...e }));
     edited[1]!.detail = '{"tips":0,"uploads":0}';
-    t.match(verifyChain(edited), /entry 2: its hash does not match/);
-    t.match(verifyChain([audit[0]!, audit[2]!]), /entry 3: expected sequence number 2/);
-    t.match(verifyChain([audit[0]!, audit[2]!, audit[1]!]), /expected sequence number/);
+    t.match(verifyChain(edited, fp), { ok: false, seq: 2, reason: 'hash' }, 'an edited entry');
+    t.match(verifyChain([audit[0]!, audit[2]!], fp), { ok: false, reason: 'sequence' }, 'a removed entry');
+    t.match(verifyChain([audit[0]!, audit[2]!, audit[1]!], fp), { ok: false, reason: 'sequence' }, 'reordered entries');
     const rehashedAlone = audit.map((e) => ({ ...e }));
     rehashedAlone[0]!.prev_hash = 'f'.repeat(64);
-    t.match(verifyChain(rehashedAlone), /entry 1: does not follow/);
+    t.match(verifyChain(rehashedAlone, fp), { ok: false, seq: 1, reason: 'link' }, 'a first entry that does not start from the genesis');
+    t.match(verifyChain(audit, makeNewsroom().fingerprint), { ok: false, seq: 1, reason: 'link' }, "the chain is bound to this tip line's root: another root's genesis does not lead to it");
   });
 }

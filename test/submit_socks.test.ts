@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCliServer } from './helpers/cli.js';
-import { IN_CI } from './helpers/databases.js';
+import { IN_CI, seedPglite } from './helpers/databases.js';
 
 const haveMicrosocks = spawnSync('sh', ['-c', 'command -v microsocks']).status === 0;
 
@@ -29,6 +29,7 @@ t.test('submit through a SOCKS5 proxy', { skip: !haveMicrosocks && !IN_CI ? 'mic
   const keys = join(work, 'keys');
   const init = await runCli(['keys', 'init', '--dir', keys]);
   const fp = /fingerprint: (.+)/.exec(init.stdout)![1]!;
+  await seedPglite(join(work, 'data', 'pg'));
   const server = await startCliServer(['--port', '0', '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')], { DATABASE_URL: '', TIPLINE_POW_DIFFICULTY: '6' });
   t.teardown(() => server.child.kill('SIGKILL'));
   const proxyPort = await freePort();

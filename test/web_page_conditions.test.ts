@@ -10,7 +10,7 @@ import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
 import { makeNewsroom } from './helpers/fixtures.js';
 import { readTip } from './helpers/tips.js';
-import { browserSkip, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS, SAFEST_PREFS } from './helpers/browser.js';
+import { browserSkip, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS, SAFEST_PREFS, SCREENSHOTS } from './helpers/browser.js';
 import puppeteer from 'puppeteer-core';
 
 const [pglite] = await dialects();
@@ -51,7 +51,7 @@ t.test('JavaScript off ("Safest"): the page explains, offers the command line, a
     t.match(text, /tipline submit/, `${path}: the command-line route is offered`);
     t.equal(await page.$eval('#tip-form', (e) => (e as HTMLElement).hidden), true, `${path}: the form stays hidden`);
     t.same(requests.filter((r) => !r.startsWith('GET ')), [], `${path}: nothing is posted`);
-    await page.screenshot({ path: `test-output/screenshots/firefox-safest${path.replaceAll('/', '-')}noscript-1280x800.png` });
+    await page.screenshot({ path: `${SCREENSHOTS}/firefox-safest${path.replaceAll('/', '-')}noscript-1280x800.png` });
     await page.close();
   }
 });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { runCli, startCliServer } from './helpers/cli.js';
-import { browserSkip, launchChromium, launchFirefox, CHROMIUM, FIREFOX, SAFER_PREFS } from './helpers/browser.js';
+import { seedPglite } from './helpers/databases.js';
+import { browserSkip, launchChromium, launchFirefox, CHROMIUM, FIREFOX, SAFER_PREFS, SCREENSHOTS } from './helpers/browser.js';
 
 const cases = [
   { name: 'Chromium', slug: 'chromium', skip: browserSkip(CHROMIUM, 'Chromium'), launch: () => launchChromium() },
@@ -25,6 +26,7 @@ for (const c of cases) {
     const args = (port: string) => ['--port', port, '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')];
     const children: ChildProcess[] = [];
     t.teardown(() => children.forEach((ch) => ch.kill('SIGKILL')));
+    await seedPglite(join(work, 'data', 'pg'));
     let server = await startCliServer(args('0'), env);
     children.push(server.child);
     const url = server.url;
@@ -54,7 +56,7 @@ for (const c of cases) {
 
     await page.waitForFunction(() => /connection dropped/i.test(document.getElementById('status')?.textContent ?? ''), { timeout: 60_000 });
     t.pass('the page tells the source the connection dropped and that it will continue');
-    await page.screenshot({ path: `test-output/screenshots/${c.slug}-resume-retrying-1280x800.png` as `${string}.png` });
+    await page.screenshot({ path: `${SCREENSHOTS}/${c.slug}-resume-retrying-1280x800.png` as `${string}.png` });
 
     server = await startCliServer(args(port), env);
     children.push(server.child);

@@ -2,18 +2,16 @@
 // (no WebAssembly, no JIT: everything interpreted) and Chromium — a message and a 20 MB file; `tipline fetch`
 // decrypts byte-identical content. No request leaves for another origin.
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'puppeteer-core';
 import { runCli } from './helpers/cli.js';
 import { cliNewsroomServer } from './helpers/setup.js';
-import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS } from './helpers/browser.js';
+import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS, SCREENSHOTS as SHOTS } from './helpers/browser.js';
 import { initCrypto } from '../crypto/node.js';
 
 await initCrypto();
-const SHOTS = 'test-output/screenshots';
-mkdirSync(SHOTS, { recursive: true });
 
 const { work, keys, fingerprint, server } = await cliNewsroomServer(t);
 

@@ -6,7 +6,7 @@
 // The "sending" step is a real submit held mid-upload: a small proxy in front of the server holds the second
 // chunk until the screenshot is taken, so the step is caught every time without racing the upload.
 import t, { type Test } from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,12 +14,10 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'puppeteer-core';
 
 import { cliNewsroomServer } from './helpers/setup.js';
-import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS, SAFEST_PREFS } from './helpers/browser.js';
+import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS, SAFEST_PREFS, SCREENSHOTS as SHOTS } from './helpers/browser.js';
 import { initCrypto } from '../crypto/node.js';
 
 await initCrypto();
-const SHOTS = 'test-output/screenshots';
-mkdirSync(SHOTS, { recursive: true });
 
 const { work, server } = await cliNewsroomServer(t);
 

@@ -1,10 +1,8 @@
 // The Tipline HTTP API as the command-line clients use it: the source's side from client/shared/api.ts, the
 // staff's side here, all over one connection per run (client/cli/http.ts).
 import { randomBytes } from 'node:crypto';
-import { sign } from '../../crypto/keys.js';
-import { toBase64, toBase64Url, utf8Encode } from '../../crypto/bytes.js';
-import { sodium } from '../../crypto/sodium.js';
-import { STAFF_HEADERS, staffSigningString, Id, TipList, Deleted } from '../../schema/wire.js';
+import { Id, TipList, Deleted } from '../../schema/wire.js';
+import { signStaffRequest } from '../../crypto/staff-request.js';
 import { SourceApi, apiError, checked, type WireRequest } from '../shared/api.js';
 import { CliError } from './errors.js';
 import { printable } from './printable.js';
@@ -40,17 +38,9 @@ export class Api {
 
   // Staff requests: signed, so the server needs no password or session (design: "staff authenticate with
   // signing keys, never passwords").
+  // Signed with crypto/staff-request.ts (PROTOCOL.md §Staff requests), the one implementation the server checks.
   private staffHeaders(who: StaffIdentity, method: string, host: string, pathAndQuery: string, body: Uint8Array): Record<string, string> {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = toBase64Url(new Uint8Array(randomBytes(16)));
-    const bodyHash = toBase64(sodium().crypto_generichash(32, body, null));
-    const sig = sign(utf8Encode(staffSigningString(host, method, pathAndQuery, timestamp, nonce, bodyHash)), who.signSecret);
-    return {
-      [STAFF_HEADERS.key]: toBase64(who.signPublic),
-      [STAFF_HEADERS.timestamp]: timestamp,
-      [STAFF_HEADERS.nonce]: nonce,
-      [STAFF_HEADERS.signature]: toBase64(sig),
-    };
+    return signStaffRequest({ host, method, pathAndQuery, timestamp: Math.floor(Date.now() / 1000), nonce: new Uint8Array(randomBytes(16)), body }, who.signSecret);
   }
 
   private staffRequest(who: StaffIdentity, method: WireRequest['method'], path: string): WireRequest {

@@ -1,7 +1,9 @@
 // Builds the source's page into dist/web: one HTML file per language, the page script, the worker (which
 // carries libsodium and the envelope code) and the stylesheet, each also gzipped for clients that accept it.
+// It runs last in `npm run build` (after tsc), so it also stamps the build: `npm start` rebuilds only when a
+// source is newer than that stamp (see upToDate), and otherwise starts in seconds.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -14,6 +16,34 @@ const root = join(here, '..', '..', '..');
 const src = join(root, 'client', 'web');
 const out = join(root, 'dist', 'web');
 const require = createRequire(join(root, 'package.json'));
+const STAMP = join(root, 'dist', '.built');
+
+/** Whether dist/ was built after every source it is built from changed; says what changed when not. */
+export function upToDate(say: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): boolean {
+  const built = statSync(STAMP, { throwIfNoEntry: false })?.mtimeMs;
+  if (built === undefined) {
+    say('dist/ is not built yet: building it (npm run build)');
+    return false;
+  }
+  const newer = (path: string): string | undefined => {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) return undefined;
+    if (!st.isDirectory()) return st.mtimeMs > built ? path : undefined;
+    for (const entry of readdirSync(path)) {
+      const found = newer(join(path, entry));
+      if (found) return found;
+    }
+    return undefined;
+  };
+  for (const part of ['client', 'server', 'crypto', 'schema', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+    const changed = newer(join(root, part));
+    if (changed) {
+      say(`${changed.slice(root.length + 1)} changed since the last build: building again (npm run build)`);
+      return false;
+    }
+  }
+  return true;
+}
 
 export async function buildWeb(): Promise<Record<string, number>> {
   mkdirSync(join(out, 'assets'), { recursive: true });
@@ -53,4 +83,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const sizes = await buildWeb();
   const total = Object.entries(sizes).filter(([k]) => k.startsWith('assets/') || k === 'index.html').reduce((n, [, v]) => n + v, 0);
   process.stderr.write(`web page built in dist/web (first visit, gzipped: ${(total / 1024).toFixed(0)} KiB)\n`);
+  writeFileSync(STAMP, '');
 }

@@ -187,8 +187,12 @@ window.addEventListener('beforeunload', (e) => {
   if (busy()) e.preventDefault(); // leaving now would abandon the upload
 });
 
-if (fingerprint === '' || fingerprint === FINGERPRINT_SLOT) {
-  showError(s.errors.directory);
+if (fingerprint === '') {
+  // No keys published yet: nothing to encrypt to, and nothing wrong either. No form, no crypto code loaded.
+  $<HTMLElement>('fp-section').hidden = true;
+  $<HTMLElement>('not-ready').hidden = false;
+} else if (fingerprint === FINGERPRINT_SLOT) {
+  showError(s.errors.directory); // not served by a tip line server: there is no fingerprint to check against
 } else {
   form.hidden = false;
   // The crypto code (most of the page's weight) loads in the worker only after the form is on screen.

@@ -1,7 +1,9 @@
 // The page's HTML, one file per language, rendered at build time. It is complete without JavaScript: at
 // Tor Browser's "Safest" level the explanation shows and the form stays hidden, so nothing can be posted.
-// #error sits after the form, not in it: it must also show when the form never appears (keys that fail to
-// verify), and in the flow it lands just under the send button, where the eye is after pressing it.
+// #error sits after the form, not in it: it must also show when the form never appears (a page served without
+// its fingerprint), and in the flow it lands just under the send button, where the eye is after pressing it.
+// With no newsroom keys published the server leaves the fingerprint empty: #not-ready replaces the fingerprint
+// and the form, shown by the script and, with JavaScript off, by the stylesheet (#fingerprint:empty).
 import type { Strings } from './strings/index.js';
 import { LANGUAGES } from './strings/index.js';
 import { FINGERPRINT_SLOT } from '../../schema/page.js';
@@ -43,10 +45,15 @@ export function renderPage(s: Strings): string {
 <main>
 <h1>${esc(s.title)}</h1>
 <p>${esc(s.intro)}</p>
-<section class="fingerprint" aria-labelledby="fp-label">
+<section id="fp-section" class="fingerprint" aria-labelledby="fp-label">
 <h2 id="fp-label">${esc(s.fingerprintLabel)}</h2>
 <p><code id="fingerprint" class="fp">${FINGERPRINT_SLOT}</code></p>
 <p class="help">${esc(s.fingerprintHelp)}</p>
+</section>
+<section id="not-ready" class="not-ready" hidden aria-labelledby="not-ready-title">
+<h2 id="not-ready-title">${esc(s.notReadyTitle)}</h2>
+<p>${esc(s.notReadyBody)}</p>
+<p class="help">${esc(s.notReadyOperator)}</p>
 </section>
 <noscript>
 <section class="noscript">

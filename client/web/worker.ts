@@ -3,7 +3,7 @@
 import { loadSodium } from './sodium-browser.js';
 import { verifyDirectory, activeRecipients } from '../../crypto/directory.js';
 import { DirectoryExpiredError } from '../../crypto/errors.js';
-import { encryptEnvelope, type Manifest } from '../../crypto/envelope/index.js';
+import { encryptEnvelope, sentDay, type Manifest } from '../../crypto/envelope/index.js';
 import { fromBase64 } from '../../crypto/bytes.js';
 import { sendEnvelope } from '../shared/transfer.js';
 import { withRetry, type RetryOptions } from '../shared/retry.js';
@@ -65,7 +65,8 @@ async function send(req: SendRequest): Promise<void> {
     }
   }
   const manifest: Manifest = {
-    v: 1,
+    v: 2,
+    sent_day: sentDay(now),
     message: req.message,
     // The type from the name, by a fixed table: the browser's guess depends on the source's system.
     files: req.files.map((f, i) => ({ name: f.name, type: guessType(f.name), size: blobs[i]!.size })),

@@ -2,18 +2,12 @@
 // format.ts (header, sizes), seal.ts (stanzas), stream.ts (chunk AEAD) and payload.ts (manifest, padding).
 import { _abytes } from '../_guard.js';
 import { concatBytes, equalBytes, utf8Decode } from '../bytes.js';
-import {
-  CryptoArgumentError,
-  MalformedEnvelopeError,
-  NotForYouError,
-  TamperedError,
-  TruncatedError,
-} from '../errors.js';
-import { padme } from '../padme.js';
+import { CryptoArgumentError, MalformedEnvelopeError, TamperedError, TruncatedError } from '../errors.js';
 import { sodium } from '../sodium.js';
 import {
   CHUNK_CT_SIZE,
   CHUNK_SIZE,
+  COMMITMENT_LENGTH,
   FIXED_HEADER_LENGTH,
   LENGTH_PREFIX,
   MAGIC,
@@ -23,22 +17,33 @@ import {
   VERSION,
   _parseFixedHeader,
   envelopeLength,
+  paddedLength,
 } from './format.js';
 import { _PayloadParser, _encodeManifest, _plaintextPieces, type DecryptEvent, type Manifest } from './payload.js';
 import { _ByteReader } from './_reader.js';
-import { FILE_KEY_LENGTH, _checkIdentity, _openStanzas, _sealStanza } from './seal.js';
+import { FILE_KEY_LENGTH, _checkIdentity, _keyCommitment, _openStanzas, _sealStanza } from './seal.js';
 import { _chunkCipher, _headerDigest, _payloadKey, type AesBackend } from './stream.js';
 
 export {
   CHUNK_SIZE,
   MAX_STANZAS,
   MAX_MANIFEST_LENGTH,
+  MIN_ENVELOPE_LENGTH,
+  MIN_PADDED_LENGTH,
   checkFraming,
   envelopeLength,
   headerLength,
+  paddedLength,
   type Framing,
 } from './format.js';
-export { contentLength, type DecryptEvent, type Manifest, type ManifestFile } from './payload.js';
+export {
+  contentLength,
+  sentDay,
+  sentDayMismatch,
+  type DecryptEvent,
+  type Manifest,
+  type ManifestFile,
+} from './payload.js';
 export type { AesBackend } from './stream.js';
 
 export interface EncryptOptions {
@@ -86,12 +91,12 @@ export function encryptEnvelope(o: EncryptOptions): { length: number; stream: As
   const random = o.random ?? ((n: number) => sodium().randombytes_buf(n));
   const content = LENGTH_PREFIX + manifestBytes.length + manifest.files.reduce((a, f) => a + f.size, 0);
   const length = envelopeLength(recipients.length, content);
-  const padded = padme(content);
+  const padded = paddedLength(content);
 
   // Randomness and stanzas are drawn now, not lazily, so a bad recipient key fails at the call.
   const fileKey = _abytes('random(32)', random(FILE_KEY_LENGTH), FILE_KEY_LENGTH).slice();
   const stanzas = recipients.map((r, i) => _sealStanza(fileKey, r, _abytes(`random(32) for recipients[${i}]`, random(32), 32)));
-  const header = concatBytes(MAGIC, Uint8Array.of(VERSION, recipients.length), ...stanzas);
+  const header = concatBytes(MAGIC, Uint8Array.of(VERSION, recipients.length), ...stanzas, _keyCommitment(fileKey));
   const aes = o.aes;
 
   async function* stream(): AsyncGenerator<Uint8Array> {
@@ -147,12 +152,14 @@ export async function* decryptEnvelope(
     }
     const fixed = r.take(FIXED_HEADER_LENGTH);
     const n = _parseFixedHeader(fixed, (m) => new MalformedEnvelopeError(m));
-    await r.fill(n * STANZA_LENGTH);
-    if (r.buffered < n * STANZA_LENGTH) throw new TruncatedError('input ended inside the recipient stanzas');
+    const rest = n * STANZA_LENGTH + COMMITMENT_LENGTH;
+    await r.fill(rest);
+    if (r.buffered < rest) throw new TruncatedError('input ended inside the recipient stanzas or the key commitment');
     const stanzas = r.take(n * STANZA_LENGTH);
-    const header = concatBytes(fixed, stanzas);
-    const fileKey = _openStanzas(stanzas, identity);
-    if (!fileKey) throw new NotForYouError('no recipient stanza opens with this key');
+    const commitment = r.take(COMMITMENT_LENGTH);
+    const header = concatBytes(fixed, stanzas, commitment);
+    // Checked before any chunk: a key the header does not commit to is a KeyCommitmentError, never "tampered".
+    const fileKey = _openStanzas(stanzas, commitment, identity);
     const cipher = await _chunkCipher(_payloadKey(fileKey), _headerDigest(header), opts?.aes);
     fileKey.fill(0);
 

@@ -1,12 +1,12 @@
 // The plaintext inside the chunks (FORMAT.md §Payload):
-//   P = u32 BE manifest length | manifest (UTF-8 JSON) | file bytes in manifest order | zeros up to padme(len)
+//   P = u32 BE manifest length | manifest (UTF-8 JSON) | file bytes in manifest order | zeros up to
+//       padme(max(len, 64 KiB))
 // Encoding side: a lazy generator of plaintext pieces (files are streamed, never held whole).
 // Decoding side: a push parser fed authenticated chunk plaintexts, emitting events.
 import { _abytes, _hasExactKeys, _isPlainObject } from '../_guard.js';
 import { fromBase64, utf8Decode, utf8Encode } from '../bytes.js';
 import { CryptoArgumentError, FileSizeMismatchError, MalformedEnvelopeError } from '../errors.js';
-import { padme } from '../padme.js';
-import { LENGTH_PREFIX, MAX_MANIFEST_LENGTH } from './format.js';
+import { LENGTH_PREFIX, MAX_MANIFEST_LENGTH, paddedLength } from './format.js';
 
 export interface ManifestFile {
   name: string;
@@ -15,7 +15,9 @@ export interface ManifestFile {
 }
 
 export interface Manifest {
-  v: 1;
+  v: 2;
+  /** UTC day the sender's clock read when sealing, "YYYY-MM-DD": a re-delivered old envelope shows its age. */
+  sent_day: string;
   message: string;
   files: ManifestFile[];
   reply?: { box_key: string; mailbox: string };
@@ -30,13 +32,52 @@ export type DecryptEvent =
 const MAX_FILE_NAME = 1024;
 const MAX_FILE_TYPE = 255;
 const MAX_MAILBOX = 256;
+const DAY_MS = 86_400_000;
+
+/** Milliseconds of a valid "YYYY-MM-DD" calendar day (UTC midnight), or undefined (2025-02-30 is not a day). */
+function parseDay(s: unknown): number | undefined {
+  if (typeof s !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(s)) return undefined;
+  const ms = Date.parse(`${s}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === s ? ms : undefined;
+}
+
+/** The manifest's `sent_day` for a sealing at `at` (the caller's clock: crypto/ reads none). */
+export function sentDay(at: Date): string {
+  if (!(at instanceof Date) || !Number.isFinite(at.getTime())) throw new CryptoArgumentError('sentDay: expected a valid Date');
+  const day = at.toISOString().slice(0, 10);
+  if (parseDay(day) === undefined) throw new CryptoArgumentError(`sentDay: ${day} is outside years 0000..9999`);
+  return day;
+}
+
+/**
+ * Compares the day a tip says it was sealed (inside the encryption) with the day the server says it received
+ * it. Returns a warning when they are more than one day apart (one day either way is clock skew and midnight),
+ * else undefined. Threat: an operator re-delivering an old, already deleted envelope as a new tip.
+ */
+export function sentDayMismatch(manifestSentDay: string, receivedDay: string): string | undefined {
+  const sent = parseDay(manifestSentDay);
+  const received = parseDay(receivedDay);
+  // The sent day was checked when the manifest was decrypted; the received day is the server's word.
+  if (sent === undefined) throw new CryptoArgumentError(`sentDayMismatch: sent day ${String(manifestSentDay)} is not a YYYY-MM-DD day`);
+  if (received === undefined) return `sealed on ${manifestSentDay}, but the server gives no valid day of receipt`;
+  const days = Math.round((received - sent) / DAY_MS);
+  if (days > 1) {
+    return `sealed on ${manifestSentDay} but delivered as received on ${receivedDay} (${days} days later): this may be an old tip sent again, not a new one`;
+  }
+  if (days < -1) {
+    return `sealed on ${manifestSentDay}, ${-days} days after the server says it was received (${receivedDay}): the sender's clock or the server's day is wrong`;
+  }
+  return undefined;
+}
 
 /** Returns a copy with fields in canonical order (so the encoding does not depend on how the caller built it). */
 export function _validateManifest(m: unknown, fail: (msg: string) => Error): Manifest {
-  if (!_isPlainObject(m) || !_hasExactKeys(m, ['v', 'message', 'files'], ['reply'])) {
-    throw fail('manifest: expected {v, message, files, reply?}');
+  if (!_isPlainObject(m)) throw fail('manifest: expected {v, sent_day, message, files, reply?}');
+  if (m.v !== 2) throw fail(`manifest: unsupported version ${String(m.v)} (expected 2)`);
+  if (!_hasExactKeys(m, ['v', 'sent_day', 'message', 'files'], ['reply'])) {
+    throw fail('manifest: expected {v, sent_day, message, files, reply?}');
   }
-  if (m.v !== 1) throw fail(`manifest: unsupported version ${String(m.v)}`);
+  if (parseDay(m.sent_day) === undefined) throw fail('manifest: sent_day must be a UTC day "YYYY-MM-DD"');
   if (typeof m.message !== 'string') throw fail('manifest: message must be a string');
   if (!Array.isArray(m.files)) throw fail('manifest: files must be an array');
   let total = 0;
@@ -55,7 +96,7 @@ export function _validateManifest(m: unknown, fail: (msg: string) => Error): Man
     if (!Number.isSafeInteger(total)) throw fail('manifest: total file size is too large');
     return { name: f.name, type: f.type, size: f.size };
   });
-  const out: Manifest = { v: 1, message: m.message, files };
+  const out: Manifest = { v: 2, sent_day: m.sent_day as string, message: m.message, files };
   if (m.reply !== undefined) {
     const r = m.reply;
     if (!_isPlainObject(r) || !_hasExactKeys(r, ['box_key', 'mailbox'])) throw fail('manifest: reply must be {box_key, mailbox}');
@@ -218,7 +259,7 @@ export class _PayloadParser {
     const content = LENGTH_PREFIX + buf.length + sumSizes(m);
     if (!Number.isSafeInteger(content)) throw new MalformedEnvelopeError('manifest declares too much content');
     this.manifest = m;
-    this.paddedLength = padme(content);
+    this.paddedLength = paddedLength(content);
     this.manifestBuf = undefined;
     if (this.consumed > this.paddedLength) {
       throw new MalformedEnvelopeError('payload is longer than the padded length its manifest implies');

@@ -1,12 +1,13 @@
-// Recipient stanzas: the content key K sealed to each recipient's X25519 key (FORMAT.md §Stanzas).
+// Recipient stanzas: the content key K sealed to each recipient's X25519 key, and the header's commitment to K
+// (FORMAT.md §Stanzas, §Key commitment).
 // Byte-compatible with libsodium's crypto_box_seal, rebuilt here so the ephemeral key can come from injected
 // randomness (deterministic test vectors). No recipient identifiers: a stanza says nothing about who can open it,
 // so the server cannot tell which desks a tip was for.
 import { _abytes } from '../_guard.js';
-import { concatBytes, equalBytes } from '../bytes.js';
-import { CryptoArgumentError } from '../errors.js';
+import { concatBytes, equalBytes, utf8Encode } from '../bytes.js';
+import { CryptoArgumentError, KeyCommitmentError, NotForYouError } from '../errors.js';
 import { sodium } from '../sodium.js';
-import { STANZA_LENGTH } from './format.js';
+import { COMMITMENT_LENGTH, STANZA_LENGTH } from './format.js';
 
 export const FILE_KEY_LENGTH = 32;
 const NONCE_LENGTH = 24; // crypto_box_NONCEBYTES
@@ -33,24 +34,50 @@ export function _sealStanza(fileKey: Uint8Array, recipient: Uint8Array, seed: Ui
   return stanza;
 }
 
+const COMMITMENT_INFO = utf8Encode('tipline v2 key commitment');
+
 /**
- * Tries every stanza with libsodium's own crypto_box_seal_open. Returns K, or undefined when none opens.
- * All stanzas are tried even after a success, so timing does not reveal which stanza is ours.
+ * commitment = BLAKE2b-256(key = K, "tipline v2 key commitment"). Threat: a sender sealing different content keys
+ * to different desks, so that one envelope means one thing to one desk and another (or "tampered") to the next.
+ * Two keys with one commitment would be a BLAKE2b collision; the header digest (every chunk's AAD) covers it.
+ */
+export function _keyCommitment(fileKey: Uint8Array): Uint8Array {
+  _abytes('fileKey', fileKey, FILE_KEY_LENGTH);
+  return sodium().crypto_generichash(COMMITMENT_LENGTH, COMMITMENT_INFO, fileKey);
+}
+
+/**
+ * Tries every stanza with libsodium's own crypto_box_seal_open and returns the committed K. Every stanza that
+ * opens for this identity must hold the key the header commits to (KeyCommitmentError otherwise); none opening
+ * is NotForYouError. All stanzas are tried even after a success, so timing does not reveal which stanza is ours.
  */
 export function _openStanzas(
   stanzas: Uint8Array,
+  commitment: Uint8Array,
   identity: { boxPublic: Uint8Array; boxSecret: Uint8Array },
-): Uint8Array | undefined {
+): Uint8Array {
+  _abytes('commitment', commitment, COMMITMENT_LENGTH);
   const s = sodium();
   let found: Uint8Array | undefined;
+  let mismatched = false;
   for (let off = 0; off + STANZA_LENGTH <= stanzas.length; off += STANZA_LENGTH) {
+    let k: Uint8Array;
     try {
-      const k = s.crypto_box_seal_open(stanzas.subarray(off, off + STANZA_LENGTH), identity.boxPublic, identity.boxSecret);
-      if (k.length === FILE_KEY_LENGTH) found ??= k;
+      k = s.crypto_box_seal_open(stanzas.subarray(off, off + STANZA_LENGTH), identity.boxPublic, identity.boxSecret);
     } catch {
-      // not for this identity
+      continue; // not for this identity
     }
+    if (k.length !== FILE_KEY_LENGTH) continue;
+    if (equalBytes(_keyCommitment(k), commitment)) found ??= k;
+    else mismatched = true;
   }
+  if (mismatched) {
+    found?.fill(0);
+    throw new KeyCommitmentError(
+      'this envelope does not give every desk the same contents: the content key sealed to you is not the one its header commits to (the sender did this, or someone altered the header after sending)',
+    );
+  }
+  if (!found) throw new NotForYouError('no recipient stanza opens with this key');
   return found;
 }
 

@@ -11,9 +11,9 @@ import { sodium } from '../sodium.js';
 
 export type AesBackend = 'webcrypto' | 'noble';
 export const NONCE_LENGTH = 12;
-const PAYLOAD_KEY_INFO = utf8Encode('tipline v1 payload');
+const PAYLOAD_KEY_INFO = utf8Encode('tipline v2 payload');
 
-/** payload key = BLAKE2b-256(key = K, message = "tipline v1 payload"): K itself is never used as a cipher key. */
+/** payload key = BLAKE2b-256(key = K, message = "tipline v2 payload"): K itself is never used as a cipher key. */
 export function _payloadKey(fileKey: Uint8Array): Uint8Array {
   _abytes('fileKey', fileKey, 32);
   return sodium().crypto_generichash(32, PAYLOAD_KEY_INFO, fileKey);

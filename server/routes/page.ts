@@ -44,10 +44,12 @@ export const pageRoutes: RoutePlugin = async (app, { ctx }) => {
   const assets = Object.fromEntries(Object.keys(ASSETS).map((name) => [name, { raw: readFileSync(`${WEB}assets/${name}`), gz: readFileSync(`${WEB}assets/${name}.gz`) }]));
 
   async function currentFingerprint(): Promise<string> {
-    if (ctx.config.rootFingerprint) return displayFingerprint(ctx.config.rootFingerprint);
+    // No directory yet: an empty slot, so the page says the tip line is not set up (pinned or not).
     const body = await loadDirectoryBody(ctx.db);
+    if (!body) return '';
+    if (ctx.config.rootFingerprint) return displayFingerprint(ctx.config.rootFingerprint);
     try {
-      return body ? documentFingerprint(JSON.parse(body) as SignedDocument) : '';
+      return documentFingerprint(JSON.parse(body) as SignedDocument);
     } catch {
       return '';
     }

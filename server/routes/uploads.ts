@@ -5,8 +5,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   ChunkAccepted, ChunkParams, ChunkQuery, Id, IdParams, OpenUploadQuery, PowHeaders, POW_HEADERS, Receipt, UploadOpened, UploadStatus,
 } from '../../schema/wire.js';
-import { checkFraming, headerLength } from '../../crypto/envelope/index.js';
+import { checkFraming, MIN_ENVELOPE_LENGTH as MIN_ENVELOPE } from '../../crypto/envelope/index.js';
 import { AppError } from '../errors.js';
+import { readChunk } from '../store/tips.js';
+import { equalBytes } from '../../crypto/bytes.js';
+import { loadDirectoryBody } from '../directory.js';
 import { uploadIdFor, verifySolution, type VerifiedPow } from '../pow.js';
 import { powRedeemed, redeemPow } from '../store/pow.js';
 import {
@@ -15,9 +18,6 @@ import {
 import type { Db } from '../store/db.js';
 import { addDays, expiryAfterHours, utcDay } from '../days.js';
 import { errorResponses, type RoutePlugin } from '../context.js';
-
-// The smallest envelope: a header with one stanza, a 4-byte plaintext and one tag.
-const MIN_ENVELOPE = headerLength(1) + 4 + 16;
 
 function checkChunk0(data: Uint8Array, size: number): void {
   try {
@@ -72,6 +72,9 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         if (!h.success) throw new AppError('TIPLINE_ERR_BAD_REQUEST', `a solved proof-of-work is required (${POW_HEADERS.token}, ${POW_HEADERS.nonce} headers)`);
         const pow = verifySolution(ctx.powSecret, config.powDifficulty, { token: h.data[POW_HEADERS.token], nonce: h.data[POW_HEADERS.nonce] }, config.now());
         const id = uploadIdFor(ctx.powSecret, pow);
+        // Nobody can encrypt to this tip line before its directory is out, and the audit chain that records
+        // purges is bound to the directory's root: nothing is stored until then.
+        if ((await loadDirectoryBody(db)) === undefined) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'this tip line has not published a directory yet');
         if (await powRedeemed(db, pow)) {
           // Only the same request sent again (its answer lost) may go on; it finds its upload or tip below.
           const prior = (await findOpenUpload(db, id, config.now())) ?? (await existingReceipt(db, id));
@@ -100,10 +103,16 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         if (await redeemPow(trx, pow)) {
           await insertUpload(trx, u, expiryAfterHours(now, config.uploadTtlHours));
         } else {
+          // A repeat is the same request sent again: same size and the same first chunk, byte for byte. Every
+          // short tip now has the same padded size, so the size alone would let another envelope claim the
+          // first one's receipt.
+          const reused = () => new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+          const stored = await readChunk(trx, id, 0);
+          if (!stored || !equalBytes(stored, data)) throw reused();
           const done = await existingReceipt(trx, id);
           if (done && done.size === size && finish === '1') return done;
           const open = await findOpenUpload(trx, id, now, true);
-          if (!open || open.size !== size || open.chunk_size !== chunkSize) throw new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
+          if (!open || open.size !== size || open.chunk_size !== chunkSize) throw reused();
           upload = open;
         }
         await storeChunk(trx, id, 0, data);

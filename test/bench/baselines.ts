@@ -52,7 +52,7 @@ export async function envelopeEncrypt(totalBytes: number): Promise<{ MBps: numbe
     for (let done = 0; done < totalBytes; done += MiB) yield done + MiB <= totalBytes ? block : block.subarray(0, totalBytes - done);
   }
   const t = now();
-  const env = encryptEnvelope({ recipients: [desk.boxPublic], manifest: { v: 1, message: 'bench', files: [{ name: 'bench.bin', type: 'application/octet-stream', size: totalBytes }] }, files: [file()] });
+  const env = encryptEnvelope({ recipients: [desk.boxPublic], manifest: { v: 2, sent_day: '2025-01-01', message: 'bench', files: [{ name: 'bench.bin', type: 'application/octet-stream', size: totalBytes }] }, files: [file()] });
   let seen = 0;
   for await (const piece of env.stream) seen += piece.length;
   const ms = now() - t;

@@ -102,12 +102,12 @@ interface BrowserKind {
   short: string;
   exe: string;
   launch: () => Promise<Browser>;
-  /** For the memory of a long upload: without the automation's own copies of request bodies. */
+  /** For the speed and memory of a long upload: without the automation's own copies of request bodies. */
   uploadLaunch?: () => Promise<Browser>;
   safer: boolean;
 }
 const KINDS: BrowserKind[] = [
-  { name: 'Chromium (default settings)', short: 'Chromium', exe: CHROMIUM, launch: () => launchChromium(), safer: false },
+  { name: 'Chromium (default settings)', short: 'Chromium', exe: CHROMIUM, launch: () => launchChromium(), uploadLaunch: () => launchChromium(undefined, { unmonitored: true }), safer: false },
   { name: 'Firefox ESR at Standard', short: 'Firefox Standard', exe: FIREFOX, launch: () => launchFirefox(), uploadLaunch: () => launchFirefox({}, undefined, { unmonitored: true }), safer: false },
   { name: 'Firefox ESR at Tor Browser "Safer" prefs', short: 'Firefox Safer', exe: FIREFOX, launch: () => launchFirefox(SAFER_PREFS), uploadLaunch: () => launchFirefox(SAFER_PREFS, undefined, { unmonitored: true }), safer: true },
 ];

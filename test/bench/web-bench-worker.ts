@@ -96,7 +96,7 @@ async function envelope(backend: AesBackend, bytes: number, capMs: number): Prom
   const t = performance.now();
   const env = encryptEnvelope({
     recipients: [desk.publicKey],
-    manifest: { v: 1, message: 'bench', files: [{ name: 'bench.bin', type: 'application/octet-stream', size: bytes }] },
+    manifest: { v: 2, sent_day: '2025-01-01', message: 'bench', files: [{ name: 'bench.bin', type: 'application/octet-stream', size: bytes }] },
     files: [file()],
     aes: backend,
   });

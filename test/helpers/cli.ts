@@ -1,8 +1,28 @@
-// Runs the real, built CLI as a child process.
+// Runs the real, built CLI as a child process, in an empty working directory and without the caller's TIPLINE_*,
+// DATABASE_URL or ALL_PROXY settings: what a person left in the checkout (the quick start's ./keys, ./data) or
+// exported in their shell must not change a result.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../client/cli/main.js', import.meta.url));
+
+let emptyDir: string | undefined;
+function emptyCwd(): string {
+  if (!emptyDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'tipline-cli-cwd-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    emptyDir = dir;
+  }
+  return emptyDir;
+}
+
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TIPLINE_|DATABASE_URL$|ALL_PROXY$|all_proxy$)/.test(k)));
+  return { ...env, ...extra };
+}
 
 export interface CliResult {
   code: number | null;
@@ -13,7 +33,8 @@ export interface CliResult {
 export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string | Uint8Array; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, TIPLINE_PASSPHRASE: 'correct horse battery staple', TIPLINE_PROGRESS: '0', ...opts.env },
+      cwd: emptyCwd(),
+      env: cliEnv({ TIPLINE_PASSPHRASE: 'correct horse battery staple', TIPLINE_PROGRESS: '0', ...opts.env }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -36,7 +57,7 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; inp
 /** Starts `tipline serve` and resolves once it says where it listens. */
 export function startCliServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: emptyCwd(), env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

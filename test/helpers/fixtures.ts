@@ -1,13 +1,13 @@
 // A newsroom's keys and envelopes made in-process, for tests that talk to the HTTP API directly.
 import { randomBytes } from 'node:crypto';
-import { generateDeskKey, generateSigningKey, fingerprint, sign, type DeskKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
+import { generateDeskKey, generateSigningKey, fingerprint, type DeskKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
 import { signDirectory, type Recipient } from '../../crypto/directory.js';
 import type { SignedDocument } from '../../crypto/signed.js';
-import { encryptEnvelope, type Manifest } from '../../crypto/envelope/index.js';
-import { toBase64, toBase64Url, utf8Encode, concatBytes } from '../../crypto/bytes.js';
-import { sodium } from '../../crypto/sodium.js';
+import { encryptEnvelope, sentDay, type Manifest } from '../../crypto/envelope/index.js';
+import { toBase64, fromBase64Url, concatBytes } from '../../crypto/bytes.js';
 import { solvePow } from '../../crypto/pow.js';
-import { POW_HEADERS, STAFF_HEADERS, staffSigningString } from '../../schema/wire.js';
+import { POW_HEADERS } from '../../schema/wire.js';
+import { signStaffRequest } from '../../crypto/staff-request.js';
 import { initCrypto } from '../../crypto/node.js';
 
 await initCrypto();
@@ -56,7 +56,7 @@ export async function collect(stream: AsyncIterable<Uint8Array>): Promise<Uint8A
 }
 
 export async function makeEnvelope(n: Newsroom, message: string, files: { name: string; bytes: Uint8Array }[] = []): Promise<Uint8Array> {
-  const manifest: Manifest = { v: 1, message, files: files.map((f) => ({ name: f.name, type: 'application/octet-stream', size: f.bytes.length })) };
+  const manifest: Manifest = { v: 2, sent_day: sentDay(new Date()), message, files: files.map((f) => ({ name: f.name, type: 'application/octet-stream', size: f.bytes.length })) };
   const env = encryptEnvelope({ recipients: [n.desk.boxPublic], manifest, files: files.map((f) => once(f.bytes)) });
   const bytes = await collect(env.stream);
   if (bytes.length !== env.length) throw new Error('envelope length mismatch');
@@ -64,11 +64,17 @@ export async function makeEnvelope(n: Newsroom, message: string, files: { name: 
 }
 
 export function staffHeaders(who: DeskKeyPair, method: string, path: string, opts: { timestamp?: number; nonce?: string; body?: Uint8Array; host?: string } = {}): Record<string, string> {
-  const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
-  const nonce = opts.nonce ?? toBase64Url(new Uint8Array(randomBytes(16)));
-  const bodyHash = toBase64(sodium().crypto_generichash(32, opts.body ?? new Uint8Array(0), null));
-  const sig = sign(utf8Encode(staffSigningString(opts.host ?? currentHost, method, path, timestamp, nonce, bodyHash)), who.signSecret);
-  return { [STAFF_HEADERS.key]: toBase64(who.signPublic), [STAFF_HEADERS.timestamp]: timestamp, [STAFF_HEADERS.nonce]: nonce, [STAFF_HEADERS.signature]: toBase64(sig) };
+  return signStaffRequest(
+    {
+      host: opts.host ?? currentHost,
+      method,
+      pathAndQuery: path,
+      timestamp: opts.timestamp ?? Math.floor(Date.now() / 1000),
+      nonce: opts.nonce ? fromBase64Url(opts.nonce) : new Uint8Array(randomBytes(16)),
+      ...(opts.body ? { body: opts.body } : {}),
+    },
+    who.signSecret,
+  );
 }
 
 export interface SolvedPow {

@@ -5,7 +5,7 @@
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { decryptEnvelope, type Manifest } from '../../../crypto/envelope/index.js';
+import { decryptEnvelope, sentDayMismatch, type Manifest } from '../../../crypto/envelope/index.js';
 import { Api } from '../api.js';
 import { CliError } from '../errors.js';
 import { NetworkError, type Proxy, type StreamedAnswer } from '../http.js';
@@ -125,6 +125,12 @@ export async function fetchAll(o: FetchOptions): Promise<{ fetched: number; skip
           askAhead();
         });
         o.say(`${tip.id}: received ${tip.received_day}, ${m.files.length} file(s) -> ${printable(join(o.out, tip.id))}`);
+        // The sealed day is inside the encryption: an operator re-delivering an old tip as new shows here.
+        const mismatch = sentDayMismatch(m.sent_day, tip.received_day);
+        if (mismatch) {
+          o.say(`warning: ${tip.id}: ${printable(mismatch)}`);
+          writeFileSync(join(o.out, tip.id, 'WARNING.txt'), `${mismatch}\n`, { mode: 0o600 });
+        }
         fetched++;
       } catch (err) {
         o.say(`error: ${printable((err as Error).message)}`);

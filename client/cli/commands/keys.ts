@@ -5,7 +5,7 @@ import { fingerprint, generateDeskKey, generateSigningKey } from '../../../crypt
 import { signDirectory, type Directory, type Recipient } from '../../../crypto/directory.js';
 import { verifyDocument, documentFingerprint, type SignedDocument } from '../../../crypto/signed.js';
 import { toBase64 } from '../../../crypto/bytes.js';
-import { CliError } from '../errors.js';
+import { CliError, USAGE_EXIT } from '../errors.js';
 import { readPassphrase } from '../passphrase.js';
 import { loadRootKey, sealRoot, sealStaff, writeKeyFile } from '../keyfiles.js';
 
@@ -21,9 +21,9 @@ function directoryOf(recipients: Recipient[], now: Date, days: number): Director
 }
 
 export async function keysInit(dir: string, name: string, days: number, say: (s: string) => void): Promise<void> {
-  if (!NAME.test(name)) throw new CliError(`desk name "${name}" must be 1-64 letters, digits, dot, dash or underscore`, 2);
+  if (!NAME.test(name)) throw new CliError(`--name "${name}": a desk name is 1-64 letters, digits, dots, dashes or underscores`, USAGE_EXIT);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (existsSync(join(dir, 'root.key'))) throw new CliError(`${join(dir, 'root.key')} already exists: this folder already holds a tip line's keys`);
+  if (existsSync(join(dir, 'root.key'))) throw new CliError(`${join(dir, 'root.key')} already exists: this folder already holds a tip line's keys; to add a desk: tipline keys add-desk --dir ${dir} --name NAME`);
   const passphrase = await readPassphrase('Passphrase for the new keys: ', { confirm: true });
   const now = new Date();
   const root = generateSigningKey();
@@ -39,9 +39,9 @@ export async function keysInit(dir: string, name: string, days: number, say: (s:
 }
 
 export async function keysAdd(dir: string, name: string, role: 'desk' | 'auditor', days: number, say: (s: string) => void): Promise<void> {
-  if (!NAME.test(name)) throw new CliError(`name "${name}" must be 1-64 letters, digits, dot, dash or underscore`, 2);
+  if (!NAME.test(name)) throw new CliError(`--name "${name}": a key's name is 1-64 letters, digits, dots, dashes or underscores`, USAGE_EXIT);
   const keyPath = join(dir, `${name}.key`);
-  if (existsSync(keyPath)) throw new CliError(`${keyPath} already exists`);
+  if (existsSync(keyPath)) throw new CliError(`${keyPath} already exists: choose another --name`, USAGE_EXIT);
   const dirPath = join(dir, 'directory.json');
   let doc: SignedDocument;
   try {

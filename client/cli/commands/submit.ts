@@ -6,7 +6,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { verifyDirectory, activeRecipients } from '../../../crypto/directory.js';
 import { normalizeFingerprint } from '../../../crypto/keys.js';
-import { encryptEnvelope, type Manifest } from '../../../crypto/envelope/index.js';
+import { encryptEnvelope, sentDay, type Manifest } from '../../../crypto/envelope/index.js';
 import { fromBase64 } from '../../../crypto/bytes.js';
 import { sendEnvelope, type TransferOptions } from '../../shared/transfer.js';
 import { withRetry } from '../../shared/retry.js';
@@ -72,7 +72,7 @@ async function send(api: Api, o: SubmitOptions): Promise<Receipt> {
     }
     return { path, name: basename(path), type: guessType(path), size };
   });
-  const manifest: Manifest = { v: 1, message: o.message, files: files.map(({ name, type, size }) => ({ name, type, size })) };
+  const manifest: Manifest = { v: 2, sent_day: sentDay(now), message: o.message, files: files.map(({ name, type, size }) => ({ name, type, size })) };
   const envelope = encryptEnvelope({ recipients: recipients.map((r) => fromBase64(r.box_key)), manifest, files: files.map((f) => readFile(f.path)) });
 
   const bar = progress('encrypting and sending', envelope.length);

@@ -6,6 +6,11 @@ export interface Strings {
   intro: string;
   fingerprintLabel: string;
   fingerprintHelp: string;
+  /** Shown instead of the fingerprint and the form while the server has no newsroom keys to offer. */
+  notReadyTitle: string;
+  notReadyBody: string;
+  /** For the person who runs the server and opens the page before making keys. */
+  notReadyOperator: string;
   noscriptTitle: string;
   noscriptWhy: string;
   noscriptHow: string;
@@ -27,7 +32,6 @@ export interface Strings {
     verifying: string;
     preparing: string;
     encrypting: string;
-    uploading: string;
     retrying: string;
     finishing: string;
   };
