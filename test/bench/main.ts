@@ -6,7 +6,8 @@
 // BENCH_PIPELINE_PG=0 to skip the 256 MiB pipeline on PostgreSQL, BENCH_PROFILE_DIR to CPU-profile the serve children,
 // BENCH_BROWSER=0 to skip the web page in real browsers (browser.ts, which has its own knobs and runs alone too),
 // BENCH_TOR=0 to skip the Tor-like link (tor.ts). `node dist/test/bench/main.js tor` (`npm run bench:tor`) runs
-// only the Tor-like link section.
+// only the Tor-like link section; BENCH_CLI=<other build>/dist/client/cli/main.js runs the CLIs (and the server
+// and page they serve) of another build, for before/after figures from one harness.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';

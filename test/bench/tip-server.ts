@@ -6,6 +6,8 @@ import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildServer } from '../../server/app.js';
 import { openDatabase, type OpenedDatabase } from '../../server/db.js';
+import { publishDirectory } from '../../server/directory.js';
+import { makeNewsroom } from '../helpers/fixtures.js';
 
 const [mode, where] = process.argv.slice(2);
 
@@ -17,6 +19,8 @@ let opened: OpenedDatabase | undefined;
 if (mode === 'tipline') {
   if (!where) throw new Error('tipline mode needs a PGlite folder or a postgres:// URL');
   opened = where.startsWith('postgres') ? await openDatabase({ url: where }) : await openDatabase({ dataDir: where });
+  // Uploads are refused until a directory is published: any newsroom's will do for a load test.
+  await publishDirectory(opened.db, makeNewsroom().doc, new Date());
   app = await buildServer({ db: opened.db, powDifficulty: 0, logStream: devNull });
 } else if (mode === 'bare') {
   app = Fastify({ logger: false });

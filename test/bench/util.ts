@@ -58,7 +58,8 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
-export const CLI = fileURLToPath(new URL('../../client/cli/main.js', import.meta.url));
+/** The `tipline` command under test; BENCH_CLI points at another build's dist/client/cli/main.js (before/after). */
+export const CLI = process.env.BENCH_CLI ?? fileURLToPath(new URL('../../client/cli/main.js', import.meta.url));
 export const TIME = '/usr/bin/time';
 export const HAVE_GNU_TIME = existsSync(TIME);
 
