@@ -1,6 +1,6 @@
 // Every error the server answers with: a code a client can act on, and a message for people. Clients decide by
 // the code (and the HTTP status), never by the message, which may change.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ErrorCode = z.enum([
   'TIPLINE_ERR_BAD_REQUEST',

@@ -1,6 +1,6 @@
 // zod schemas for every message on the wire. Routes validate input with these and serialise output through
 // them, so a response can only carry the fields declared here.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const Id = z.string().regex(/^[a-z2-7]{26}$/, 'expected a 26-character base32 id');
 
