@@ -47,7 +47,9 @@ export class Connection implements Transport {
     if (!isHttps && base.protocol !== 'http:') throw new CliError(`unsupported URL scheme ${base.protocol} (use http:// or https://)`, 2);
     // Looking up an onion name in DNS tells the resolver, and whoever watches it, that this machine is
     // contacting the tip line; without a proxy it cannot work anyway.
-    if (!proxy && base.hostname.endsWith('.onion')) throw new CliError('an .onion address needs Tor: add --socks 127.0.0.1:9050 (tor) or 127.0.0.1:9150 (Tor Browser)', 2);
+    // A trailing dot ("….onion.", also spelt "%2e") names the same host and must not dodge the check.
+    const host = base.hostname.replace(/\.+$/, '');
+    if (!proxy && (host === 'onion' || host.endsWith('.onion'))) throw new CliError('an .onion address needs Tor: add --socks 127.0.0.1:9050 (tor) or 127.0.0.1:9150 (Tor Browser)', 2);
     if (proxy && isHttps) throw new CliError('https through --socks is not supported: onion services are reached over http', 2);
     this.client = new Client(base.origin, {
       pipelining: PIPELINING,
