@@ -29,6 +29,9 @@ export function parseProxy(value: string | undefined): Proxy | undefined {
 const PIPELINING = 32;
 const CONNECT_TIMEOUT_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** A whole exchange read into memory, at most (as the page's): undici's timeouts are idle timers, which a server
+ * sending one byte at a time never trips. */
+const ANSWER_DEADLINE_MS = 10 * 60_000;
 
 /** A streamed answer (a tip's envelope): the caller consumes or destroys `body`. */
 export interface StreamedAnswer {
@@ -47,7 +50,9 @@ export class Connection implements Transport {
     if (!isHttps && base.protocol !== 'http:') throw new CliError(`unsupported URL scheme ${base.protocol} (use http:// or https://)`, 2);
     // Looking up an onion name in DNS tells the resolver, and whoever watches it, that this machine is
     // contacting the tip line; without a proxy it cannot work anyway.
-    if (!proxy && base.hostname.endsWith('.onion')) throw new CliError('an .onion address needs Tor: add --socks 127.0.0.1:9050 (tor) or 127.0.0.1:9150 (Tor Browser)', 2);
+    // A trailing dot ("….onion.", also spelt "%2e") names the same host and must not dodge the check.
+    const host = base.hostname.replace(/\.+$/, '');
+    if (!proxy && (host === 'onion' || host.endsWith('.onion'))) throw new CliError('an .onion address needs Tor: add --socks 127.0.0.1:9050 (tor) or 127.0.0.1:9150 (Tor Browser)', 2);
     if (proxy && isHttps) throw new CliError('https through --socks is not supported: onion services are reached over http', 2);
     this.client = new Client(base.origin, {
       pipelining: PIPELINING,
@@ -63,7 +68,7 @@ export class Connection implements Transport {
     });
   }
 
-  private async dispatch(req: WireRequest, timeoutMs: number) {
+  private async dispatch(req: WireRequest, timeoutMs: number, signal?: AbortSignal) {
     try {
       return await this.client.request({
         method: req.method,
@@ -76,6 +81,7 @@ export class Connection implements Transport {
         blocking: false,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        ...(signal ? { signal } : {}),
       });
     } catch (err) {
       throw networkError(err);
@@ -83,8 +89,8 @@ export class Connection implements Transport {
   }
 
   /** One request, its whole answer read into memory (at most `limit` bytes). */
-  async send(req: WireRequest, limit: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<WireAnswer> {
-    const res = await this.dispatch(req, timeoutMs);
+  async send(req: WireRequest, limit: number, timeoutMs = DEFAULT_TIMEOUT_MS, deadlineMs = ANSWER_DEADLINE_MS): Promise<WireAnswer> {
+    const res = await this.dispatch(req, timeoutMs, AbortSignal.timeout(deadlineMs));
     const declared = Number(res.headers['content-length']);
     if (Number.isSafeInteger(declared) && declared > limit) {
       res.body.destroy();
@@ -133,7 +139,7 @@ function networkError(err: unknown): Error {
   const e = err as { code?: string; message?: string; cause?: unknown };
   if (e.cause instanceof NetworkError) return e.cause;
   // undici's own codes say what happened (UND_ERR_SOCKET: the other side closed; …_TIMEOUT: no answer).
-  if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return new NetworkError('request timed out');
+  if ((err as Error)?.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return new NetworkError('request timed out');
   return new NetworkError(e.code && !e.code.startsWith('UND_ERR') ? e.code : (e.message ?? String(err)));
 }
 

@@ -200,7 +200,9 @@ function fileArgs(command: string, paths: string[]): string[] {
   return paths;
 }
 
-function proxyArg(value: string | undefined) {
+function proxyArg(command: string, value: string | undefined) {
+  // Asked for and empty (--socks "$UNSET"): going direct would send from the user's own address.
+  if (value !== undefined && value.trim() === '') throw usage(command, '--socks is empty: give Tor\'s SOCKS port, e.g. --socks 127.0.0.1:9050 (tor) or 127.0.0.1:9150 (Tor Browser)');
   return parseProxy(value ?? process.env.ALL_PROXY);
 }
 
@@ -330,7 +332,7 @@ async function main(argv: string[]): Promise<number> {
       const fingerprint = need('submit', values.fingerprint, '--fingerprint FP', 'the root fingerprint the newsroom publishes, in quotes');
       const files = fileArgs('submit', values.file ?? []);
       const retryForMs = int('submit', values['retry-for'], '--retry-for', 600) * 1000;
-      const proxy = proxyArg(values.socks);
+      const proxy = proxyArg('submit', values.socks);
       const { initCrypto } = await import('../../crypto/node.js');
       await initCrypto();
       await fingerprintArg('submit', fingerprint);
@@ -354,7 +356,7 @@ async function main(argv: string[]): Promise<number> {
       const server = serverUrl('fetch', need('fetch', values.server, '--server URL', "the tip line's address, e.g. --server http://127.0.0.1:8080"));
       const keyFile = keyFileArg('fetch', need('fetch', values.key, '--key FILE', 'your desk key file, e.g. --key keys/desk.key'));
       const out = need('fetch', values.out, '--out DIR', 'the folder tips are written to, e.g. --out inbox');
-      const proxy = proxyArg(values.socks);
+      const proxy = proxyArg('fetch', values.socks);
       const { initCrypto } = await import('../../crypto/node.js');
       await initCrypto();
       const { loadStaffKey } = await import('./keyfiles.js');
@@ -371,7 +373,7 @@ async function main(argv: string[]): Promise<number> {
       const keyFile = keyFileArg('delete', need('delete', values.key, '--key FILE', 'your desk key file, e.g. --key keys/desk.key'));
       if (positionals.length === 0) throw usage('delete', 'which tips? give their ids after the options (the folder names fetch wrote)');
       for (const id of positionals) if (!/^[a-z2-7]{26}$/.test(id)) throw usage('delete', `"${printable(id, 40)}" is not a tip id: 26 characters, a-z and 2-7`);
-      const proxy = proxyArg(values.socks);
+      const proxy = proxyArg('delete', values.socks);
       const { initCrypto } = await import('../../crypto/node.js');
       await initCrypto();
       const { loadStaffKey } = await import('./keyfiles.js');

@@ -1,10 +1,11 @@
 // Builds the source's page into dist/web: one HTML file per language, the page script, the worker (which
 // carries libsodium and the envelope code) and the stylesheet, each also gzipped for clients that accept it.
 // It runs last in `npm run build` (after tsc), so it also stamps the build: `npm start` rebuilds only when a
-// source is newer than that stamp (see upToDate), and otherwise starts in seconds.
+// source differs from what that stamp records (see upToDate), and otherwise starts in seconds.
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -16,33 +17,43 @@ const root = join(here, '..', '..', '..');
 const src = join(root, 'client', 'web');
 const out = join(root, 'dist', 'web');
 const require = createRequire(join(root, 'package.json'));
-const STAMP = join(root, 'dist', '.built');
 
-/** Whether dist/ was built after every source it is built from changed; says what changed when not. */
-export function upToDate(say: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): boolean {
-  const built = statSync(STAMP, { throwIfNoEntry: false })?.mtimeMs;
-  if (built === undefined) {
+const SOURCES = ['client', 'server', 'crypto', 'schema', 'package.json', 'package-lock.json', 'tsconfig.json'];
+
+/** SHA-256 of every source file dist/ is built from, by path. Contents, not times: an update unpacked with its
+ * own (older) file times, or one that only removes a file, must not leave an old build in service. */
+function sourceDigests(at: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    const st = statSync(join(at, rel), { throwIfNoEntry: false });
+    if (st?.isDirectory()) for (const entry of readdirSync(join(at, rel)).sort()) walk(`${rel}/${entry}`);
+    else if (st?.isFile()) out[rel] = createHash('sha256').update(readFileSync(join(at, rel))).digest('hex');
+  };
+  for (const part of SOURCES) walk(part);
+  return out;
+}
+
+/** Whether dist/ holds a build of the sources as they are now; says what changed when not. */
+export function upToDate(say: (s: string) => void = (s) => process.stderr.write(`${s}\n`), at = root): boolean {
+  let built: Record<string, string>;
+  try {
+    built = JSON.parse(readFileSync(join(at, 'dist', '.built'), 'utf8')) as Record<string, string>;
+  } catch {
     say('dist/ is not built yet: building it (npm run build)');
     return false;
   }
-  const newer = (path: string): string | undefined => {
-    const st = statSync(path, { throwIfNoEntry: false });
-    if (!st) return undefined;
-    if (!st.isDirectory()) return st.mtimeMs > built ? path : undefined;
-    for (const entry of readdirSync(path)) {
-      const found = newer(join(path, entry));
-      if (found) return found;
-    }
-    return undefined;
-  };
-  for (const part of ['client', 'server', 'crypto', 'schema', 'package.json', 'package-lock.json', 'tsconfig.json']) {
-    const changed = newer(join(root, part));
-    if (changed) {
-      say(`${changed.slice(root.length + 1)} changed since the last build: building again (npm run build)`);
-      return false;
-    }
+  const now = sourceDigests(at);
+  const changed = Object.keys(now).find((p) => built[p] !== now[p]) ?? Object.keys(built).find((p) => !(p in now));
+  if (changed) {
+    say(`${changed} changed since the last build: building again (npm run build)`);
+    return false;
   }
   return true;
+}
+
+/** Records that dist/ now holds a build of the sources under `at`. */
+export function writeStamp(at = root): void {
+  writeFileSync(join(at, 'dist', '.built'), JSON.stringify(sourceDigests(at)));
 }
 
 export async function buildWeb(): Promise<Record<string, number>> {
@@ -83,5 +94,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const sizes = await buildWeb();
   const total = Object.entries(sizes).filter(([k]) => k.startsWith('assets/') || k === 'index.html').reduce((n, [, v]) => n + v, 0);
   process.stderr.write(`web page built in dist/web (first visit, gzipped: ${(total / 1024).toFixed(0)} KiB)\n`);
-  writeFileSync(STAMP, '');
+  writeStamp();
 }

@@ -13,7 +13,7 @@ import { loadDirectoryBody } from '../directory.js';
 import { uploadIdFor, verifySolution, type VerifiedPow } from '../pow.js';
 import { powRedeemed, redeemPow } from '../store/pow.js';
 import {
-  existingReceipt, expectedChunkLength, findOpenUpload, finishUpload, insertUpload, pendingBytes, receivedChunks, requireOpenUpload, storeChunk, unknownUpload,
+  afterConcurrentFinish, existingReceipt, expectedChunkLength, findOpenUpload, finishUpload, insertUpload, pendingBytes, receivedChunks, requireOpenUpload, storeChunk, unknownUpload,
 } from '../store/uploads.js';
 import type { Db } from '../store/db.js';
 import { addDays, expiryAfterHours, utcDay } from '../days.js';
@@ -156,15 +156,21 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         if (finish !== '1') throw unknownUpload();
         return reply.code(201).send(done);
       }
-      await db.transaction().execute(async (trx) => {
+      const finishedMeanwhile = await db.transaction().execute(async (trx) => {
         // The row lock keeps a chunk from landing after a concurrent finish turned the upload into a tip.
-        const u = await requireOpenUpload(trx, id, config.now(), true);
+        const u = await findOpenUpload(trx, id, config.now(), true);
+        if (!u) {
+          if (finish !== '1') throw unknownUpload();
+          return afterConcurrentFinish(trx, id);
+        }
         if (n >= u.chunk_count) throw new AppError('TIPLINE_ERR_CHUNK_OUT_OF_RANGE', `chunk index ${n} is out of range (this upload has ${u.chunk_count} chunks)`);
         const want = expectedChunkLength(u, n);
         if (data.length !== want) throw new AppError('TIPLINE_ERR_CHUNK_SIZE', `chunk ${n} must be exactly ${want} bytes, got ${data.length}`);
         if (n === 0) checkChunk0(data, u.size);
         await storeChunk(trx, id, n, data);
+        return undefined;
       });
+      if (finishedMeanwhile) return reply.code(201).send(finishedMeanwhile);
       if (finish !== '1') return reply.code(200).send({ received: n });
       // Committed separately: a chunk that arrived stays stored even if finishing finds others missing.
       const receipt = await db.transaction().execute((trx) => finishNow(trx, id, config.now()));

@@ -60,6 +60,15 @@ export async function receivedChunks(db: Db, id: string): Promise<number[]> {
   return (await db.selectFrom('blob_chunks').select('idx').where('blob_id', '=', id).orderBy('idx').execute()).map((r) => r.idx);
 }
 
+/** The upload's row vanished while this transaction waited for its lock: a concurrent finish (a source's retry
+ * racing its first try) may have made it a tip, which this later statement now sees. Its receipt, not a 404
+ * that would have the source send the tip a second time. */
+export async function afterConcurrentFinish(db: Db, id: string): Promise<Receipt> {
+  const done = await existingReceipt(db, id);
+  if (done) return done;
+  throw unknownUpload();
+}
+
 export function expectedChunkLength(u: Pick<UploadRow, 'size' | 'chunk_size' | 'chunk_count'>, n: number): number {
   return n < u.chunk_count - 1 ? u.chunk_size : u.size - u.chunk_size * (u.chunk_count - 1);
 }
@@ -69,7 +78,8 @@ export function expectedChunkLength(u: Pick<UploadRow, 'size' | 'chunk_size' | '
 export async function finishUpload(db: Db, id: string, now: Date, day: string, expiresDay: string): Promise<Receipt> {
   const done = await existingReceipt(db, id);
   if (done) return done;
-  const u = await requireOpenUpload(db, id, now, true);
+  const u = await findOpenUpload(db, id, now, true);
+  if (!u) return afterConcurrentFinish(db, id);
   const got = new Set(await receivedChunks(db, id));
   const missing: number[] = [];
   for (let i = 0; i < u.chunk_count && missing.length < 20; i++) if (!got.has(i)) missing.push(i);

@@ -94,7 +94,11 @@ export async function fetchAll(o: FetchOptions): Promise<{ fetched: number; skip
   const api = new Api(new URL(o.server), o.proxy);
   try {
     mkdirSync(o.out, { recursive: true, mode: 0o700 });
-    const { tips } = await api.listTips(o.key);
+    const listed = await api.listTips(o.key);
+    // Once per id, the first listing: a second copy (a hostile server's) would be decrypted and then not renamed
+    // over the first, leaving its plaintext in a hidden folder.
+    const seen = new Set<string>();
+    const tips = listed.tips.filter((t) => !seen.has(t.id) && seen.add(t.id));
     const todo = tips.filter((t) => !existsSync(join(o.out, t.id)));
     const skipped = tips.length - todo.length;
     let fetched = 0;
