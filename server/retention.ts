@@ -25,7 +25,8 @@ export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<Pur
       )
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('tips').select('id').whereRef('tips.id', '=', 'blob_chunks.blob_id'))))
       .execute();
-    await trx.deleteFrom('pow_redeemed').where('expires_at', '<=', now).execute();
+    // Strictly before: a token is valid up to and including its expiry (crypto/pow.ts), so its record must outlive it.
+    await trx.deleteFrom('pow_redeemed').where('expires_at', '<', now).execute();
     await trx.deleteFrom('staff_nonces').where('expires_at', '<=', now).execute();
     if (ids.length > 0) await appendAudit(trx, today, 'purge', { tips: tips.length, uploads: uploads.length });
     return { tips: tips.length, uploads: uploads.length };

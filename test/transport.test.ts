@@ -90,9 +90,9 @@ t.test('one retry policy, by type and code', async (t) => {
 
 t.test('sendEnvelope', async (t) => {
   await t.test('a one-chunk tip is one request: the opening, finished', async (t) => {
-    const s = fakeServer(() => json(201, receipt));
+    const s = fakeServer(() => json(201, { ...receipt, size: 5000 }));
     const r = await sendEnvelope(s.api, challenge(1 << 20), envelopeOf(randomBytes(5000)), noWait);
-    t.same(r, receipt);
+    t.same(r, { ...receipt, size: 5000 });
     t.equal(s.sent.length, 1);
     t.match(s.sent[0]!.path, /^\/api\/v1\/uploads\?size=5000&finish=1$/);
     t.equal(s.sent[0]!.body!.length, 5000);
@@ -125,16 +125,16 @@ t.test('sendEnvelope', async (t) => {
   await t.test('a last chunk that overtook an earlier one is finished once all are stored', async (t) => {
     const stored = new Set<number>();
     const s = fakeServer(async (req) => {
-      if (req.method === 'POST' && req.path.endsWith('/finish')) return stored.size === 4 ? json(201, receipt) : errorAnswer(409, 'TIPLINE_ERR_UPLOAD_INCOMPLETE');
+      if (req.method === 'POST' && req.path.endsWith('/finish')) return stored.size === 4 ? json(201, { ...receipt, size: 350 }) : errorAnswer(409, 'TIPLINE_ERR_UPLOAD_INCOMPLETE');
       if (req.method === 'POST') return stored.add(0), json(201, { id: ID, chunk_size: 100, chunk_count: 4, expires_in: 86400 });
       const n = Number(/chunks\/(\d+)/.exec(req.path)![1]);
       // Chunk 1 is slow to store; the last one is answered first and finds it missing.
       if (n === 1) await new Promise((r) => setTimeout(r, 50));
       stored.add(n);
-      if (req.path.endsWith('?finish=1')) return stored.size === 4 ? json(201, receipt) : errorAnswer(409, 'TIPLINE_ERR_UPLOAD_INCOMPLETE');
+      if (req.path.endsWith('?finish=1')) return stored.size === 4 ? json(201, { ...receipt, size: 350 }) : errorAnswer(409, 'TIPLINE_ERR_UPLOAD_INCOMPLETE');
       return json(200, { received: n });
     });
-    t.same(await sendEnvelope(s.api, challenge(100), envelopeOf(randomBytes(350)), noWait), receipt);
+    t.same(await sendEnvelope(s.api, challenge(100), envelopeOf(randomBytes(350)), noWait), { ...receipt, size: 350 });
     t.equal(s.sent.at(-1)!.path, `/api/v1/uploads/${ID}/finish`, 'finished by a separate request after the others');
   });
 
@@ -145,12 +145,17 @@ t.test('sendEnvelope', async (t) => {
       opens++;
       if (opens === 1) throw new NetworkError('ECONNRESET');
       if (opens === 2) return errorAnswer(403, 'TIPLINE_ERR_POW_EXPIRED');
-      return json(201, receipt);
+      return json(201, { ...receipt, size: 100 });
     });
-    t.same(await sendEnvelope(s.api, challenge(1 << 20, 'token-1'), envelopeOf(randomBytes(100)), noWait), receipt);
+    t.same(await sendEnvelope(s.api, challenge(1 << 20, 'token-1'), envelopeOf(randomBytes(100)), noWait), { ...receipt, size: 100 });
     const tokens = s.sent.filter((q) => q.method === 'POST').map((q) => q.headers!['tipline-pow-token']);
     t.same(tokens, ['token-1', 'token-1', 'token-2'], 'resent as it was, then with a fresh solution');
     t.equal(s.sent.filter((q) => q.method === 'GET').length, 1, 'one fresh challenge, fetched only when the server said so');
+  });
+
+  await t.test('a receipt for other bytes is not taken as proof the tip is stored', async (t) => {
+    const s = fakeServer(() => json(201, { ...receipt, size: 4999 }));
+    await t.rejects(sendEnvelope(s.api, challenge(1 << 20), envelopeOf(randomBytes(5000)), noWait), { name: 'MalformedAnswer', message: /receipt is for 4999 bytes, not the 5000 sent/ });
   });
 
   await t.test('a chunk refused for good stops the upload with that error', async (t) => {

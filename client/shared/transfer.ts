@@ -50,6 +50,12 @@ export async function* rechunk(input: AsyncIterable<Uint8Array>, size: number): 
   if (fill > 0) yield buf.subarray(0, fill);
 }
 
+/** A receipt is what tells the source the tip is stored: one for other bytes, or another upload, is a lie. */
+function matchingReceipt(r: Receipt, size: number): Receipt {
+  if (r.size !== size) throw new MalformedAnswer(`the server's receipt is for ${r.size} bytes, not the ${size} sent; the tip may not be stored`);
+  return r;
+}
+
 /**
  * Sends a whole envelope; resolves with the receipt once the server has committed the tip. `challenge` is a
  * proof-of-work challenge fetched beforehand (alongside the directory, in the same round trip); its
@@ -98,7 +104,7 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
     const openedMs = now() - openStarted;
     if (count === 1) {
       o.onProgress?.(size, size);
-      return opened as Receipt;
+      return matchingReceipt(opened as Receipt, size);
     }
     const { id } = opened as UploadCreated;
     let sent = chunk0.length;
@@ -157,7 +163,7 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
       o.onProgress?.(size, size);
     }
     if (!receipt) throw new Error('the upload ended without a receipt');
-    return receipt;
+    return matchingReceipt(receipt, size);
   } finally {
     await chunks.return?.();
   }
