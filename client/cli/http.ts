@@ -32,6 +32,8 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 /** A whole exchange read into memory, at most (as the page's): undici's timeouts are idle timers, which a server
  * sending one byte at a time never trips. */
 const ANSWER_DEADLINE_MS = 10 * 60_000;
+/** 16 KiB a minute: far below what the slowest Tor circuit carries, far above a trickle. */
+const MIN_DOWNLOAD_RATE = { minBytes: 16 * 1024, windowMs: 60_000 };
 
 /** A streamed answer (a tip's envelope): the caller consumes or destroys `body`. */
 export interface StreamedAnswer {
@@ -113,15 +115,32 @@ export class Connection implements Transport {
     return { status: res.statusCode, body: new Uint8Array(Buffer.concat(parts)) };
   }
 
-  /** One request whose answer is streamed to the caller (downloads of any size). */
-  async stream(req: WireRequest, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<StreamedAnswer> {
+  /** One request whose answer is streamed to the caller (downloads of any size). A download of any size has no
+   * whole-exchange deadline, so it has a floor on its rate instead: `rate.minBytes` in every `rate.windowMs`
+   * while it is being read, or it fails (a server trickling bytes must not hold a desk's run, and its Tor
+   * circuit, for days). */
+  async stream(req: WireRequest, timeoutMs = DEFAULT_TIMEOUT_MS, rate: { minBytes: number; windowMs: number } = MIN_DOWNLOAD_RATE): Promise<StreamedAnswer> {
     const res = await this.dispatch(req, timeoutMs);
     const body = res.body;
     async function* chunks(): AsyncIterable<Uint8Array> {
+      let inWindow = 0;
+      let tooSlow = false;
+      const watchdog = setInterval(() => {
+        if (inWindow < rate.minBytes) {
+          tooSlow = true;
+          body.destroy(new NetworkError(`download too slow (under ${rate.minBytes} bytes in ${rate.windowMs / 1000} s)`));
+        }
+        inWindow = 0;
+      }, rate.windowMs);
       try {
-        for await (const part of body as AsyncIterable<Buffer>) yield new Uint8Array(part.buffer, part.byteOffset, part.length);
+        for await (const part of body as AsyncIterable<Buffer>) {
+          inWindow += part.length;
+          yield new Uint8Array(part.buffer, part.byteOffset, part.length);
+        }
       } catch (err) {
-        throw networkError(err);
+        throw tooSlow ? new NetworkError(`download too slow (under ${rate.minBytes} bytes in ${rate.windowMs / 1000} s)`) : networkError(err);
+      } finally {
+        clearInterval(watchdog);
       }
     }
     const it = chunks();
