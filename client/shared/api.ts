@@ -31,6 +31,8 @@ export interface Transport {
 /** Bounds on what an answer may weigh: a hostile server must not make a client buffer without end. */
 const JSON_LIMIT = 64 * 1024;
 const DIRECTORY_LIMIT = 1024 * 1024;
+/** About 3.5 minutes of hashing at Tor Browser's Safer level today (~5 k hashes/s); the default is 14. */
+export const MAX_POW_DIFFICULTY = 20;
 
 const printableText = (s: string, max = 300) => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').slice(0, max);
 
@@ -83,8 +85,14 @@ export class SourceApi {
     return this.call({ method: 'GET', path: '/.well-known/tipline/directory' }, z.record(z.string(), z.unknown()), 'fetching the directory', DIRECTORY_LIMIT);
   }
 
-  pow(): Promise<PowChallenge> {
-    return this.call({ method: 'GET', path: '/api/v1/pow' }, PowChallenge, 'fetching a proof-of-work challenge');
+  async pow(): Promise<PowChallenge> {
+    const c = await this.call({ method: 'GET', path: '/api/v1/pow' }, PowChallenge, 'fetching a proof-of-work challenge');
+    // A hostile server could ask a source's device to hash for hours (32 bits: over a day at Tor Browser's
+    // Safer level), heating it and keeping the page open: more than this is refused, not attempted.
+    if (c.difficulty > MAX_POW_DIFFICULTY) {
+      throw new MalformedAnswer(`the server asks for a proof-of-work of ${c.difficulty} bits, more than a source's device should do (at most ${MAX_POW_DIFFICULTY}); try again later`);
+    }
+    return c;
   }
 
   /**
