@@ -13,13 +13,20 @@ export function safeFileName(name: string, index: number): string {
 
 export function safeFileNames(names: string[]): string[] {
   const used = new Set<string>();
+  // The next number to try for each name: restarting at 2 for every duplicate made 32,000 copies of one name
+  // cost 32,000²/2 probes (minutes of CPU, from a manifest a stranger wrote).
+  const next = new Map<string, number>();
   return names.map((name, i) => {
     const base = safeFileName(name, i);
+    const key = base.toLowerCase();
     let candidate = base;
-    for (let k = 2; used.has(candidate.toLowerCase()); k++) {
+    let k = next.get(key) ?? 2;
+    while (used.has(candidate.toLowerCase())) {
       const dot = base.lastIndexOf('.');
       candidate = dot > 0 ? `${base.slice(0, dot)} (${k})${base.slice(dot)}` : `${base} (${k})`;
+      k++;
     }
+    next.set(key, k);
     used.add(candidate.toLowerCase());
     return candidate;
   });
