@@ -1,5 +1,5 @@
 // `tipline serve`: opens the database, publishes the directory if one is given, listens, runs retention.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
@@ -32,8 +32,13 @@ export interface RunningServer {
 export async function serve(o: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(o.dataDir);
   let unlock = () => {};
+  // What this process creates is for its own user only. PGlite sets its files' modes itself (0666/0755,
+  // whatever the umask), so the data folder is the wall: 0700 even when it existed with wider rights, or
+  // another account on the machine could read the ciphertext and the WAL's commit records.
+  process.umask(0o077);
   if (!o.databaseUrl) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
     unlock = lockDataDir(dataDir);
   }
   let opened;
