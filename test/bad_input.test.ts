@@ -1,5 +1,6 @@
 // Bad input gets a clear 4xx JSON error, never a 500 or a stack trace, and stores nothing.
 import t, { type Test } from 'tap';
+import { connect } from 'node:net';
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
 import { startServer } from './helpers/server.js';
@@ -145,6 +146,27 @@ for (const dialect of await dialects()) {
       await expectError(t, await fetch(server.url + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), ...json }, body: JSON.stringify({ x: 'y'.repeat(20_000) }) }), 413, 'TIPLINE_ERR_BODY_TOO_LARGE');
       await expectError(t, await fetch(`${server.url}/no/such/route`), 404, 'TIPLINE_ERR_NOT_FOUND');
       await store.db.deleteFrom('blob_chunks').execute();
+    });
+
+    await t.test('a chunk for an id that is not one is refused before its body, like an unknown upload', async (t) => {
+      // Headers announce a full chunk and no byte of it follows: an answer can only come before the body.
+      const { hostname, port } = new URL(server.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const s = connect(Number(port), hostname, () =>
+          s.write(`PUT /api/v1/uploads/not-an-id/chunks/0 HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n`),
+        );
+        let got = '';
+        s.on('data', (d: Buffer) => {
+          got += d;
+          if (got.includes('\r\n\r\n')) {
+            s.destroy();
+            resolve(got);
+          }
+        });
+        s.on('error', reject);
+        s.setTimeout(10_000, () => (s.destroy(), resolve('(no answer before the body)')));
+      });
+      t.match(answer, /^HTTP\/1\.1 400 /, 'a 400 before the body: junk ids cannot send bodies past the cap on bodies in flight');
     });
 
     await t.test('unsigned, badly signed, stale, replayed and unauthorised staff requests', async (t) => {

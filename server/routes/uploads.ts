@@ -139,9 +139,10 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
       // Before a byte of the body is read: refuse unknown uploads and too many bodies in flight, so neither
       // costs the server a buffer.
       onRequest: async (req, reply) => {
-        // Params are not validated yet at this stage: an id that is not one is left for the schema to answer (400).
+        // Params are not validated yet at this stage. An id that is not one is refused here, not left to the
+        // schema: that would run after the body was read, so junk ids would let bodies past the cap below.
         const id = Id.safeParse(req.params.id);
-        if (!id.success) return;
+        if (!id.success) throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'invalid request: id: expected a 26-character base32 id');
         if (!(await findOpenUpload(db, id.data, config.now())) && !(await existingReceipt(db, id.data))) throw unknownUpload();
         admitBody(reply);
       },
