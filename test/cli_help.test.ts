@@ -108,6 +108,7 @@ t.test('each usual mistake: one line saying what to do, exit 2', async (t) => {
     [['delete', '--server', '127.0.0.1:8080', '--key', key], /which tips\? give their ids/],
     [['delete', '--server', '127.0.0.1:8080', '--key', key, 'inbox/abc'], /"inbox\/abc" is not a tip id: 26 characters/],
     [['serve', '--port', '99999'], /--port must be a whole number from 0 to 65535, not "99999"/],
+    [['serve', '--fingerprint', ''], /--fingerprint is empty: give the root fingerprint that tipline keys init printed/],
     [['serve', '--directory', join(work, 'nope.json')], /--directory .*nope\.json: no such file \(tipline keys init --dir keys makes keys\/directory\.json\)/],
     [['serve', '--fingerprint', 'not one'], /--fingerprint: .*copy the 8 groups of 4/],
     [['help', 'frob'], /no help for "frob"/],

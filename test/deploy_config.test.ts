@@ -272,6 +272,11 @@ t.test('tipline.service: hardened sandbox', async (tt) => {
   tt.ok(service.get('SystemCallFilter')?.includes('@system-service'), 'SystemCallFilter=@system-service');
   tt.same(service.get('CapabilityBoundingSet'), [''], 'CapabilityBoundingSet= (empty: no capabilities)');
   tt.equal(last('StandardOutput'), 'journal', 'StandardOutput=journal');
+  // Issue 7 item 10: the shipped defaults must be as strong as the documents say.
+  tt.match(last('ExecStart') ?? '', /--fingerprint \$\{TIPLINE_ROOT_FINGERPRINT\}/, 'the root is pinned (empty if unset, which serve refuses)');
+  tt.ok(service.get('Environment')?.includes('TIPLINE_LOG_LEVEL=warn'), 'request lines off by default (journald would stamp them)');
+  tt.match(last('MemoryMax') ?? '', /^\d+[KMG]$/, `MemoryMax bounded (${last('MemoryMax')})`);
+  tt.ok(Number(last('TasksMax')) > 0, `TasksMax bounded (${last('TasksMax')})`);
   // V8's JIT must make freshly written code executable; MemoryDenyWriteExecute=yes breaks Node.
   tt.notOk(truthy(last('MemoryDenyWriteExecute')), 'MemoryDenyWriteExecute is not enabled');
   tt.notMatch(text, /^\s*MemoryDenyWriteExecute\s*=\s*(1|yes|true|on)\s*$/im, 'nor anywhere else in the file');

@@ -273,6 +273,9 @@ async function main(argv: string[]): Promise<number> {
       const { values } = args('serve', rest, { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, directory: { type: 'string' }, fingerprint: { type: 'string' } });
       const port = int('serve', values.port, '--port', 8080, [0, 65_535]);
       const host = values.host ?? '127.0.0.1';
+      // An empty value (a variable that was not set, as in the shipped unit's --fingerprint ${TIPLINE_ROOT_FINGERPRINT})
+      // must not quietly mean "trust whichever root the database holds".
+      if (values.fingerprint === '') throw usage('serve', '--fingerprint is empty: give the root fingerprint that tipline keys init printed (in production, TIPLINE_ROOT_FINGERPRINT in /etc/tipline/env)');
       const pin = values.fingerprint ?? process.env.TIPLINE_ROOT_FINGERPRINT;
       const directoryFile = values.directory;
       if (directoryFile !== undefined && !existsSync(directoryFile)) throw usage('serve', `--directory ${directoryFile}: no such file (tipline keys init --dir keys makes keys/directory.json)`);
