@@ -155,6 +155,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
       const done = await existingReceipt(db, id);
       if (done) {
         if (finish !== '1') throw unknownUpload();
+        await config.afterCommit();
         return reply.code(201).send(done);
       }
       const finishedMeanwhile = await db.transaction().execute(async (trx) => {
@@ -171,7 +172,11 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         await storeChunk(trx, id, n, data);
         return undefined;
       });
-      if (finishedMeanwhile) return reply.code(201).send(finishedMeanwhile);
+      if (finishedMeanwhile) {
+        // Another request committed the tip and may not have synced it yet: a 201 promises it is on disk.
+        await config.afterCommit();
+        return reply.code(201).send(finishedMeanwhile);
+      }
       if (finish !== '1') return reply.code(200).send({ received: n });
       // Committed separately: a chunk that arrived stays stored even if finishing finds others missing.
       const receipt = await db.transaction().execute((trx) => finishNow(trx, id, config.now()));
