@@ -50,7 +50,7 @@ export async function* rechunk(input: AsyncIterable<Uint8Array>, size: number): 
   if (fill > 0) yield buf.subarray(0, fill);
 }
 
-/** A receipt is what tells the source the tip is stored: one for other bytes, or another upload, is a lie. */
+/** A receipt is what tells the source the tip is stored: one for other bytes is not proof of that. */
 function matchingReceipt(r: Receipt, size: number): Receipt {
   if (r.size !== size) throw new MalformedAnswer(`the server's receipt is for ${r.size} bytes, not the ${size} sent; the tip may not be stored`);
   return r;
