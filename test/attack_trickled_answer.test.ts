@@ -3,34 +3,15 @@
 // JSON answer at one byte per 119 s holds `tipline submit` (and its Tor circuit, for the server to watch) for
 // about 90 days. The page already bounds a whole exchange (AbortSignal.timeout); the command line now does too.
 import t from 'tap';
-import http from 'node:http';
 import { Connection } from '../client/cli/http.js';
+import { tricklingServer } from './helpers/loopback-proxies.js';
 import { NetworkError } from '../client/shared/errors.js';
 
 const BODY = JSON.stringify({ token: 'x'.repeat(56), difficulty: 0, expires_in: 600, chunk_size: 1024 });
 const GAP_MS = 100; // well inside the idle timeout below: every byte resets it
 
 t.test('an answer trickled inside the idle timeout still ends at the deadline', async (t) => {
-  const sockets = new Set<import('node:net').Socket>();
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': BODY.length });
-    let i = 0;
-    const timer = setInterval(() => {
-      if (res.destroyed) return clearInterval(timer);
-      res.write(BODY[i++]!);
-      if (i === BODY.length) {
-        clearInterval(timer);
-        res.end();
-      }
-    }, GAP_MS);
-  });
-  server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  const c = new Connection(new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`), undefined);
+  const c = new Connection(await tricklingServer(t, 'application/json', Buffer.from(BODY), GAP_MS), undefined);
   t.teardown(() => c.close());
   const started = Date.now();
   // Idle timeout 1 s, whole exchange 2 s; the server would take BODY.length × 100 ms ≈ 9 s.

@@ -2,33 +2,11 @@
 // timeout. A download has no whole-exchange deadline (an envelope may be gigabytes over Tor), so without a floor
 // on its rate it would hold `tipline fetch`, and the desk's Tor circuit, for as long as the server liked.
 import t, { type Test } from 'tap';
-import http from 'node:http';
-import type { Socket } from 'node:net';
 import { Connection } from '../client/cli/http.js';
+import { tricklingServer } from './helpers/loopback-proxies.js';
 import { NetworkError } from '../client/shared/errors.js';
 
-async function trickler(t: Test, gapMs: number, total: number): Promise<URL> {
-  const sockets = new Set<Socket>();
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
-    let sent = 0;
-    const timer = setInterval(() => {
-      if (res.destroyed) return clearInterval(timer);
-      res.write(Buffer.alloc(1));
-      if (++sent === total) {
-        clearInterval(timer);
-        res.end();
-      }
-    }, gapMs);
-  });
-  server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
-}
+const trickler = (t: Test, gapMs: number, total: number) => tricklingServer(t, 'application/octet-stream', new Uint8Array(total), gapMs);
 
 async function drain(body: AsyncIterable<Uint8Array>): Promise<number> {
   let n = 0;

@@ -1,5 +1,6 @@
 // The page's transport: fetch to its own origin, no cookies, no referrer, nothing cached. What is sent and how
 // answers are checked is client/shared/api.ts, the same code the command line runs.
+import { concatBytes } from '../../crypto/bytes.js';
 import { SourceApi, type Transport, type WireAnswer, type WireRequest } from '../shared/api.js';
 import { MalformedAnswer, NetworkError } from '../shared/errors.js';
 
@@ -23,13 +24,7 @@ async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
     }
     parts.push(value);
   }
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 export const fetchTransport: Transport = {

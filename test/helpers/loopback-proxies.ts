@@ -88,3 +88,28 @@ export async function tamperingProxy(target: string, rules: Rule[]): Promise<Tam
       }),
   };
 }
+
+/** A server that answers every request with `body`, one byte every `gapMs` (each inside a client's idle timeout),
+ * on a loopback port; closed with the test. */
+export async function tricklingServer(t: { teardown(fn: () => void): void }, contentType: string, body: Uint8Array, gapMs: number): Promise<URL> {
+  const sockets = new Set<Socket>();
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-type': contentType, 'content-length': body.length });
+    let i = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed) return clearInterval(timer);
+      res.write(body.subarray(i, ++i));
+      if (i === body.length) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, gapMs);
+  });
+  server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+}
