@@ -8,6 +8,7 @@ import { AppError, fromFastifyError } from './errors.js';
 import { resolveConfig, type ServerConfig } from './config.js';
 import { loadPowSecret } from './store/pow.js';
 import { staffAuth } from './staff-auth.js';
+import { idleGauge } from './load.js';
 import { STAFF_PREFIX, type App, type AppContext } from './context.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -102,7 +103,8 @@ export async function buildServer(options: ServerConfig): Promise<App> {
     }
   });
 
-  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db) };
+  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: idleGauge() };
+  app.addHook('onClose', async () => ctx.load.close());
   // Before any route: its onRoute check must see them all.
   await app.register(staffAuth, { ctx });
   await app.register(publicRoutes, { ctx });

@@ -7,11 +7,14 @@ import type { Database } from '../schema/db.js';
 import { ErrorBody } from '../schema/errors.js';
 import type { Recipient, Role } from '../crypto/directory.js';
 import type { ResolvedConfig } from './config.js';
+import type { LoadGauge } from './load.js';
 
 export interface AppContext {
   db: Kysely<Database>;
   config: ResolvedConfig;
   powSecret: Uint8Array;
+  /** How busy this process is: prices new proofs-of-work and says how long refused clients wait. */
+  load: LoadGauge;
 }
 
 /** The application as its routes see it: input typed by each route's zod schemas. */

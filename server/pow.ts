@@ -30,7 +30,8 @@ const POW_ERRORS: Record<PowRejectReason, ErrorCode> = {
 
 /** Checks a solution without touching the database (a flooder's junk costs one MAC and one hash); throws an
  * AppError naming the cause. Whether it was already spent is the caller's question (server/store/pow.ts). */
-export function verifySolution(secret: Uint8Array, minDifficulty: number, solution: PowSolution, now: Date): VerifiedPow {
+/** `claimedSize`: the envelope bytes the upload this solution opens claims (a challenge may be priced for fewer). */
+export function verifySolution(secret: Uint8Array, minDifficulty: number, solution: PowSolution, now: Date, _claimedSize: number): VerifiedPow {
   const v = verifyPowSolution(secret, minDifficulty, solution, now);
   if (!v.ok) throw new AppError(POW_ERRORS[v.reason], v.message);
   return { id: v.id, expires: new Date(v.expires * 1000) };

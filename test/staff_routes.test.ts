@@ -11,13 +11,14 @@ import { errorResponses, STAFF_PREFIX, type AppContext } from '../server/context
 import { resolveConfig } from '../server/config.js';
 import { publishDirectory } from '../server/directory.js';
 import { ErrorBody } from '../schema/errors.js';
+import { idleGauge } from '../server/load.js';
 
 const [pglite] = await dialects();
 const store = await pglite!.open();
 t.teardown(() => store.drop());
 const newsroom = makeNewsroom();
 await publishDirectory(store.db, newsroom.doc, new Date());
-const ctx: AppContext = { db: store.db, config: resolveConfig({ db: store.db, logLevel: 'silent' }), powSecret: new Uint8Array(32) };
+const ctx: AppContext = { db: store.db, config: resolveConfig({ db: store.db, logLevel: 'silent' }), powSecret: new Uint8Array(32), load: idleGauge() };
 const ok = async () => ({ ok: true });
 
 t.test('with the staff plugin alone, a staff route without a role refuses to register', async (t) => {
