@@ -1,7 +1,9 @@
 // Key files on disk: sealed with a passphrase by crypto/keyfile.ts, written with mode 0600 (a stolen laptop's
 // copy is useless without the passphrase; other local users cannot read it at all).
-import { readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
-import { openKeyFile, sealKeyFile, type KeyFile } from '../../crypto/keyfile.js';
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { openKeyFile, sealKeyFile, type KeyFile, type KeyMaterial } from '../../crypto/keyfile.js';
 import { WrongPassphraseError } from '../../crypto/errors.js';
 import type { DeskKeyPair, SigningKeyPair } from '../../crypto/keys.js';
 import { CliError } from './errors.js';
@@ -13,7 +15,7 @@ export function writeKeyFile(path: string, file: KeyFile): void {
   chmodSync(path, 0o600);
 }
 
-function readJson(path: string): unknown {
+export function readJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -24,6 +26,18 @@ function readJson(path: string): unknown {
     return JSON.parse(text);
   } catch {
     throw new CliError(`${path} is not a tipline key file`);
+  }
+}
+
+/** Opens a key file of any role with a passphrase from TIPLINE_PASSPHRASE or the prompt. */
+export async function openAnyKeyFile(path: string, prompt = `Passphrase for ${path}: `): Promise<KeyMaterial> {
+  const file = readJson(path);
+  const passphrase = await readPassphrase(prompt);
+  try {
+    return openKeyFile(file, passphrase);
+  } catch (err) {
+    if (err instanceof WrongPassphraseError) throw new CliError(`wrong passphrase for ${path}`);
+    throw new CliError(`${path}: ${(err as Error).message}`);
   }
 }
 
@@ -62,4 +76,74 @@ export function sealRoot(name: string, key: SigningKeyPair, passphrase: string):
 
 export function sealStaff(role: 'desk' | 'auditor', name: string, key: DeskKeyPair, passphrase: string): KeyFile {
   return sealKeyFile({ role, name, public: { box: key.boxPublic, sign: key.signPublic }, secret: { box: key.boxSecret, sign: key.signSecret }, passphrase });
+}
+
+/**
+ * Replaces a key file atomically: the new content goes to a temporary file (0600, created exclusively) in the
+ * same folder, is flushed to disk, then renamed over the old one; the folder is flushed too. Threat to the key
+ * itself: a crash or a full disk halfway through must leave the old file whole, never a key file that opens
+ * with neither passphrase. Returns the path written (a symbolic link's target).
+ */
+export function replaceKeyFile(path: string, file: KeyFile): string {
+  const target = realpathSync(path);
+  const dir = dirname(target);
+  const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const text = `${JSON.stringify(file, null, 2)}\n`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+    writeSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    chmodSync(tmp, 0o600);
+    if (readFileSync(tmp, 'utf8') !== text) throw new CliError(`${tmp} did not read back as written; ${path} is unchanged`);
+    renameSync(tmp, target);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    if (err instanceof CliError) throw err;
+    throw new CliError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; it is unchanged`);
+  }
+  try {
+    const dfd = openSync(dir, 'r');
+    fsyncSync(dfd);
+    closeSync(dfd);
+  } catch {
+    // Some file systems refuse fsync on a folder; the rename itself is atomic either way.
+  }
+  return target;
+}
+
+// Letters that do not decompose into a base letter and a mark (NFKD leaves them whole).
+const TRANSLIT: Record<string, string> = { ø: 'o', æ: 'ae', œ: 'oe', ß: 'ss', đ: 'd', ł: 'l', þ: 'th', ð: 'd', ı: 'i', ħ: 'h', ŋ: 'n' };
+const SLUG_MAX = 96;
+
+/**
+ * A file name (without extension) for a display name: ASCII letters and digits as they are, accented Latin
+ * letters without their accents, any other character as u<hex code point>, words joined by "-". Never ".",
+ * "/", "\\" or a leading dash, so it cannot leave the folder or read as an option. "María López" → "maria-lopez",
+ * "李明" → "u674e-u660e".
+ */
+export function keyFileSlug(name: string): string {
+  const words: string[] = [];
+  for (const word of name.normalize('NFC').toLowerCase().split(/[\s.\-_']+/u)) {
+    const pieces: string[] = [];
+    let run = '';
+    for (const ch of word) {
+      if (/^\p{M}$/u.test(ch)) continue; // a mark left over after NFC: its letter is already written
+      const base = (TRANSLIT[ch] ?? ch).normalize('NFKD').replace(/\p{M}/gu, '');
+      if (/^[a-z0-9]+$/.test(base)) {
+        run += base;
+      } else {
+        if (run) pieces.push(run);
+        run = '';
+        pieces.push(`u${ch.codePointAt(0)!.toString(16)}`);
+      }
+    }
+    if (run) pieces.push(run);
+    if (pieces.length) words.push(pieces.join('-'));
+  }
+  const slug = words.join('-').slice(0, SLUG_MAX).replace(/-+$/, '');
+  return slug || 'key';
 }

@@ -14,6 +14,8 @@ The tip line:
 The newsroom:
   keys init       make the root key, a desk key and the signed directory of keys
   keys add-desk   add a desk (or auditor) key and sign the directory again
+  keys request    make your own desk key on your machine, and a request to hand to the root holder
+  keys passwd     change one key file's passphrase
   fetch           download and decrypt, on this machine, every tip not yet in a folder
   delete          delete tips from the server
 A source:
@@ -67,6 +69,31 @@ again with tipline serve --directory DIR/directory.json. Asks for the root key's
   --days N       how long the new key and the directory are valid (365)
 
 example:  tipline keys add-desk --dir keys --name alice`,
+  'keys request': `usage: tipline keys request --name NAME [--role desk|auditor] --out DIR
+
+Makes your own desk (or auditor) key on this machine: OUT/<name>.key, private, mode 0600, with its own
+passphrase (asked twice), and OUT/<name>.request.json, public, to hand to whoever holds the root key (they
+list it with tipline keys add-desk --public FILE). The private key never leaves this machine. Prints the key's
+fingerprint: read it to the root holder yourself, in person or by phone.
+
+  --name NAME    your name as the newsroom should see it, in any script ("María López", "李明"): 1-64 letters,
+                 digits, spaces and . - _ '
+  --role ROLE    desk (reads tips; the default) or auditor (checks retention)
+  --out DIR      folder for the two files (made if missing); existing files are never replaced
+
+A new passphrase needs at least 12 characters, typed or from TIPLINE_PASSPHRASE.
+example:  tipline keys request --name "María López" --out ~/tipline`,
+  'keys passwd': `usage: tipline keys passwd --key FILE
+
+Changes the passphrase of one key file (root, desk or auditor): asks for the current one, then the new one
+twice. The keys inside do not change, so nothing is signed again. The file is replaced in one step (a new file
+written, flushed, then renamed over the old one): an interruption leaves the old file as it was.
+
+  --key FILE     the key file
+
+Scripts: TIPLINE_PASSPHRASE is the current passphrase, TIPLINE_NEW_PASSPHRASE the new one (at least 12
+characters, as when typed).
+example:  tipline keys passwd --key keys/desk.key`,
   submit: `usage: tipline submit --server URL --fingerprint FP [--file PATH]... [--socks HOST:PORT] < message.txt
 
 Encrypts a tip on this machine to every desk key the newsroom's signed directory lists, checks that
@@ -243,6 +270,30 @@ function closest(word: string): string[] {
 
 let serverForErrors: string | undefined;
 
+/** `keys request` and `keys passwd`: a journalist's own key, on their own machine (no root key involved). */
+async function keysOwn(sub: 'request' | 'passwd', argv: string[]): Promise<number> {
+  const cmd = `keys ${sub}`;
+  const { initCrypto } = await import('../../crypto/node.js');
+  if (sub === 'request') {
+    const { values } = args(cmd, argv, { name: { type: 'string' }, role: { type: 'string' }, out: { type: 'string' } });
+    const name = need(cmd, values.name, '--name NAME', 'your name as the newsroom should see it, e.g. --name "María López"');
+    const role = values.role ?? 'desk';
+    if (role !== 'desk' && role !== 'auditor') throw usage(cmd, `--role must be desk or auditor, not "${printable(role, 40)}"`);
+    const out = need(cmd, values.out, '--out DIR', 'the folder for your key and your request, e.g. --out ~/tipline');
+    await initCrypto();
+    const { keysRequest } = await import('./commands/keys-request.js');
+    await keysRequest(name, role, out, say);
+    return 0;
+  }
+  const { values } = args(cmd, argv, { key: { type: 'string' } });
+  const key = need(cmd, values.key, '--key FILE', 'the key file whose passphrase to change, e.g. --key keys/desk.key');
+  if (!existsSync(key)) throw usage(cmd, `no key file at ${key}`);
+  await initCrypto();
+  const { keysPasswd } = await import('./commands/keys-passwd.js');
+  await keysPasswd(key, say);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined) {
@@ -311,6 +362,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'keys': {
       const [sub, ...more] = rest;
+      if (sub === 'request' || sub === 'passwd') return keysOwn(sub, more);
       if (sub !== 'init' && sub !== 'add-desk') {
         const what = sub === undefined ? 'keys needs a subcommand' : `unknown keys subcommand "${sub}"`;
         throw new CliError(`${what}: tipline keys init --dir DIR (the first time) or tipline keys add-desk --dir DIR --name NAME (tipline keys --help)`, USAGE_EXIT);
