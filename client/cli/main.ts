@@ -119,6 +119,10 @@ files/<name>, manifest.json. A tip that does not decrypt completely is reported 
   --out DIR             where tips go (made if missing); tips already there are skipped
   --socks HOST:PORT     through Tor's SOCKS port (ALL_PROXY works too)
 
+A tip sealed before your key was listed says "sent before this key was added; ask a desk that was listed
+then": it is not a failure. Exit code 0 when every other tip was fetched (or was already here), 1 when any
+failed, including a tip received after your key was listed that is not addressed to it.
+
 example:  tipline fetch --server http://127.0.0.1:8080 --key keys/desk.key --out inbox`,
   delete: `usage: tipline delete --server URL --key FILE TIP_ID...
 
@@ -419,7 +423,7 @@ async function main(argv: string[]): Promise<number> {
       serverForErrors = server;
       const { fetchAll } = await import('./commands/fetch.js');
       const r = await fetchAll({ server, key, out, proxy, say });
-      say(`${r.fetched} fetched, ${r.skipped} already here, ${r.failed} failed`);
+      say(`${r.fetched} fetched, ${r.skipped} already here, ${r.before ? `${r.before} sent before this key was added, ` : ''}${r.failed} failed`);
       return r.failed > 0 ? 1 : 0;
     }
     case 'delete': {

@@ -43,6 +43,8 @@ let pending = '';
 function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
+    // Raw (no echo) before the prompt shows: what is typed the moment it appears must not be echoed.
+    stdin.setRawMode(true);
     process.stderr.write(prompt);
     let value = '';
     let done = false;
@@ -72,7 +74,6 @@ function promptHidden(prompt: string): Promise<string> {
     };
     const onData = (buf: Buffer) => take(buf.toString('utf8'));
     const onEnd = () => finish(new CliError('no passphrase given', 2));
-    stdin.setRawMode(true);
     const early = pending;
     pending = '';
     take(early);

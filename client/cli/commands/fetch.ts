@@ -6,14 +6,56 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFile
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { decryptEnvelope, sentDayMismatch, type Manifest } from '../../../crypto/envelope/index.js';
+import { NotForYouError } from '../../../crypto/errors.js';
+import { verifyDirectory } from '../../../crypto/directory.js';
+import { documentFingerprint, type SignedDocument } from '../../../crypto/signed.js';
+import { toBase64 } from '../../../crypto/bytes.js';
 import { Api } from '../api.js';
 import { CliError } from '../errors.js';
 import { NetworkError, type Proxy, type StreamedAnswer } from '../http.js';
 import { withRetry } from '../../shared/retry.js';
+import { ApiError } from '../../shared/errors.js';
 import type { StaffIdentity } from '../keyfiles.js';
 import { progress } from '../progress.js';
 import { safeFileNames } from '../filenames.js';
 import { printable } from '../printable.js';
+
+/** No recipient stanza of this tip opens with this key: it was sealed for other desks only. */
+export class NotAddressedError extends CliError {
+  constructor(readonly tipId: string) {
+    super(`tip ${tipId}: not addressed to this key`);
+    this.name = 'NotAddressedError';
+  }
+}
+
+/**
+ * Why a tip is not for this key, in words a desk can act on. A tip received on or before the day this key was
+ * first listed (its not_before, to the day: the server keeps only the day) was sealed for the desks listed then;
+ * any other tip not addressed to this key is a failure worth asking about (a source with an old directory, or a
+ * server delivering what was never meant for this newsroom's desks). `listedFrom` is undefined when the
+ * directory does not list this key (any more) or could not be read.
+ */
+export function notAddressedReason(receivedDay: string, listedFrom: string | undefined): { before: boolean; line: string } {
+  const listedDay = listedFrom?.slice(0, 10);
+  if (listedDay !== undefined && receivedDay <= listedDay) {
+    return { before: true, line: `sent before this key was added; ask a desk that was listed then (received ${receivedDay}, this key listed from ${listedDay})` };
+  }
+  const why = listedDay === undefined ? 'the directory does not list this key' : `this key is listed from ${listedDay}`;
+  return { before: false, line: `not addressed to this key (received ${receivedDay}; ${why})` };
+}
+
+/** When the tip line's directory says this key was first listed. Only chooses the words of a message, so an
+ * unpinned check is enough: the directory verifies against its own root; a failure means "unknown". */
+async function listedFrom(api: Api, key: StaffIdentity): Promise<string | undefined> {
+  try {
+    const doc = await api.source.directory();
+    const dir = verifyDirectory(doc, documentFingerprint(doc as unknown as SignedDocument), new Date());
+    const mine = toBase64(key.signPublic);
+    return dir.recipients.filter((r) => r.sign_key === mine).map((r) => r.not_before).sort()[0];
+  } catch {
+    return undefined;
+  }
+}
 
 export interface FetchOptions {
   server: string;
@@ -51,9 +93,13 @@ export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: n
   for (const p of [final, partial]) if (dirname(resolve(p)) !== resolve(out)) throw new CliError(`refusing to write outside ${out}`);
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(join(partial, 'files'), { recursive: true, mode: 0o700 });
-  // A request sent ahead fails with the connection it was pipelined on: ask again, on a new one.
+  // A request sent ahead fails with the connection it was pipelined on: ask again, on a new one, signed anew.
+  // The connection also drops when an earlier tip's download is abandoned (not for this key, tampered); undici
+  // then sends the requests queued behind it again, byte for byte, and the server rightly refuses a signed
+  // request it has already seen (a replay): that one is asked again too.
   const res = await asked.catch((err: unknown) => {
-    if (!(err instanceof NetworkError)) throw err;
+    const replayed = err instanceof ApiError && err.code === 'TIPLINE_ERR_REPLAYED';
+    if (!(err instanceof NetworkError) && !replayed) throw err;
     return withRetry(`downloading tip ${id}`, { retryForMs: 60_000 }, () => api.downloadTip(key, id));
   });
   const bar = progress(`tip ${id.slice(0, 8)}: downloading and decrypting`, size);
@@ -80,6 +126,7 @@ export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: n
     current?.destroy();
     res.body.destroy();
     rmSync(partial, { recursive: true, force: true });
+    if (err instanceof NotForYouError) throw new NotAddressedError(id);
     throw new CliError(`tip ${id}: ${(err as Error).message}`);
   }
   bar.done();
@@ -90,7 +137,16 @@ export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: n
   return manifest;
 }
 
-export async function fetchAll(o: FetchOptions): Promise<{ fetched: number; skipped: number; failed: number }> {
+export interface FetchResult {
+  fetched: number;
+  skipped: number;
+  /** Tips received before this key was listed, sealed for the desks listed then: not failures. */
+  before: number;
+  /** Every other tip that was not fetched, including those not addressed to this key. */
+  failed: number;
+}
+
+export async function fetchAll(o: FetchOptions): Promise<FetchResult> {
   const api = new Api(new URL(o.server), o.proxy);
   try {
     mkdirSync(o.out, { recursive: true, mode: 0o700 });
@@ -103,6 +159,8 @@ export async function fetchAll(o: FetchOptions): Promise<{ fetched: number; skip
     const skipped = tips.length - todo.length;
     let fetched = 0;
     let failed = 0;
+    let before = 0;
+    const notAddressed: { id: string; received_day: string }[] = [];
     // Requests sent ahead, by index in `todo`; each is awaited (or its failure retried) when its turn comes.
     const asked: Promise<StreamedAnswer>[] = [];
     let current = 0;
@@ -137,12 +195,26 @@ export async function fetchAll(o: FetchOptions): Promise<{ fetched: number; skip
         }
         fetched++;
       } catch (err) {
-        o.say(`error: ${printable((err as Error).message)}`);
-        failed++;
+        if (err instanceof NotAddressedError) notAddressed.push(tip);
+        else {
+          o.say(`error: ${printable((err as Error).message)}`);
+          failed++;
+        }
       }
       delete asked[current];
     }
-    return { fetched, skipped, failed };
+    // Explained after the downloads, with one more request: asked in the middle, the directory's answer would
+    // queue behind tips requested ahead on the same connection.
+    if (notAddressed.length > 0) {
+      const from = await listedFrom(api, o.key);
+      for (const tip of notAddressed) {
+        const why = notAddressedReason(tip.received_day, from);
+        if (why.before) before++;
+        else failed++;
+        o.say(`${why.before ? '' : 'error: '}${tip.id}: ${why.line}`);
+      }
+    }
+    return { fetched, skipped, before, failed };
   } finally {
     await api.close();
   }
