@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { runCli, startCliServer } from './helpers/cli.js';
 import { IN_CI, seedPglite } from './helpers/databases.js';
 import { FIREFOX, SAFER_PREFS, browserSkip, launchFirefox } from './helpers/browser.js';
-import { DEPLOY_TORRC, hasTor, onionHostTorrc, parseTorrc, splitTorrc, startTorNetwork, type TorNetwork } from './helpers/tor-network.js';
+import { DEPLOY_TORRC, SocksReplyError, hasTor, probeOnion, onionHostTorrc, parseTorrc, splitTorrc, startTorNetwork, type TorNetwork } from './helpers/tor-network.js';
 
 const SOURCE = 'tipline-source';
 const STAFF = 'tipline-staff';
@@ -105,6 +105,8 @@ if (torSkip) {
     t.match(net.onions[SOURCE], /^[a-z2-7]{56}\.onion$/, 'the public onion has a v3 address');
     t.match(net.onions[STAFF], /^[a-z2-7]{56}\.onion$/, 'so does the staff onion');
     t.match(net.onionTorrc, /^HiddenServicePoWDefensesEnabled 1$/m, 'the onion host runs with PoW defences on');
+    // Without the module tor would run the service with no PoW at all; Debian's tor (and so production) has it.
+    t.match(spawnSync('tor', ['--list-modules'], { encoding: 'utf8' }).stdout, /^pow: yes$/m, "this tor has the PoW module that option needs");
     t.ok(net.timings[`${SOURCE} reachable`]! < 150_000, `public onion reachable after ${secs(net.timings[`${SOURCE} reachable`]!)}`);
   });
 
@@ -182,5 +184,28 @@ if (torSkip) {
       t.equal(readFileSync(join(out, s.tipId, 'message.txt'), 'utf8'), s.message, `${s.via}: the message`);
       t.equal(sha(readFileSync(join(out, s.tipId, 'files', s.file))), sha(s.bytes), `${s.via}: the file, byte for byte`);
     }
+  });
+
+  t.test('the staff onion is closed to a Tor client without its client-authorisation key', { timeout: 180_000 }, async (t) => {
+    if (!net) return void t.fail('no Tor network');
+    const n = net;
+    const port = await timed('a second client (no keys) bootstraps', () => n.addClient('outsider'));
+    const status = await timed('the second client reaches the public onion', async () => {
+      const until = Date.now() + 90_000;
+      for (;;) {
+        try {
+          return await probeOnion(port, n.onions[SOURCE]!, 30_000);
+        } catch (e) {
+          if (Date.now() > until) throw e;
+          await new Promise((r) => setTimeout(r, 2_000));
+        }
+      }
+    });
+    t.match(status, /^HTTP\/1\.1 \d{3}/, 'this client works: the public onion answers it');
+    const refused = await timed('the second client is refused the staff onion', () => probeOnion(port, n.onions[STAFF]!, 60_000).then(
+      (s) => new Error(`answered: ${s}`),
+      (e: Error) => e,
+    ));
+    t.ok(refused instanceof SocksReplyError && refused.reply === 0xf4, `tor refuses it for want of client authorisation (${refused.message})`);
   });
 }

@@ -10,11 +10,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SocksClient } from 'socks';
 
 /** The repository's deploy/torrc (this file is compiled to dist/test/helpers/). */
 export const DEPLOY_TORRC = fileURLToPath(new URL('../../../deploy/torrc', import.meta.url));
@@ -212,6 +211,8 @@ export interface TorNetwork {
   timings: Record<string, number>;
   /** The last lines each tor logged, for a failure message. */
   logs(): string;
+  /** Another client, holding no client-authorisation key, once it has bootstrapped; its SOCKS port. */
+  addClient(name: string): Promise<number>;
   /** Ends every tor process this network started and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -249,18 +250,72 @@ function relaySettings(nick: string, orPort: number, dirPort: number): string[] 
   return [`Nickname ${nick}`, `ORPort 127.0.0.1:${orPort}`, `DirPort 127.0.0.1:${dirPort}`, 'Address 127.0.0.1', 'SocksPort 0', 'ExitRelay 1', 'ExitPolicy accept 127.0.0.0/8:*,reject *:*'];
 }
 
+/** Tor's SOCKS5 replies, with the onion-service codes a SocksPort with ExtendedErrors gives (as Tor Browser's). */
+export const SOCKS_REPLIES: Record<number, string> = {
+  0x01: 'general failure',
+  0x04: 'host unreachable',
+  0x05: 'connection refused',
+  0x06: 'TTL expired',
+  0xf0: 'onion service descriptor can not be found',
+  0xf1: 'onion service descriptor is invalid',
+  0xf2: 'onion service introduction failed',
+  0xf3: 'onion service rendezvous failed',
+  0xf4: 'onion service missing client authorization',
+  0xf5: 'onion service wrong client authorization',
+  0xf6: 'onion service invalid address',
+  0xf7: 'onion service introduction timed out',
+};
+
+export class SocksReplyError extends Error {
+  constructor(readonly reply: number) {
+    super(`SOCKS reply 0x${reply.toString(16)}: ${SOCKS_REPLIES[reply] ?? 'unknown'}`);
+  }
+}
+
+/** A SOCKS5 CONNECT to host:port with the name resolved by the proxy; the reply code is kept, where a general
+ * SOCKS library maps Tor's extended codes to "unknown". */
+export function socksConnect(socksPort: number, host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socksPort, '127.0.0.1');
+    let got = Buffer.alloc(0);
+    let stage: 'method' | 'reply' = 'method';
+    const fail = (e: Error) => (clearTimeout(timer), socket.destroy(), reject(e));
+    const timer = setTimeout(() => fail(new Error(`no SOCKS reply in ${timeoutMs} ms`)), timeoutMs);
+    socket.once('error', fail);
+    socket.once('close', () => fail(new Error('the SOCKS proxy closed the connection')));
+    socket.once('connect', () => socket.write(Buffer.from([5, 1, 0])));
+    const onData = (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (stage === 'method') {
+        if (got.length < 2) return;
+        if (got[0] !== 5 || got[1] !== 0) return fail(new Error('the SOCKS proxy refused "no authentication"'));
+        got = got.subarray(2);
+        stage = 'reply';
+        const name = Buffer.from(host, 'ascii');
+        socket.write(Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([port >> 8, port & 255])]));
+      }
+      // Tor answers CONNECT with an IPv4 bound address: 10 bytes.
+      if (stage === 'reply' && got.length >= 10) {
+        socket.off('data', onData);
+        if (got[1] !== 0) return fail(new SocksReplyError(got[1]!));
+        clearTimeout(timer);
+        socket.removeAllListeners('error').removeAllListeners('close');
+        if (got.length > 10) socket.unshift(got.subarray(10));
+        resolve(socket);
+      }
+    };
+    socket.on('data', onData);
+  });
+}
+
 /** One HTTP status line from `onion`:80 through the SOCKS port, or an error; bounded by `timeoutMs`. */
 export async function probeOnion(socksPort: number, onion: string, timeoutMs: number): Promise<string> {
-  const { socket } = await SocksClient.createConnection({
-    proxy: { host: '127.0.0.1', port: socksPort, type: 5 },
-    command: 'connect',
-    destination: { host: onion, port: 80 },
-    timeout: timeoutMs,
-  });
+  const t0 = Date.now();
+  const socket = await socksConnect(socksPort, onion, 80, timeoutMs);
   try {
     return await new Promise<string>((resolve, reject) => {
       let got = '';
-      const timer = setTimeout(() => reject(new Error('no HTTP answer')), timeoutMs);
+      const timer = setTimeout(() => reject(new Error('no HTTP answer')), Math.max(1, timeoutMs - (Date.now() - t0)));
       socket.on('data', (d: Buffer) => {
         got += d.toString('latin1');
         const nl = got.indexOf('\r\n');
@@ -396,7 +451,8 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
     for (const [name, k] of authKeys) {
       writeFileSync(join(authDir, `${name}.auth_private`), `${onions[name]!.replace(/\.onion$/, '')}:descriptor:x25519:${k.privateB32}\n`, { mode: 0o600 });
     }
-    torrcs.set('client', [...testNetworkSettings('client', clientDir, auths), `SocksPort 127.0.0.1:${socksPort}`, `ClientOnionAuthDir ${authDir}`]);
+    // ExtendedErrors, as Tor Browser's tor has: onion-service failures get their own SOCKS reply codes.
+    torrcs.set('client', [...testNetworkSettings('client', clientDir, auths), `SocksPort 127.0.0.1:${socksPort} ExtendedErrors`, `ClientOnionAuthDir ${authDir}`]);
     startTor('client');
     mark('tor processes started');
 
@@ -421,7 +477,21 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
       }
       mark(`${name} reachable`);
     }
-    return { socksPort, onions, onionTorrc, dir, timings, logs, stop };
+    const addClient = async (name: string): Promise<number> => {
+      if (torrcs.has(name)) throw new Error(`tor ${name} exists already`);
+      const [port] = await freePorts(1);
+      const d = privateDir(join(dir, name));
+      torrcs.set(name, [...testNetworkSettings(name, d, auths), `SocksPort 127.0.0.1:${port} ExtendedErrors`]);
+      startTor(name);
+      const notice = join(d, 'notice.log');
+      const until = Date.now() + 90_000;
+      while (!(existsSync(notice) && /Bootstrapped 100%/.test(readFileSync(notice, 'utf8')))) {
+        if (Date.now() > until) throw new Error(`client ${name} did not bootstrap in 90 s\n${logs()}`);
+        await sleep(250);
+      }
+      return port!;
+    };
+    return { socksPort, onions, onionTorrc, dir, timings, logs, addClient, stop };
   } catch (e) {
     const detail = logs();
     await stop();
