@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseTorrc, type TorrcLine } from './helpers/tor-network.js';
 
 // Compiled to dist/test/, so the repository root is two levels up.
 const deployPath = (name: string): string => fileURLToPath(new URL(`../../deploy/${name}`, import.meta.url));
@@ -37,21 +38,8 @@ const truthy = (v: string | undefined): boolean => v !== undefined && /^(1|yes|t
 
 // ---- torrc -----------------------------------------------------------------------------------------------
 
-interface TorLine { key: string; value: string }
-
-function parseTorrc(text: string): TorLine[] {
-  const out: TorLine[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*$/, '').trim();
-    if (line === '') continue;
-    const m = /^(\S+)\s*(.*)$/.exec(line);
-    if (m) out.push({ key: m[1]!, value: m[2]!.trim() });
-  }
-  return out;
-}
-
 /** Options per onion service: each HiddenServiceDir starts a block that runs to the next one. */
-function onionServices(lines: TorLine[]): Map<string, Map<string, string[]>> {
+function onionServices(lines: TorrcLine[]): Map<string, Map<string, string[]>> {
   const services = new Map<string, Map<string, string[]>>();
   let current: Map<string, string[]> | undefined;
   for (const { key, value } of lines) {
@@ -96,7 +84,7 @@ t.test('torrc: two v3 onion services with the defences the threat model needs', 
   tt.same(source.get('HiddenServiceMaxStreamsCloseCircuit'), ['1'], 'abusive circuits are closed');
 
   const staff = services.get(STAFF_DIR) ?? new Map<string, string[]>();
-  tt.match(staff.get('HiddenServicePort')?.[0] ?? '', /^80 127\.0\.0\.1:808[01]$/, 'staff onion → loopback');
+  tt.same(staff.get('HiddenServicePort'), ['80 127.0.0.1:8081'], 'staff onion → the staff listener, loopback:8081, never the public one');
   tt.match(text, /authorized_clients\/.*\.auth/, 'client authorisation files are documented');
   tt.match(text, /descriptor:x25519:/, 'the .auth line format is documented');
 });
