@@ -42,7 +42,8 @@ export async function holds<T>(t: Test, name: string, property: fc.IProperty<T> 
   const ms = Math.round(performance.now() - started);
   t.comment(`fuzz ${name}: seed ${SEED}, ${details.numRuns} runs, ${details.numSkips} skipped, ${ms} ms${details.interrupted ? ' (time limit)' : ''}`);
   if (details.failed) {
-    t.fail(`${name}: counterexample found\n${fc.defaultReportMessage(details) ?? ''}\nreplay: FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath ?? ''} FUZZ_ONLY='${name}'`);
+    const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance ?? 'the property returned false');
+    t.fail(`${name}: counterexample found: ${error}\n${fc.defaultReportMessage(details) ?? ''}\nreplay: FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath ?? ''} FUZZ_ONLY='${name}'`);
   } else {
     t.ok(details.numRuns > 0, `${name}: ${details.numRuns} runs, no counterexample`);
   }
