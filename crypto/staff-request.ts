@@ -177,8 +177,9 @@ export function verifyStaffRequest<K>(
   if (ts === null || !TIMESTAMP_RE.test(ts)) return bad('tipline-timestamp: expected unix seconds');
   if (nonce === null || !NONCE_RE.test(nonce)) return bad('tipline-nonce: expected 16 bytes in base64url');
   if (sig === null || !SIGNATURE_RE.test(sig)) return bad('tipline-signature: expected a base64 Ed25519 signature');
-  const ct = target.contentType ?? header(headers, 'content-type') ?? '';
-  if (ct === null) return bad('content-type: repeated');
+  const sentType = target.contentType === undefined ? header(headers, 'content-type') : target.contentType;
+  if (sentType === null) return bad('content-type: repeated'); // (`?? ''` first would turn null into '')
+  const ct = sentType ?? '';
   if (target.body.length > STAFF_BODY_MAX) return bad(`body: longer than ${STAFF_BODY_MAX} bytes`);
   let publicKey: Uint8Array, nonceBytes: Uint8Array, signature: Uint8Array;
   try {

@@ -44,6 +44,8 @@ export async function buildServer(options: ServerConfig): Promise<App> {
       socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncache-control: no-store\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     },
   }).withTypeProvider<ZodTypeProvider>();
+  // An Expect other than 100-continue would get Node's own bare 417 (no JSON body): handle the request as usual.
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
 
   // zod at the edge: input is parsed by the route's schema (handlers get it typed), output serialised through
   // it (undeclared fields are dropped, so nothing slips into a response by accident; errors included).
