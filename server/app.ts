@@ -4,7 +4,7 @@ import helmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { initCrypto } from '../crypto/node.js';
 import { ErrorBody } from '../schema/errors.js';
-import { AppError, fromFastifyError } from './errors.js';
+import { AppError, fromDatabaseError, fromFastifyError } from './errors.js';
 import { resolveConfig, type ServerConfig } from './config.js';
 import { loadPowSecret } from './store/pow.js';
 import { staffAuth } from './staff-auth.js';
@@ -91,7 +91,8 @@ export async function buildServer(options: ServerConfig): Promise<App> {
     reply.code(404).send({ error: { code: 'TIPLINE_ERR_NOT_FOUND', message: 'not found' } });
   });
   app.setErrorHandler(async (err: FastifyError, _req, reply) => {
-    const known = err instanceof AppError ? err : fromFastifyError(err);
+    const known = err instanceof AppError ? err : (fromFastifyError(err) ?? fromDatabaseError(err));
+    if (known?.status === 503 || known?.status === 429) reply.header('retry-after', String(ctx.load.retryAfterSeconds()));
     if (known) return reply.code(known.status).send(known.body());
     app.log.error({ err: { name: err.name, code: err.code, message: String(err.message).slice(0, 200) } }, 'internal error');
     return reply.code(500).send({ error: { code: 'TIPLINE_ERR_INTERNAL', message: 'internal error' } });

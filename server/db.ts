@@ -44,10 +44,15 @@ export async function openDatabase(opts: { url?: string | undefined; dataDir?: s
   let db: Kysely<Database>;
   let kind: OpenedDatabase['kind'];
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    // Bounded waits: a database that does not answer (a network split, a stopped host) makes a request fail
+    // with a 503 after 10 s (server/errors.ts), not hang until the client gives up; keepAlive finds dead peers.
+    const pool = new pg.Pool({ connectionString: opts.url, max: 10, connectionTimeoutMillis: 10_000, keepAlive: true });
     // An idle connection closed by the database (restart, failover, admin) emits 'error' on the pool; unheard,
     // that would crash the server. The pool replaces the connection on next use.
     pool.on('error', () => {});
+    // The same while a request holds the connection between two queries: the pool listens only to idle ones.
+    // The client is left unusable, its next query fails (a 503), and the pool drops it when it is released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     kind = 'postgres';
   } else {

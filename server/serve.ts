@@ -26,7 +26,11 @@ export interface ServeOptions {
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  /** Drains: no new connections, requests in progress finish with their normal answers, then the database closes. */
   close(): Promise<void>;
+  /** Cuts every connection at once (a drain that takes too long): requests cut short were not acknowledged, and
+   * a source's client sends them again; what was committed stays committed. */
+  forceClose(): void;
 }
 
 export async function serve(o: ServeOptions): Promise<RunningServer> {
@@ -93,9 +97,19 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     url,
     async close() {
       stopRetention();
-      await app.close();
+      // Fastify stops accepting connections and closes the idle ones once; a keep-alive connection whose request
+      // ends during the drain would otherwise stay open until its timeout and hold the exit back.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await opened.close();
       unlock();
+    },
+    forceClose() {
+      app.server.closeAllConnections();
     },
   };
 }

@@ -9,7 +9,7 @@ import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } f
 import { STAFF_CLOCK_SKEW_SECONDS, staffRequestFresh, verifyStaffRequest, type StaffRejectReason } from '../crypto/staff-request.js';
 import { findSigner, type Recipient, type Role } from '../crypto/directory.js';
 import type { ErrorCode } from '../schema/errors.js';
-import { AppError } from './errors.js';
+import { AppError, isDatabaseUnavailable } from './errors.js';
 import { loadDirectory } from './directory.js';
 import { spendNonce } from './store/nonces.js';
 import { STAFF_PREFIX, type AppContext } from './context.js';
@@ -31,7 +31,8 @@ export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, ro
   let published;
   try {
     published = await loadDirectory(db, now, config.rootFingerprint);
-  } catch {
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) throw err; // a 503 to retry (server/errors.ts), not a call to republish
     throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'the published directory is expired or invalid; publish a new one');
   }
   if (!published) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'no directory has been published');

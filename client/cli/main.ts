@@ -338,6 +338,7 @@ async function main(argv: string[]): Promise<number> {
       await initCrypto();
       const rootFingerprint = pin ? await fingerprintArg('serve', pin) : undefined;
       const { serve, defaultDirectoryFile } = await import('../../server/serve.js');
+      const drainS = int('serve', process.env.TIPLINE_DRAIN_SECONDS, 'TIPLINE_DRAIN_SECONDS', 30, [0, 3600]);
       let server;
       try {
         server = await serve({
@@ -361,7 +362,25 @@ async function main(argv: string[]): Promise<number> {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      // Drain (systemd's stop, Ctrl-C): uploads in progress get their answers, so no source is cut mid-chunk.
+      // A second signal, or a drain past TIPLINE_DRAIN_SECONDS, stops at once: a request cut then was not
+      // acknowledged and its client sends it again; nothing acknowledged is lost (it is committed first).
+      warn(`stopping: letting requests in progress finish (at most ${drainS} s; send the signal again to stop now)`);
+      const running = server;
+      const force = (why: string) => {
+        warn(`stopping now: ${why}`);
+        running.forceClose();
+        process.exit(1);
+      };
+      const onSecond = () => force('asked twice');
+      process.once('SIGINT', onSecond);
+      process.once('SIGTERM', onSecond);
+      const timer = setTimeout(() => force(`requests still in progress after ${drainS} s`), drainS * 1000);
       await server.close();
+      clearTimeout(timer);
+      process.removeListener('SIGINT', onSecond);
+      process.removeListener('SIGTERM', onSecond);
+      warn('stopped');
       return 0;
     }
     case 'keys': {
