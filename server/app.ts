@@ -1,4 +1,10 @@
-// Builds the Fastify application; server/serve.ts only listens. Tests build it and call it on a loopback port.
+// Builds the Fastify applications; server/serve.ts only listens. Tests build them and call them on loopback ports.
+//
+// Two surfaces, two listeners (two onion services in deployment, deploy/torrc): `public` serves the sources'
+// page, the signed directory, proof-of-work and uploads; `staff` serves the newsroom's API under
+// /api/v1/staff and nothing else. Threat: the staff API reachable through the public onion, where client
+// authorisation on the staff onion is no wall at all. Each application refuses, at startup, a route that
+// belongs to the other, so neither can answer for the other by accident (an unknown path is a plain 404).
 import Fastify, { LogController, type FastifyError, type FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -7,7 +13,7 @@ import { ErrorBody } from '../schema/errors.js';
 import { AppError, fromDatabaseError, fromFastifyError } from './errors.js';
 import { resolveConfig, type ServerConfig } from './config.js';
 import { loadPowSecret } from './store/pow.js';
-import { staffAuth } from './staff-auth.js';
+import { listenerStaffHosts, staffAuth, type StaffHosts } from './staff-auth.js';
 import { idleGauge } from './load.js';
 import { STAFF_PREFIX, type App, type AppContext } from './context.js';
 import { publicRoutes } from './routes/public.js';
@@ -15,7 +21,24 @@ import { uploadRoutes } from './routes/uploads.js';
 import { staffRoutes } from './routes/staff.js';
 import { pageRoutes } from './routes/page.js';
 
-export async function buildServer(options: ServerConfig): Promise<App> {
+export type Surface = 'public' | 'staff';
+
+export interface StaffSurfaceOptions {
+  /** The hosts staff requests must be signed for (this tip line's staff onion, as in the desk's URL), or a
+   * function read at each request. Default: the staff listener's own address (and `localhost` on loopback),
+   * for development. */
+  hosts?: readonly string[] | StaffHosts;
+}
+
+/** A route of the other surface, refused at registration. */
+export class RouteOnWrongSurfaceError extends Error {
+  constructor(method: string, url: string, surface: Surface) {
+    super(`${method} ${url} does not belong on the ${surface} listener (staff routes under ${STAFF_PREFIX} only on the staff one, every other route only on the public one)`);
+    this.name = 'RouteOnWrongSurfaceError';
+  }
+}
+
+export async function buildServer(options: ServerConfig, surface: Surface, staff: StaffSurfaceOptions = {}): Promise<App> {
   await initCrypto();
   const config = resolveConfig(options);
   const app = Fastify({
@@ -106,13 +129,25 @@ export async function buildServer(options: ServerConfig): Promise<App> {
     }
   });
 
+  app.addHook('onRoute', (route) => {
+    const staffRoute = route.url === STAFF_PREFIX || route.url.startsWith(`${STAFF_PREFIX}/`);
+    if (staffRoute !== (surface === 'staff')) throw new RouteOnWrongSurfaceError(String(route.method), route.url, surface);
+  });
+
   const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: idleGauge() };
   app.addHook('onClose', async () => ctx.load.close());
+  const given = staff.hosts;
+  const fixed = Array.isArray(given) ? [...(given as readonly string[])] : undefined;
+  const staffHosts: StaffHosts =
+    surface !== 'staff' ? () => [] : fixed ? () => fixed : typeof given === 'function' ? given : () => listenerStaffHosts(app.server.address());
   // Before any route: its onRoute check must see them all.
-  await app.register(staffAuth, { ctx });
-  await app.register(publicRoutes, { ctx });
-  await app.register(uploadRoutes, { ctx });
-  await app.register(staffRoutes, { ctx, prefix: STAFF_PREFIX });
-  await app.register(pageRoutes, { ctx });
+  await app.register(staffAuth, { ctx, hosts: staffHosts });
+  if (surface === 'public') {
+    await app.register(publicRoutes, { ctx });
+    await app.register(uploadRoutes, { ctx });
+    await app.register(pageRoutes, { ctx });
+  } else {
+    await app.register(staffRoutes, { ctx, prefix: STAFF_PREFIX });
+  }
   return app;
 }

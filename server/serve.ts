@@ -1,8 +1,10 @@
-// `tipline serve`: opens the database, publishes the directory if one is given, listens, runs retention.
+// `tipline serve`: opens the database, publishes the directory if one is given, listens (sources on one port,
+// staff on another: server/app.ts), runs retention.
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
+import { canonicalStaffHost } from './staff-auth.js';
 import { openDatabase } from './db.js';
 import { lockDataDir } from './lock.js';
 import { loadDirectory, publishDirectory } from './directory.js';
@@ -12,7 +14,13 @@ import type { SignedDocument } from '../crypto/signed.js';
 
 export interface ServeOptions {
   host: string;
+  /** The public listener: the sources' page, the directory, proof-of-work, uploads (the public onion). */
   port: number;
+  /** The staff listener: /api/v1/staff only (the staff onion, with client authorisation). */
+  staffPort: number;
+  /** The staff address desks sign their requests for (the staff onion's hostname). Default: the staff
+   * listener's own address, for development; required when --host is a wildcard. */
+  staffHost?: string | undefined;
   dataDir: string;
   databaseUrl?: string | undefined;
   directoryFile?: string | undefined;
@@ -26,6 +34,8 @@ export interface ServeOptions {
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  staffApp: FastifyInstance;
+  staffUrl: string;
   /** Drains: no new connections, requests in progress finish with their normal answers, then the database closes. */
   close(): Promise<void>;
   /** Cuts every connection at once (a drain that takes too long): requests cut short were not acknowledged, and
@@ -33,8 +43,19 @@ export interface RunningServer {
   forceClose(): void;
 }
 
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
 export async function serve(o: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(o.dataDir);
+  // Checked before anything is opened: a mistake here is the operator's to fix, not a half-started server.
+  let staffHost: string | undefined;
+  try {
+    staffHost = o.staffHost === undefined ? undefined : canonicalStaffHost(o.staffHost);
+  } catch (err) {
+    throw new RangeError(`--staff-host: ${(err as Error).message}; give the staff onion's hostname, e.g. --staff-host abcd…xyz.onion`);
+  }
+  if (staffHost === undefined && WILDCARD.has(o.host)) throw new RangeError(`listening on ${o.host || 'every address'}, the staff address cannot be guessed: give --staff-host (the staff onion's hostname)`);
+  if (o.port !== 0 && o.port === o.staffPort) throw new RangeError(`the public and staff listeners need two ports, not ${o.port} twice`);
   let unlock = () => {};
   // What this process creates is for its own user only. PGlite sets its files' modes itself (0666/0755,
   // whatever the umask), so the data folder is the wall: 0700 even when it existed with wider rights, or
@@ -53,7 +74,19 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   const { db } = opened;
-  const app = await buildServer({ ...o.tuning, db, rootFingerprint: o.rootFingerprint, afterCommit: opened.sync });
+  const serverConfig = { ...o.tuning, db, rootFingerprint: o.rootFingerprint, afterCommit: opened.sync };
+  let app: FastifyInstance, staffApp: FastifyInstance;
+  try {
+    app = await buildServer(serverConfig, 'public');
+    staffApp = await buildServer(serverConfig, 'staff', staffHost ? { hosts: [staffHost] } : {}).catch(async (err: unknown) => {
+      await app.close();
+      throw err;
+    });
+  } catch (err) {
+    await opened.close();
+    unlock();
+    throw err;
+  }
   const now = () => (o.tuning?.now ?? (() => new Date()))();
   try {
     if (o.directoryFile) {
@@ -74,34 +107,47 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     }
     o.say(opened.kind === 'pglite' ? `database: embedded PGlite in ${dataDir}/pg (development only; use DATABASE_URL for production)` : 'database: PostgreSQL (DATABASE_URL)');
     // Fastify announces the address itself at info level; serve says it once, below, with the URL to open.
-    const level = app.log.level;
-    app.log.level = 'warn';
-    try {
-      await app.listen({ host: o.host, port: o.port });
-    } finally {
-      app.log.level = level;
+    for (const [a, port] of [[app, o.port], [staffApp, o.staffPort]] as const) {
+      const level = a.log.level;
+      a.log.level = 'warn';
+      try {
+        await a.listen({ host: o.host, port });
+      } finally {
+        a.log.level = level;
+      }
     }
   } catch (err) {
     await app.close();
+    await staffApp.close();
     await opened.close();
     unlock();
     throw err;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
-  o.say(`listening on ${url}`);
+  const urlOf = (a: FastifyInstance, fallback: number) => {
+    const address = a.server.address();
+    const port = typeof address === 'object' && address ? address.port : fallback;
+    return `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  };
+  const url = urlOf(app, o.port);
+  const staffUrl = urlOf(staffApp, o.staffPort);
+  o.say(`listening on ${url} (sources: the page, proof-of-work, uploads; the public onion points here)`);
+  o.say(`staff API on ${staffUrl} (tipline fetch/delete --server; the staff onion points here)${staffHost ? `, signed for ${staffHost}` : ''}`);
   const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
   return {
     app,
     url,
+    staffApp,
+    staffUrl,
     async close() {
       stopRetention();
       // Fastify stops accepting connections and closes the idle ones once; a keep-alive connection whose request
       // ends during the drain would otherwise stay open until its timeout and hold the exit back.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      const sweep = setInterval(() => {
+        app.server.closeIdleConnections();
+        staffApp.server.closeIdleConnections();
+      }, 100);
       try {
-        await app.close();
+        await Promise.all([app.close(), staffApp.close()]);
       } finally {
         clearInterval(sweep);
       }
@@ -110,6 +156,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     },
     forceClose() {
       app.server.closeAllConnections();
+      staffApp.server.closeAllConnections();
     },
   };
 }

@@ -1,10 +1,13 @@
 // Staff requests are signed with a desk or auditor Ed25519 key listed in the signed directory: no passwords,
-// no sessions. Timestamp and single-use nonce stop a captured request from being replayed.
+// no sessions. Timestamp and single-use nonce stop a captured request from being replayed; the host signed must
+// be this tip line's staff address (configured, never the request's Host header), so a request signed for
+// another tip line that lists the same key is refused here.
 //
 // A plugin, registered at the root before any route: a route declares the roles it admits in its options
 // (`config: { staff: ['desk'] }`) and gets the check as its first preHandler. A route under the staff prefix
 // that declares none is refused at registration, so a new staff route cannot be public by omission.
 import fp from 'fastify-plugin';
+import type { AddressInfo } from 'node:net';
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { STAFF_CLOCK_SKEW_SECONDS, staffRequestFresh, verifyStaffRequest, type StaffRejectReason } from '../crypto/staff-request.js';
 import { findSigner, type Recipient, type Role } from '../crypto/directory.js';
@@ -23,11 +26,51 @@ const STAFF_ERRORS: Record<StaffRejectReason, ErrorCode> = {
   bad_signature: 'TIPLINE_ERR_UNAUTHENTICATED',
 };
 
+/** The hosts (as a URL's `host`) staff requests must be signed for: this tip line's staff address(es). */
+export type StaffHosts = () => readonly string[];
+
+/**
+ * A staff address as a client writes it in its URL ("abc….onion", "127.0.0.1:8081", "[::1]:8081") in the form
+ * signed (PROTOCOL.md §Staff requests: lowercase, punycode, port omitted when 80). Throws on anything that is
+ * not a bare host[:port].
+ */
+export function canonicalStaffHost(value: string): string {
+  const v = value.trim();
+  let url: URL;
+  try {
+    url = new URL(`http://${v}`);
+  } catch {
+    throw new RangeError(`"${v.slice(0, 80)}" is not a host name or host:port`);
+  }
+  if (v === '' || url.username || url.password || url.pathname !== '/' || url.search || url.hash || /[/?#@]/.test(v)) {
+    throw new RangeError(`"${v.slice(0, 80)}" is not a host name or host:port (no scheme, path or user)`);
+  }
+  // A trailing dot names the same host; clients sign the host without it (client/cli/http.ts strips it too).
+  return url.host.replace(/\.(?=:|$)/, '');
+}
+
+/**
+ * For development: the hosts a client on this machine uses to reach a listener at `address` (its IP and port,
+ * and `localhost` for a loopback one). None for a wildcard address (0.0.0.0, ::): no client signs for those,
+ * so `tipline serve` asks for --staff-host instead.
+ */
+export function listenerStaffHosts(address: AddressInfo | string | null): string[] {
+  if (address === null || typeof address === 'string') return [];
+  const { address: ip, port } = address;
+  if (ip === '0.0.0.0' || ip === '::' || ip === '') return [];
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  const withPort = (h: string) => (port === 80 ? h : `${h}:${port}`);
+  const loopback = ip.startsWith('127.') || ip === '::1';
+  return loopback ? [withPort(host), withPort('localhost')] : [withPort(host)];
+}
+
 // The signature format is crypto/staff-request.ts (PROTOCOL.md §Staff requests); this adds the directory, the
-// clock and the single-use nonce.
-export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, roles: readonly Role[]): Promise<Recipient> {
+// configured host, the clock and the single-use nonce.
+export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, roles: readonly Role[], staffHosts: StaffHosts): Promise<Recipient> {
   const { db, config } = ctx;
   const now = config.now();
+  const hosts = staffHosts();
+  if (hosts.length === 0) throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', 'this server has no staff address configured (tipline serve --staff-host HOST)');
   let published;
   try {
     published = await loadDirectory(db, now, config.rootFingerprint);
@@ -38,12 +81,24 @@ export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, ro
   if (!published) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'no directory has been published');
   // Staff routes take no body yet; one that arrives anyway would not be covered by the signature.
   if (req.body !== undefined && req.body !== null) throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'staff requests carry no body');
-  const verdict = verifyStaffRequest(
-    req.headers,
-    { host: (req.headers.host ?? '').toLowerCase(), method: req.method, pathAndQuery: req.url, body: new Uint8Array(0) },
-    (key) => findSigner(published.directory, key, now),
-  );
-  if (!verdict.ok) throw new AppError(STAFF_ERRORS[verdict.reason], verdict.message);
+  const lookup = (key: string) => findSigner(published.directory, key, now);
+  const check = (host: string) => verifyStaffRequest(req.headers, { host, method: req.method, pathAndQuery: req.url, body: new Uint8Array(0) }, lookup);
+  // Threat: a request captured on (or sent by a desk to) another tip line that lists the same key, replayed
+  // here. The signed host is checked against this server's own staff address(es), never the Host header.
+  let verdict = check(hosts[0]!);
+  for (const host of hosts.slice(1)) {
+    if (verdict.ok || verdict.reason !== 'bad_signature') break;
+    verdict = check(host);
+  }
+  if (!verdict.ok) {
+    // Only to say why: a signature that holds for the Host the client sent (and not for ours) was made for
+    // another tip line. Echoed only then, so it matched the signed host's character rules.
+    const claimed = (req.headers.host ?? '').toLowerCase();
+    if (verdict.reason === 'bad_signature' && claimed !== '' && !hosts.includes(claimed) && check(claimed).ok) {
+      throw new AppError('TIPLINE_ERR_UNAUTHENTICATED', `request was signed for another tip line (${claimed}): a staff request is accepted only at the staff address it was signed for`);
+    }
+    throw new AppError(STAFF_ERRORS[verdict.reason], verdict.message);
+  }
   const signer = verdict.signer;
   if (!roles.includes(signer.role)) throw new AppError('TIPLINE_ERR_FORBIDDEN', `${signer.role} keys may not do this`);
   if (!staffRequestFresh(verdict.timestamp, now)) {
@@ -63,7 +118,7 @@ export class StaffRouteWithoutRoleError extends Error {
   }
 }
 
-const staffAuthPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+const staffAuthPlugin: FastifyPluginAsync<{ ctx: AppContext; hosts: StaffHosts }> = async (app, { ctx, hosts }) => {
   app.decorateRequest('staff', null);
   app.addHook('onRoute', (route) => {
     const roles = route.config?.staff;
@@ -72,7 +127,7 @@ const staffAuthPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { c
     if (!roles || roles.length === 0) return;
     const admitted = [...roles];
     const check: preHandlerAsyncHookHandler = async (req) => {
-      req.staff = await authenticateStaff(ctx, req, admitted);
+      req.staff = await authenticateStaff(ctx, req, admitted, hosts);
     };
     // First, so that no other preHandler of the route runs for an unsigned request.
     route.preHandler = [check, ...(route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler])];

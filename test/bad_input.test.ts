@@ -142,8 +142,8 @@ for (const dialect of await dialects()) {
       const u = await newUpload();
       await expectError(t, await fetch(`${server.url}/api/v1/uploads/${u.id}/chunks/1`, { method: 'PUT', headers: json, body: '{}' }), 415, 'TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE');
       const del = `/api/v1/staff/tips/${u.id}`;
-      await expectError(t, await fetch(server.url + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), ...json }, body: '{"x":' }), 400, 'TIPLINE_ERR_BAD_REQUEST');
-      await expectError(t, await fetch(server.url + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), ...json }, body: JSON.stringify({ x: 'y'.repeat(20_000) }) }), 413, 'TIPLINE_ERR_BODY_TOO_LARGE');
+      await expectError(t, await fetch(server.staffUrl + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), ...json }, body: '{"x":' }), 400, 'TIPLINE_ERR_BAD_REQUEST');
+      await expectError(t, await fetch(server.staffUrl + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), ...json }, body: JSON.stringify({ x: 'y'.repeat(20_000) }) }), 413, 'TIPLINE_ERR_BODY_TOO_LARGE');
       await expectError(t, await fetch(`${server.url}/no/such/route`), 404, 'TIPLINE_ERR_NOT_FOUND');
       await store.db.deleteFrom('blob_chunks').execute();
     });
@@ -171,7 +171,7 @@ for (const dialect of await dialects()) {
 
     await t.test('unsigned, badly signed, stale, replayed and unauthorised staff requests', async (t) => {
       const path = '/api/v1/staff/tips';
-      const get = (headers: Record<string, string>) => fetch(server.url + path, { headers });
+      const get = (headers: Record<string, string>) => fetch(server.staffUrl + path, { headers });
       await expectError(t, await get({}), 401, 'TIPLINE_ERR_UNAUTHENTICATED');
       const h = staffHeaders(newsroom.desk, 'GET', path);
       const bad = { ...h, 'tipline-signature': staffHeaders(newsroom.desk, 'GET', '/other')['tipline-signature']! };

@@ -64,7 +64,7 @@ t.test('CLI failures', async (t) => {
   });
 
   await t.test('wrong passphrase', async (t) => {
-    const r = await runCli(['fetch', '--server', server.url, '--key', join(keys, 'desk.key'), '--out', join(work, 'x')], { env: { TIPLINE_PASSPHRASE: 'not the passphrase' } });
+    const r = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'desk.key'), '--out', join(work, 'x')], { env: { TIPLINE_PASSPHRASE: 'not the passphrase' } });
     t.equal(r.code, 1);
     oneErrorLine(t, r.stderr, /wrong passphrase for .*desk\.key/);
   });
@@ -93,7 +93,7 @@ t.test('CLI failures', async (t) => {
     data[data.length - 1]! ^= 1;
     await store.db.updateTable('blob_chunks').set({ data }).where('blob_id', '=', id).where('idx', '=', 0).execute();
     const out = join(work, 'inbox');
-    const r = await runCli(['fetch', '--server', server.url, '--key', join(keys, 'desk.key'), '--out', out]);
+    const r = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'desk.key'), '--out', out]);
     t.equal(r.code, 1);
     t.match(r.stdout, new RegExp(`error: tip ${id}: .*(tamper|authentic)`, 'i'));
     t.match(r.stdout, /0 fetched, 0 already here, 1 failed/);
@@ -111,7 +111,7 @@ t.test('CLI failures', async (t) => {
     const id = /tip id: (\S+)/.exec(sent.stdout)![1]!;
     for (const desk of ['desk', 'desk-b']) {
       const out = join(work, `inbox-${desk}`);
-      const r = await runCli(['fetch', '--server', server.url, '--key', join(keys, `${desk}.key`), '--out', out]);
+      const r = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, `${desk}.key`), '--out', out]);
       t.equal(r.code, 0, r.stderr);
       t.equal(readFileSync(join(out, id, 'message.txt'), 'utf8'), 'for both desks', `${desk} decrypts it`);
     }

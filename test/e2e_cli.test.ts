@@ -71,8 +71,8 @@ for (const dialect of await dialects()) {
     const logs: string[] = [];
     const servers: { child: import('node:child_process').ChildProcess; output: () => string }[] = [];
     t.teardown(() => servers.forEach((s) => s.child.kill('SIGKILL')));
-    const start = async (port: string) => {
-      const s = await startCliServer(['--host', '127.0.0.1', '--port', port, '--data', dataDir, '--directory', join(keys, 'directory.json')], env);
+    const start = async (port: string, staffPort = '0') => {
+      const s = await startCliServer(['--host', '127.0.0.1', '--port', port, '--staff-port', staffPort, '--data', dataDir, '--directory', join(keys, 'directory.json')], env);
       servers.push(s);
       return s;
     };
@@ -91,6 +91,8 @@ for (const dialect of await dialects()) {
     let server = await start('0');
     const url = server.url;
     const port = new URL(url).port;
+    const staffUrl = server.staffUrl;
+    const staffPort = new URL(staffUrl).port;
     t.match(server.output(), new RegExp(`root fingerprint: ${fp}`), 'serve prints the root fingerprint');
 
     const message = `PLAINTEXT-MARKER-${Date.now()} the agency demanded the names of every critic`;
@@ -108,7 +110,7 @@ for (const dialect of await dialects()) {
 
     // Acknowledged means durable: kill -9 immediately after the receipt, restart, the tip is there.
     await kill9(server);
-    server = await start(port);
+    server = await start(port, staffPort);
 
     // An upload interrupted by a server crash resumes where it stopped when the server comes back.
     const resumeName = 'FILENAME-MARKER-resumed.bin';
@@ -121,7 +123,7 @@ for (const dialect of await dialects()) {
     t.ok(storedBeforeCrash >= 5, `the server stored ${storedBeforeCrash} chunks before the crash`);
     await kill9(server);
     await new Promise((r) => setTimeout(r, 1500));
-    server = await start(port);
+    server = await start(port, staffPort);
     const second = await pending;
     t.equal(second.code, 0, 'the interrupted submit finished');
     if (second.code !== 0) t.comment(second.stderr);
@@ -150,7 +152,7 @@ for (const dialect of await dialects()) {
     t.equal(bad.status, 404, 'errors are answered too (and must not log the sender either)');
 
     const inbox = join(work, 'inbox');
-    const fetched = await runCli(['fetch', '--server', url, '--key', join(keys, 'desk.key'), '--out', inbox], { timeoutMs: 300_000 });
+    const fetched = await runCli(['fetch', '--server', staffUrl, '--key', join(keys, 'desk.key'), '--out', inbox], { timeoutMs: 300_000 });
     t.equal(fetched.code, 0, fetched.stderr);
     t.match(fetched.stdout, /3 fetched/);
     t.equal(readFileSync(join(inbox, tipId!, 'message.txt'), 'utf8'), message);
@@ -158,7 +160,7 @@ for (const dialect of await dialects()) {
     t.equal(readFileSync(join(inbox, tipId!, 'files', smallName), 'utf8'), 'FILE-CONTENT-MARKER the demand letter\n');
     t.equal(sha(join(inbox, secondId!, 'files', resumeName)), resumedHash, 'the resumed upload is byte-identical');
     t.equal(readFileSync(join(inbox, upload.id, 'message.txt'), 'utf8'), thirdMessage);
-    const again = await runCli(['fetch', '--server', url, '--key', join(keys, 'desk.key'), '--out', inbox]);
+    const again = await runCli(['fetch', '--server', staffUrl, '--key', join(keys, 'desk.key'), '--out', inbox]);
     t.match(again.stdout, /0 fetched, 3 already here/);
 
     // Stop the server, then look at everything it kept.

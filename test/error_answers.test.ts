@@ -37,9 +37,15 @@ t.test('error answers of every route', async (t) => {
   const store = await pglite!.open();
   // The health case closes the database on purpose; its folder is removed all the same.
   t.teardown(() => store.drop().catch(() => rmSync(store.where, { recursive: true, force: true })));
-  const app = await buildServer({ db: store.db, logLevel: 'silent', powDifficulty: 4, uploadChunkSize: 64 * 1024 });
+  // The public and the staff listener's applications; each route is asked on the one that serves it.
+  const config = { db: store.db, logLevel: 'silent', powDifficulty: 4, uploadChunkSize: 64 * 1024 } as const;
+  const app = await buildServer(config, 'public');
+  const staffApp = await buildServer(config, 'staff', { hosts: [HOST] });
   await app.ready();
+  await staffApp.ready();
   t.teardown(() => app.close());
+  t.teardown(() => staffApp.close());
+  const appFor = (url: string | undefined) => ((url ?? '').startsWith('/api/v1/staff/') ? staffApp : app);
   const newsroom = makeNewsroom();
   const signed = (who: typeof newsroom.desk, method: string, url: string) => ({ host: HOST, ...staffHeaders(who, method, url, { host: HOST }) });
   const octets = { host: HOST, 'content-type': 'application/octet-stream' };
@@ -107,7 +113,7 @@ t.test('error answers of every route', async (t) => {
     'GET /assets/style.css': 'a built asset, from memory',
     'GET /favicon.ico': 'always 204',
   };
-  t.same(registeredRoutes(app), Object.keys(table).sort(), 'the table names every route the server registers');
+  t.same([...registeredRoutes(app), ...registeredRoutes(staffApp)].sort(), Object.keys(table).sort(), 'the table names every route the server registers');
 
   // The replayed case reuses the headers of the one before it.
   const del = table['DELETE /api/v1/staff/tips/:id'] as Case[];
@@ -119,7 +125,7 @@ t.test('error answers of every route', async (t) => {
     if (typeof cases === 'string') continue;
     for (const c of cases) {
       await c.before?.();
-      const res = await app.inject({ ...c.req, headers: { host: HOST, ...c.req.headers } });
+      const res = await appFor(c.req.url as string | undefined).inject({ ...c.req, headers: { host: HOST, ...c.req.headers } });
       const parsed = ErrorBody.safeParse(res.json());
       t.ok(parsed.success, `${route}, ${c.name}: an ErrorBody (${res.body.slice(0, 120)})`);
       t.equal(parsed.data?.error.code, c.code, `${route}, ${c.name}: ${c.code}`);
@@ -130,7 +136,9 @@ t.test('error answers of every route', async (t) => {
   }
   t.ok(seen.size >= 12, `${seen.size} distinct codes seen`);
 
-  const nowhere = await app.inject({ url: '/nowhere', headers: { host: HOST } });
-  t.equal(nowhere.statusCode, 404);
-  t.equal(ErrorBody.parse(nowhere.json()).error.code, 'TIPLINE_ERR_NOT_FOUND', 'an unmatched path too');
+  for (const a of [app, staffApp]) {
+    const nowhere = await a.inject({ url: '/nowhere', headers: { host: HOST } });
+    t.equal(nowhere.statusCode, 404);
+    t.equal(ErrorBody.parse(nowhere.json()).error.code, 'TIPLINE_ERR_NOT_FOUND', 'an unmatched path too');
+  }
 });

@@ -18,7 +18,7 @@ t.test('fetch warns about a tip sealed days before it was received, and only abo
   const replayed = await uploadEnvelope(server.url, await seal('2020-01-01', 'old'));
 
   const out = join(work, 'inbox');
-  const r = await runCli(['fetch', '--server', server.url, '--key', join(keys, 'desk.key'), '--out', out]);
+  const r = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'desk.key'), '--out', out]);
   t.equal(r.code, 0, r.stderr);
   const said = r.stdout + r.stderr;
   t.match(said, new RegExp(`warning: ${replayed.tip_id}: sealed on 2020-01-01 but delivered as received on ${replayed.received_day}`));

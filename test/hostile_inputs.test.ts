@@ -118,12 +118,12 @@ t.test(`server defences on ${pglite!.name}`, async (t) => {
   await t.test('a staff request with an unsigned body is refused', async (t) => {
     const { staffHeaders } = await import('./helpers/fixtures.js');
     const path = '/api/v1/staff/tips';
-    const r = await fetch(server.url + path, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', path), 'content-type': 'application/json' }, body: '{"x":1}' });
+    const r = await fetch(server.staffUrl + path, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', path), 'content-type': 'application/json' }, body: '{"x":1}' });
     t.ok(r.status === 400 || r.status === 404, `refused (${r.status})`);
     const tipsBefore = (await store.db.selectFrom('tips').select('id').execute()).length;
     const tipId = (await store.db.selectFrom('tips').select('id').executeTakeFirstOrThrow()).id;
     const del = `/api/v1/staff/tips/${tipId}`;
-    const withBody = await fetch(server.url + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), 'content-type': 'application/json' }, body: '{"x":1}' });
+    const withBody = await fetch(server.staffUrl + del, { method: 'DELETE', headers: { ...staffHeaders(newsroom.desk, 'DELETE', del), 'content-type': 'application/json' }, body: '{"x":1}' });
     t.equal(withBody.status, 400);
     t.equal((await store.db.selectFrom('tips').select('id').execute()).length, tipsBefore, 'nothing was deleted');
   });

@@ -8,7 +8,7 @@ const [pglite] = await dialects();
 
 t.test('security headers on every route', async (t) => {
   const { server } = await newsroomServer(t, pglite!);
-  const routes: [string, string, number][] = [
+  const routes: [string, string, number, ('staff' | undefined)?][] = [
     ['GET', '/', 200],
     ['GET', '/es/', 200],
     ['GET', '/de/', 200],
@@ -18,12 +18,13 @@ t.test('security headers on every route', async (t) => {
     ['GET', '/.well-known/tipline/directory', 200],
     ['GET', '/api/v1/pow', 200],
     ['GET', '/api/v1/health', 200],
-    ['GET', '/api/v1/staff/tips', 401],
+    ['GET', '/api/v1/staff/tips', 401, 'staff'],
+    ['GET', '/api/v1/staff/tips', 404],
     ['POST', '/api/v1/uploads', 400],
     ['GET', '/nowhere', 404],
   ];
-  for (const [method, path, status] of routes) {
-    const r = await fetch(server.url + path, { method, headers: { 'accept-encoding': 'gzip' } });
+  for (const [method, path, status, listener] of routes) {
+    const r = await fetch((listener === 'staff' ? server.staffUrl : server.url) + path, { method, headers: { 'accept-encoding': 'gzip' } });
     t.equal(r.status, status, `${method} ${path}: ${status}`);
     const csp = r.headers.get('content-security-policy') ?? '';
     t.match(csp, /default-src 'none'/, `${path}: default-src 'none'`);

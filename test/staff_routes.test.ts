@@ -30,13 +30,13 @@ t.test('with the staff plugin alone, a staff route without a role refuses to reg
   ];
   for (const [what, add] of cases) {
     const app = Fastify();
-    await app.register(staffAuth, { ctx });
+    await app.register(staffAuth, { ctx, hosts: () => ['tipline.test'] });
     add(app);
     await t.rejects((async () => void (await app.ready()))(), { name: 'StaffRouteWithoutRoleError' }, `${what}: the application does not start`);
     await app.close().catch(() => {});
   }
   const fine = Fastify();
-  await fine.register(staffAuth, { ctx });
+  await fine.register(staffAuth, { ctx, hosts: () => ['tipline.test'] });
   fine.register(async (s) => void s.get('/secret', { config: { staff: ['desk'] } }, ok), { prefix: STAFF_PREFIX });
   fine.get('/api/v1/public', ok);
   await t.resolves((async () => void (await fine.ready()))(), 'with a declared role (and outside the prefix without one) it starts');
@@ -44,18 +44,18 @@ t.test('with the staff plugin alone, a staff route without a role refuses to reg
 });
 
 t.test('the real application refuses the same, and a route without error schemas', async (t) => {
-  const unprotected = await buildServer({ db: store.db, logLevel: 'silent' });
+  const unprotected = await buildServer({ db: store.db, logLevel: 'silent' }, 'staff');
   unprotected.register(async (s) => void s.get('/extra', { schema: { response: errorResponses } }, ok), { prefix: STAFF_PREFIX });
   await t.rejects((async () => void (await unprotected.ready()))(), { name: 'StaffRouteWithoutRoleError' });
   await unprotected.close().catch(() => {});
-  const undeclared = await buildServer({ db: store.db, logLevel: 'silent' });
+  const undeclared = await buildServer({ db: store.db, logLevel: 'silent' }, 'public');
   undeclared.register(async (s) => void s.get('/api/v1/extra', ok));
   await t.rejects((async () => void (await undeclared.ready()))(), { message: /must declare ErrorBody for its 4xx and 5xx answers/ });
   await undeclared.close().catch(() => {});
 });
 
 t.test('a declared role is checked before the handler runs', async (t) => {
-  const app = await buildServer({ db: store.db, logLevel: 'silent' });
+  const app = await buildServer({ db: store.db, logLevel: 'silent' }, 'staff', { hosts: ['tipline.test'] });
   let ran = 0;
   let signer = '';
   app.register(

@@ -38,13 +38,13 @@ for (const dialect of await dialects()) {
       t.match(receipt.received_day, /^\d{4}-\d{2}-\d{2}$/);
 
       const path = '/api/v1/staff/tips';
-      const list = await fetch(server.url + path, { headers: staffHeaders(newsroom.desk, 'GET', path) });
+      const list = await fetch(server.staffUrl + path, { headers: staffHeaders(newsroom.desk, 'GET', path) });
       t.equal(list.status, 200);
       const { tips } = (await list.json()) as { tips: { id: string; size: number; received_day: string }[] };
       t.same(tips.map((x) => x.id), [receipt.tip_id]);
 
       const dl = `/api/v1/staff/tips/${receipt.tip_id}`;
-      const res = await fetch(server.url + dl, { headers: staffHeaders(newsroom.desk, 'GET', dl) });
+      const res = await fetch(server.staffUrl + dl, { headers: staffHeaders(newsroom.desk, 'GET', dl) });
       t.equal(res.status, 200);
       const bytes = new Uint8Array(await res.arrayBuffer());
       t.equal(bytes.length, envelope.length);
@@ -104,18 +104,18 @@ for (const dialect of await dialects()) {
       t.equal(receipt.size, small.length);
       t.equal(requests, 2, 'two requests');
       t.equal(connections, 1, 'on one new connection: three round trips in all');
-      t.ok((await listTips(server.url, newsroom.desk)).includes(receipt.tip_id), 'the tip is stored');
+      t.ok((await listTips(server.staffUrl, newsroom.desk)).includes(receipt.tip_id), 'the tip is stored');
     });
 
     await t.test('a desk deletes a tip and the audit chain records it', async (t) => {
       const path = '/api/v1/staff/tips';
-      const { tips } = (await (await fetch(server.url + path, { headers: staffHeaders(newsroom.desk, 'GET', path) })).json()) as { tips: { id: string }[] };
+      const { tips } = (await (await fetch(server.staffUrl + path, { headers: staffHeaders(newsroom.desk, 'GET', path) })).json()) as { tips: { id: string }[] };
       t.ok(tips.length >= 1);
       const victim = tips[0]!.id;
       const del = `/api/v1/staff/tips/${victim}`;
-      const r = await fetch(server.url + del, { method: 'DELETE', headers: staffHeaders(newsroom.desk, 'DELETE', del) });
+      const r = await fetch(server.staffUrl + del, { method: 'DELETE', headers: staffHeaders(newsroom.desk, 'DELETE', del) });
       t.equal(r.status, 200);
-      const again = await fetch(server.url + del, { method: 'DELETE', headers: staffHeaders(newsroom.desk, 'DELETE', del) });
+      const again = await fetch(server.staffUrl + del, { method: 'DELETE', headers: staffHeaders(newsroom.desk, 'DELETE', del) });
       t.equal(again.status, 404);
       const chunks = await store.db.selectFrom('blob_chunks').select('idx').where('blob_id', '=', victim).execute();
       t.equal(chunks.length, 0, 'its chunks are gone');
@@ -123,7 +123,7 @@ for (const dialect of await dialects()) {
       t.match(verifyChain(audit, newsroom.fingerprint), { ok: true }, 'the audit chain verifies from its root-bound genesis');
       t.ok(audit.some((e) => e.kind === 'staff-delete' && e.detail.includes('desk-a')));
       const auditPath = '/api/v1/staff/audit';
-      const viaApi = await fetch(server.url + auditPath, { headers: staffHeaders(newsroom.auditor, 'GET', auditPath) });
+      const viaApi = await fetch(server.staffUrl + auditPath, { headers: staffHeaders(newsroom.auditor, 'GET', auditPath) });
       t.equal(viaApi.status, 200, 'an auditor key reads the audit log');
       t.equal(((await viaApi.json()) as { entries: unknown[] }).entries.length, audit.length);
     });

@@ -187,6 +187,6 @@ t.test('a JPEG with GPS EXIF arrives without it; the original when the source un
 
   async function listTipIds() {
     const { listTips } = await import('./helpers/tips.js');
-    return listTips(server.url, newsroom.desk);
+    return listTips(server.staffUrl, newsroom.desk);
   }
 });

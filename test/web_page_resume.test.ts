@@ -23,14 +23,15 @@ for (const c of cases) {
     const keys = join(work, 'keys');
     t.equal((await runCli(['keys', 'init', '--dir', keys])).code, 0);
     const env = { DATABASE_URL: '', TIPLINE_POW_DIFFICULTY: '8' };
-    const args = (port: string) => ['--port', port, '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')];
+    const args = (port: string, staffPort: string) => ['--port', port, '--staff-port', staffPort, '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')];
     const children: ChildProcess[] = [];
     t.teardown(() => children.forEach((ch) => ch.kill('SIGKILL')));
     await seedPglite(join(work, 'data', 'pg'));
-    let server = await startCliServer(args('0'), env);
+    let server = await startCliServer(args('0', '0'), env);
     children.push(server.child);
     const url = server.url;
     const port = new URL(url).port;
+    const staffUrl = server.staffUrl;
 
     const file = join(work, 'archive.bin');
     const bytes = randomBytes(48 * 1024 * 1024);
@@ -58,7 +59,7 @@ for (const c of cases) {
     t.pass('the page tells the source the connection dropped and that it will continue');
     await page.screenshot({ path: `${SCREENSHOTS}/${c.slug}-resume-retrying-1280x800.png` as `${string}.png` });
 
-    server = await startCliServer(args(port), env);
+    server = await startCliServer(args(port, new URL(staffUrl).port), env);
     children.push(server.child);
     await page.waitForSelector('#receipt:not([hidden])', { timeout: 300_000 });
     const id = await page.$eval('#receipt-id', (e) => e.textContent ?? '');
@@ -66,7 +67,7 @@ for (const c of cases) {
     t.ok(after <= 49 - before + 1, `after the restart only the rest was sent (${after} chunks)`);
 
     const out = join(work, 'inbox');
-    const fetched = await runCli(['fetch', '--server', url, '--key', join(keys, 'desk.key'), '--out', out]);
+    const fetched = await runCli(['fetch', '--server', staffUrl, '--key', join(keys, 'desk.key'), '--out', out]);
     t.equal(fetched.code, 0, fetched.stderr);
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
     t.equal(sha(readFileSync(join(out, id, 'files', 'archive.bin'))), sha(bytes), 'the file arrived whole');

@@ -76,7 +76,7 @@ for (const b of BROWSERS) {
 
 t.test('tipline fetch decrypts what the browsers sent, byte for byte', { skip: BROWSERS.every((b) => b.skip) ? 'no browser' : false }, async (t) => {
   const out = join(work, 'inbox');
-  const r = await runCli(['fetch', '--server', server.url, '--key', join(keys, 'desk.key'), '--out', out], { timeoutMs: 300_000 });
+  const r = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'desk.key'), '--out', out], { timeoutMs: 300_000 });
   t.equal(r.code, 0, r.stderr);
   for (const s of sent) {
     t.equal(readFileSync(join(out, s.tipId, 'message.txt'), 'utf8'), s.message, `${s.browser}: message`);

@@ -48,12 +48,21 @@ export class Api {
     return { method, path: url.pathname + url.search, headers: this.staffHeaders(who, method, url.host, url.pathname + url.search, new Uint8Array(0)) };
   }
 
+  /** The sources' address answers the staff API with a plain 404: it is served on the staff listener only. */
+  private notStaff(): CliError {
+    return new CliError(`${this.base.host} does not serve the staff API: --server must be the tip line's staff address (its staff onion; http://127.0.0.1:8081 for a local tipline serve), not the sources' one`);
+  }
+
   async listTips(who: StaffIdentity): Promise<TipList> {
-    return checked(await this.connection.send(this.staffRequest(who, 'GET', '/api/v1/staff/tips'), LIST_LIMIT, STAFF_TIMEOUT_MS), TipList, 'tip list');
+    const answer = await this.connection.send(this.staffRequest(who, 'GET', '/api/v1/staff/tips'), LIST_LIMIT, STAFF_TIMEOUT_MS);
+    if (answer.status === 404) throw this.notStaff();
+    return checked(answer, TipList, 'tip list');
   }
 
   async deleteTip(who: StaffIdentity, id: string): Promise<void> {
-    checked(await this.connection.send(this.staffRequest(who, 'DELETE', `/api/v1/staff/tips/${idOf(id)}`), 64 * 1024, STAFF_TIMEOUT_MS), Deleted, `deleting tip ${id}`);
+    const answer = await this.connection.send(this.staffRequest(who, 'DELETE', `/api/v1/staff/tips/${idOf(id)}`), 64 * 1024, STAFF_TIMEOUT_MS);
+    if (answer.status === 404 && apiError(answer, '').code === 'TIPLINE_ERR_NOT_FOUND') throw this.notStaff();
+    checked(answer, Deleted, `deleting tip ${id}`);
   }
 
   /** Streams a tip's envelope; the caller consumes or destroys `body`. Signed when called: a caller that sends

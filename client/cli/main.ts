@@ -10,7 +10,7 @@ import { printable } from './printable.js';
 const OVERVIEW = `usage: tipline <command> [options]      (tipline <command> --help shows a command's options)
 
 The tip line:
-  serve           run the tip line: the sources' page and the API (npm start runs this)
+  serve           run the tip line: the sources' page and API, and the staff API (npm start runs this)
 The newsroom:
   keys init       make the root key, a desk key and the signed directory of keys
   keys add-desk   add a desk (or auditor) key and sign the directory again
@@ -25,12 +25,19 @@ A source:
 Passphrases for key files are read from TIPLINE_PASSPHRASE when it is set, otherwise asked for without echo.`;
 
 const HELP: Record<string, string> = {
-  serve: `usage: tipline serve [--port N] [--host H] [--data DIR] [--directory FILE] [--fingerprint FP]
+  serve: `usage: tipline serve [--port N] [--staff-port N] [--host H] [--staff-host HOST] [--data DIR]
+                    [--directory FILE] [--fingerprint FP]
 
-Runs the tip line: the sources' page at /, the API under /api/v1, the signed directory of keys.
+Runs the tip line on two listeners: the sources' page at /, the signed directory of keys and the upload API
+on --port (the public onion points there), and the newsroom's API (/api/v1/staff, for tipline fetch and
+delete) on --staff-port only (the staff onion, with client authorisation, points there).
 
-  --port N            port to listen on (8080)
-  --host H            address to listen on (127.0.0.1; Tor's onion service forwards to it)
+  --port N            port for sources (8080)
+  --staff-port N      port for the staff API (8081; 0, any free port, when --port is 0)
+  --host H            address to listen on (127.0.0.1; Tor's onion services forward to it)
+  --staff-host HOST   the staff address desks sign their requests for: the staff onion's hostname
+                      (TIPLINE_STAFF_HOST works too); default, for development, the staff listener's own
+                      address (127.0.0.1:8081 or localhost:8081). A request signed for another is refused
   --data DIR          folder for the embedded PGlite database and its lock (./data); with
                       DATABASE_URL=postgres://… set, PostgreSQL is used instead (production)
   --directory FILE    publish this signed directory (default: keys/directory.json if it exists);
@@ -325,9 +332,15 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'serve': {
-      const { values } = args('serve', rest, { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, directory: { type: 'string' }, fingerprint: { type: 'string' } });
+      const { values } = args('serve', rest, { port: { type: 'string' }, 'staff-port': { type: 'string' }, host: { type: 'string' }, 'staff-host': { type: 'string' }, data: { type: 'string' }, directory: { type: 'string' }, fingerprint: { type: 'string' } });
       const port = int('serve', values.port, '--port', 8080, [0, 65_535]);
+      // --port 0 (tests, several servers at once) makes the staff port free-chosen too, not a fixed 8081.
+      const staffPort = int('serve', values['staff-port'], '--staff-port', port === 0 ? 0 : 8081, [0, 65_535]);
+      if (port !== 0 && staffPort === port) throw usage('serve', `--staff-port must differ from --port (both ${port}): sources and staff are served on separate listeners`);
       const host = values.host ?? '127.0.0.1';
+      // Empty (the unit's --staff-host ${TIPLINE_STAFF_HOST} with the variable unset) must not fall back to a guess.
+      if (values['staff-host'] === '') throw usage('serve', "--staff-host is empty: give the staff onion's hostname (in production, TIPLINE_STAFF_HOST in /etc/tipline/env)");
+      const staffHost = values['staff-host'] ?? (process.env.TIPLINE_STAFF_HOST || undefined);
       // An empty value (a variable that was not set, as in the shipped unit's --fingerprint ${TIPLINE_ROOT_FINGERPRINT})
       // must not quietly mean "trust whichever root the database holds".
       if (values.fingerprint === '') throw usage('serve', '--fingerprint is empty: give the root fingerprint that tipline keys init printed (in production, TIPLINE_ROOT_FINGERPRINT in /etc/tipline/env)');
@@ -344,6 +357,8 @@ async function main(argv: string[]): Promise<number> {
         server = await serve({
           host,
           port,
+          staffPort,
+          staffHost,
           dataDir: values.data ?? 'data',
           databaseUrl: process.env.DATABASE_URL || undefined,
           directoryFile: directoryFile ?? defaultDirectoryFile(),
@@ -353,8 +368,10 @@ async function main(argv: string[]): Promise<number> {
         });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new CliError(`${host}:${port} is already in use (another tipline serve?): stop it, or choose another with --port N`);
+        if (code === 'EADDRINUSE') throw new CliError(`${host}:${port} or ${host}:${staffPort} is already in use (another tipline serve?): stop it, or choose others with --port N --staff-port N`);
         if (code === 'EADDRNOTAVAIL') throw usage('serve', `--host ${host} is not an address of this machine`);
+        // serve() checks its listener settings (--staff-host, the two ports) before it opens anything.
+        if (err instanceof RangeError) throw usage('serve', err.message);
         throw err;
       }
       await new Promise<void>((resolve) => {

@@ -21,7 +21,7 @@ if (mode === 'tipline') {
   opened = where.startsWith('postgres') ? await openDatabase({ url: where }) : await openDatabase({ dataDir: where });
   // Uploads are refused until a directory is published: any newsroom's will do for a load test.
   await publishDirectory(opened.db, makeNewsroom().doc, new Date());
-  app = await buildServer({ db: opened.db, powDifficulty: 0, logStream: devNull });
+  app = await buildServer({ db: opened.db, powDifficulty: 0, logStream: devNull }, 'public');
 } else if (mode === 'bare') {
   app = Fastify({ logger: false });
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -55,7 +55,8 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; inp
 }
 
 /** Starts `tipline serve` and resolves once it says where it listens. */
-export function startCliServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+/** `url` is the public listener's (sources), `staffUrl` the staff API's (tipline fetch/delete --server). */
+export function startCliServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; staffUrl: string; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: emptyCwd(), env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -66,9 +67,10 @@ export function startCliServer(args: string[], env: Record<string, string> = {})
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
+      const staff = /staff API on (http:\/\/[^\s,]+)/.exec(out);
+      if (m && staff) {
         clearTimeout(timer);
-        resolve({ child, url: m[1]!, output: () => out });
+        resolve({ child, url: m[1]!, staffUrl: staff[1]!, output: () => out });
       }
     };
     child.stdout.on('data', onData);
