@@ -8,7 +8,7 @@ import { AppError, fromFastifyError } from './errors.js';
 import { resolveConfig, type ServerConfig } from './config.js';
 import { loadPowSecret } from './store/pow.js';
 import { staffAuth } from './staff-auth.js';
-import { idleGauge } from './load.js';
+import { processGauge } from './load.js';
 import { STAFF_PREFIX, type App, type AppContext } from './context.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -90,6 +90,7 @@ export async function buildServer(options: ServerConfig): Promise<App> {
   });
   app.setErrorHandler(async (err: FastifyError, _req, reply) => {
     const known = err instanceof AppError ? err : fromFastifyError(err);
+    if (known?.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(known.retryAfter))));
     if (known) return reply.code(known.status).send(known.body());
     app.log.error({ err: { name: err.name, code: err.code, message: String(err.message).slice(0, 200) } }, 'internal error');
     return reply.code(500).send({ error: { code: 'TIPLINE_ERR_INTERNAL', message: 'internal error' } });
@@ -103,7 +104,7 @@ export async function buildServer(options: ServerConfig): Promise<App> {
     }
   });
 
-  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: idleGauge() };
+  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: processGauge({ thresholds: config.load, now: config.now, dataDir: config.dataDir }) };
   app.addHook('onClose', async () => ctx.load.close());
   // Before any route: its onRoute check must see them all.
   await app.register(staffAuth, { ctx });

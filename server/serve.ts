@@ -49,7 +49,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   const { db } = opened;
-  const app = await buildServer({ ...o.tuning, db, rootFingerprint: o.rootFingerprint, afterCommit: opened.sync });
+  const app = await buildServer({ ...o.tuning, db, rootFingerprint: o.rootFingerprint, afterCommit: opened.sync, dataDir: o.databaseUrl ? undefined : dataDir });
   const now = () => (o.tuning?.now ?? (() => new Date()))();
   try {
     if (o.directoryFile) {
