@@ -15,16 +15,38 @@ export interface TipsTable {
   expires_day: Day;
 }
 
-/** Uploads in progress: transient (hours), so the exact expiry is kept to expire them on time. */
+/** Uploads in progress: transient (minutes while idle, hours at most), so expiries are kept to expire them on
+ * time, rounded (five minutes; the overall cap to the hour). */
 export interface UploadsTable {
   id: string;
+  /** The tip id this upload becomes: random, drawn at open, never derived from the upload id. */
+  blob_id: string;
   size: Int8;
   chunk_size: number;
   chunk_count: number;
+  /** Bytes of chunks stored so far: what the upload is charged against the in-progress quota. */
+  received_bytes: ColumnType<string | number | bigint, number | undefined, number>;
+  /** Idle expiry: pushed forward as chunks arrive, never past hard_expires_at. */
+  expires_at: Instant;
+  hard_expires_at: Instant;
+}
+
+/** A finished upload's id -> its tip, only until the upload would have expired (a source whose answer was lost
+ * finishes again and gets its receipt); then deleted, and the upload id answers like one never seen. */
+export interface UploadReceiptsTable {
+  upload_id: string;
+  tip_id: string;
   expires_at: Instant;
 }
 
-/** Envelope bytes of uploads and tips, keyed by the upload id, which becomes the tip id on finish. */
+/** The quota counters (one row, id 1): bytes received by unfinished uploads, bytes of stored tips. */
+export interface UploadQuotaTable {
+  id: number;
+  pending_bytes: Int8;
+  stored_bytes: Int8;
+}
+
+/** Envelope bytes of uploads and tips, keyed by the upload's blob id, which becomes the tip id on finish. */
 export interface BlobChunksTable {
   blob_id: string;
   idx: number;
@@ -66,6 +88,8 @@ export interface Database {
   tips: TipsTable;
   uploads: UploadsTable;
   blob_chunks: BlobChunksTable;
+  upload_receipts: UploadReceiptsTable;
+  upload_quota: UploadQuotaTable;
   pow_redeemed: PowRedeemedTable;
   staff_nonces: StaffNoncesTable;
   documents: DocumentsTable;
@@ -76,8 +100,10 @@ export interface Database {
 /** Every column the server may store, by table: the privacy test checks the live schema against this. */
 export const STORED_COLUMNS: Record<keyof Database, readonly string[]> = {
   tips: ['id', 'size', 'chunk_size', 'chunk_count', 'received_day', 'expires_day'],
-  uploads: ['id', 'size', 'chunk_size', 'chunk_count', 'expires_at'],
+  uploads: ['id', 'size', 'chunk_size', 'chunk_count', 'expires_at', 'blob_id', 'received_bytes', 'hard_expires_at'],
   blob_chunks: ['blob_id', 'idx', 'data'],
+  upload_receipts: ['upload_id', 'tip_id', 'expires_at'],
+  upload_quota: ['id', 'pending_bytes', 'stored_bytes'],
   pow_redeemed: ['id', 'expires_at'],
   staff_nonces: ['nonce', 'expires_at'],
   documents: ['kind', 'body', 'published_day'],

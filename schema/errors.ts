@@ -32,6 +32,8 @@ export const ErrorCode = z.enum([
   'TIPLINE_ERR_STALE_REQUEST',
   'TIPLINE_ERR_TIP_UNKNOWN',
   'TIPLINE_ERR_BUSY',
+  /** Too many requests at once for one upload: wait Retry-After seconds, then send again. */
+  'TIPLINE_ERR_RATE_LIMITED',
   'TIPLINE_ERR_INTERNAL',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -61,6 +63,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   TIPLINE_ERR_STALE_REQUEST: 401,
   TIPLINE_ERR_TIP_UNKNOWN: 404,
   TIPLINE_ERR_BUSY: 503,
+  TIPLINE_ERR_RATE_LIMITED: 429,
   TIPLINE_ERR_INTERNAL: 500,
 };
 

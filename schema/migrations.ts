@@ -64,6 +64,39 @@ const migrations: Record<string, Migration> = {
       await sql`alter table blob_chunks alter column data set storage external`.execute(db);
     },
   },
+  // Issue 7: quotas charged on bytes received, an idle expiry, a tip id that is not the upload id.
+  '0002_uploads_flood': {
+    async up(db: Kysely<any>) {
+      // The tip id an upload will become, drawn at open and kept only here: its chunks are keyed by it.
+      await db.schema.alterTable('uploads').addColumn('blob_id', 'text').execute();
+      await sql`update uploads set blob_id = id`.execute(db);
+      await sql`alter table uploads alter column blob_id set not null`.execute(db);
+      await db.schema.createIndex('uploads_blob_id').on('uploads').column('blob_id').unique().execute();
+      // Bytes stored so far (what the upload is charged) and the overall cap on its life (idle expiry extends to it).
+      await db.schema.alterTable('uploads').addColumn('received_bytes', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('uploads').addColumn('hard_expires_at', 'timestamptz').execute();
+      await sql`update uploads set hard_expires_at = expires_at`.execute(db);
+      await sql`alter table uploads alter column hard_expires_at set not null`.execute(db);
+      await sql`update uploads set received_bytes = coalesce((select sum(length(data)) from blob_chunks where blob_id = uploads.id), 0)`.execute(db);
+      // A finished upload's id answers with its receipt until the upload would have expired, then never again.
+      await db.schema
+        .createTable('upload_receipts')
+        .addColumn('upload_id', 'text', (c) => c.primaryKey())
+        .addColumn('tip_id', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      // One row: the quota counters, updated with a conditional UPDATE in the transaction that stores the bytes,
+      // so the check and the charge are one step for every server instance on this database.
+      await db.schema
+        .createTable('upload_quota')
+        .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn('pending_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('stored_bytes', 'bigint', (c) => c.notNull())
+        .execute();
+      await sql`insert into upload_quota (id, pending_bytes, stored_bytes) values (1,
+        (select coalesce(sum(received_bytes), 0) from uploads), (select coalesce(sum(size), 0) from tips))`.execute(db);
+    },
+  },
 };
 
 class CodeMigrations implements MigrationProvider {

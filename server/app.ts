@@ -14,7 +14,7 @@ import { AppError, fromDatabaseError, fromFastifyError } from './errors.js';
 import { resolveConfig, type ServerConfig } from './config.js';
 import { loadPowSecret } from './store/pow.js';
 import { listenerStaffHosts, staffAuth, type StaffHosts } from './staff-auth.js';
-import { idleGauge } from './load.js';
+import { processGauge } from './load.js';
 import { STAFF_PREFIX, type App, type AppContext } from './context.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -115,7 +115,8 @@ export async function buildServer(options: ServerConfig, surface: Surface, staff
   });
   app.setErrorHandler(async (err: FastifyError, _req, reply) => {
     const known = err instanceof AppError ? err : (fromFastifyError(err) ?? fromDatabaseError(err));
-    if (known?.status === 503 || known?.status === 429) reply.header('retry-after', String(ctx.load.retryAfterSeconds()));
+    if (known?.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(known.retryAfter))));
+    else if (known?.status === 503 || known?.status === 429) reply.header('retry-after', String(ctx.load.retryAfterSeconds()));
     if (known) return reply.code(known.status).send(known.body());
     app.log.error({ err: { name: err.name, code: err.code, message: String(err.message).slice(0, 200) } }, 'internal error');
     return reply.code(500).send({ error: { code: 'TIPLINE_ERR_INTERNAL', message: 'internal error' } });
@@ -134,7 +135,7 @@ export async function buildServer(options: ServerConfig, surface: Surface, staff
     if (staffRoute !== (surface === 'staff')) throw new RouteOnWrongSurfaceError(String(route.method), route.url, surface);
   });
 
-  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: idleGauge() };
+  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: processGauge({ thresholds: config.load, now: config.now, dataDir: config.dataDir }) };
   app.addHook('onClose', async () => ctx.load.close());
   const given = staff.hosts;
   const fixed = Array.isArray(given) ? [...(given as readonly string[])] : undefined;

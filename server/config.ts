@@ -13,23 +13,63 @@ export interface ServerConfig {
   uploadChunkSize?: number;
   /** Largest envelope accepted (bytes). */
   maxEnvelopeBytes?: number;
-  /** Most bytes that uploads in progress may claim together; past it new uploads are refused (503). */
+  /** Most bytes that uploads in progress may have RECEIVED together (what they claim is not charged); past it
+   * new uploads and chunks are refused (503 + Retry-After). */
   maxPendingBytes?: number;
+  /** Most bytes of ciphertext that finished tips may hold together; an upload that would pass it is refused
+   * (503 + Retry-After) when it opens and when it finishes. */
+  maxStoredBytes?: number;
   /** Most chunk bodies being received at once; past it a chunk is refused (503) before its body is read. */
   maxConcurrentChunks?: number;
+  /** Most chunk bodies of one upload being received at once (one flooder's upload cannot hold every slot). */
+  maxConcurrentChunksPerUpload?: number;
+  /** A body that sends fewer than minBodyBytesPerWindow bytes in any window of bodyRateWindowSeconds is cut off. */
+  minBodyBytesPerWindow?: number;
+  bodyRateWindowSeconds?: number;
+  /** An upload that receives nothing for this long expires (each stored chunk pushes the expiry forward). */
+  uploadIdleMinutes?: number;
+  /** The longest an upload may stay open, however busy. */
   uploadTtlHours?: number;
   retentionDays?: number;
   /** The newsroom's root fingerprint (normalised); when set, only directories it signed are trusted. */
   rootFingerprint?: string | undefined;
   /** Called after a tip is committed and before it is acknowledged (PGlite: flush its WAL to disk). */
   afterCommit?: () => Promise<void>;
-  /** The clock, replaceable in tests (retention, expiry, replay windows). */
+  /** The clock, replaceable in tests (retention, expiry, replay windows, the load gauge's windows). */
   now?: () => Date;
+  /** PGlite's data folder: the load gauge watches its free disk space. */
+  dataDir?: string | undefined;
+  /** Thresholds of the load gauge (server/load.ts). */
+  load?: Partial<LoadThresholds>;
 }
 
-export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream' | 'rootFingerprint'>> {
+/** When the server refuses work, and how proof-of-work is priced under load. "Soft" refuses new uploads; "hard"
+ * refuses chunks too (an upload under way is worth more than a new one). */
+export interface LoadThresholds {
+  /** Event-loop delay (ms: the 99th percentile of each sample, the lowest over the last loopDelaySamples). */
+  loopDelaySoftMs: number;
+  loopDelayHardMs: number;
+  loopDelaySamples: number;
+  /** Resident memory (bytes). */
+  rssSoftBytes: number;
+  rssHardBytes: number;
+  /** Free space in the data folder (bytes; PGlite only: PostgreSQL's disk is the database's to watch). */
+  diskSoftFreeBytes: number;
+  diskHardFreeBytes: number;
+  /** How often the gauge samples (ms). */
+  sampleMs: number;
+  /** Opens per second (over windowSeconds) that cost no extra proof-of-work; each doubling past it adds a bit. */
+  opensPerSecondFree: number;
+  windowSeconds: number;
+  /** The most bits load may add. */
+  maxExtraBits: number;
+}
+
+export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream' | 'rootFingerprint' | 'dataDir' | 'load'>> {
   logStream: NodeJS.WritableStream;
   rootFingerprint: string | undefined;
+  dataDir: string | undefined;
+  load: LoadThresholds;
 }
 
 export const DEFAULTS = {
@@ -41,10 +81,35 @@ export const DEFAULTS = {
   // 2 GiB of files plus manifest, padding (Padmé adds at most ~12 %) and chunk tags.
   maxEnvelopeBytes: 2.5 * 1024 ** 3,
   maxPendingBytes: 20 * 1024 ** 3,
+  // Roughly 1,000 large tips, or 30 days of a busy desk's ordinary ones; set it to what the disk can hold.
+  maxStoredBytes: 100 * 1024 ** 3,
   maxConcurrentChunks: 64,
+  // The client keeps about 4 chunks in flight; twice that leaves room for retries on dropped circuits.
+  maxConcurrentChunksPerUpload: 8,
+  // 16 KiB per 15 s (about 1 KiB/s): a Tor source on a poor circuit sends four chunks in parallel at several
+  // KiB/s each, a trickler who holds a slot for less must keep spending bandwidth on it.
+  minBodyBytesPerWindow: 16 * 1024,
+  bodyRateWindowSeconds: 15,
+  uploadIdleMinutes: 10,
   uploadTtlHours: 24,
   retentionDays: 30,
 } as const;
+
+export const LOAD_DEFAULTS: LoadThresholds = {
+  // Sustained for three seconds: answers are then seconds late for everyone, and Tor clients start to give up.
+  loopDelaySoftMs: 1000,
+  loopDelayHardMs: 3000,
+  loopDelaySamples: 3,
+  // The shipped unit has MemoryMax=2G: refuse new uploads well before, chunks before the kernel kills us.
+  rssSoftBytes: 1.25 * 1024 ** 3,
+  rssHardBytes: 1.6 * 1024 ** 3,
+  diskSoftFreeBytes: 4 * 1024 ** 3,
+  diskHardFreeBytes: 1024 ** 3,
+  sampleMs: 1000,
+  opensPerSecondFree: 2,
+  windowSeconds: 60,
+  maxExtraBits: 6,
+};
 
 export function resolveConfig(c: ServerConfig): ResolvedConfig {
   const chunk = c.uploadChunkSize ?? DEFAULTS.uploadChunkSize;
@@ -58,11 +123,18 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     uploadChunkSize: chunk,
     maxEnvelopeBytes: c.maxEnvelopeBytes ?? DEFAULTS.maxEnvelopeBytes,
     maxPendingBytes: c.maxPendingBytes ?? DEFAULTS.maxPendingBytes,
+    maxStoredBytes: c.maxStoredBytes ?? DEFAULTS.maxStoredBytes,
     maxConcurrentChunks: c.maxConcurrentChunks ?? DEFAULTS.maxConcurrentChunks,
+    maxConcurrentChunksPerUpload: c.maxConcurrentChunksPerUpload ?? DEFAULTS.maxConcurrentChunksPerUpload,
+    minBodyBytesPerWindow: c.minBodyBytesPerWindow ?? DEFAULTS.minBodyBytesPerWindow,
+    bodyRateWindowSeconds: c.bodyRateWindowSeconds ?? DEFAULTS.bodyRateWindowSeconds,
+    uploadIdleMinutes: c.uploadIdleMinutes ?? DEFAULTS.uploadIdleMinutes,
     uploadTtlHours: c.uploadTtlHours ?? DEFAULTS.uploadTtlHours,
     retentionDays: c.retentionDays ?? DEFAULTS.retentionDays,
     rootFingerprint: c.rootFingerprint,
     afterCommit: c.afterCommit ?? (async () => {}),
     now: c.now ?? (() => new Date()),
+    dataDir: c.dataDir,
+    load: { ...LOAD_DEFAULTS, ...c.load },
   };
 }

@@ -15,3 +15,9 @@ export function expiryAfterHours(now: Date, hours: number): Date {
   const hour = 3_600_000;
   return new Date(Math.ceil((now.getTime() + hours * hour) / hour) * hour);
 }
+
+/** An idle upload's expiry: rounded up to five minutes, for the same reason. */
+export function expiryAfterMinutes(now: Date, minutes: number): Date {
+  const step = 300_000;
+  return new Date(Math.ceil((now.getTime() + minutes * 60_000) / step) * step);
+}

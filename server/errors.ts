@@ -9,6 +9,8 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Seconds the client should wait before trying again: sent as Retry-After (429 and 503 answers). */
+    readonly retryAfter?: number,
   ) {
     // Bounded, so a message built from a request's shape always fits ErrorBody (and a log line).
     super(message.length > 500 ? `${message.slice(0, 499)}…` : message);

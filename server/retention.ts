@@ -1,6 +1,6 @@
 // Deletes expired tips and transient rows. Each purge that removes anything is recorded in the audit chain,
 // with counts only: listing purged tip ids would let whoever holds a source's receipt confirm the tip existed.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema/db.js';
 import { appendAudit } from './audit.js';
 import { utcDay } from './days.js';
@@ -12,25 +12,63 @@ export interface PurgeResult {
 
 export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<PurgeResult> {
   const today = utcDay(now);
-  return db.transaction().execute(async (trx) => {
-    const tips = await trx.deleteFrom('tips').where('expires_day', '<=', today).returning('id').execute();
-    const uploads = await trx.deleteFrom('uploads').where('expires_at', '<=', now).returning('id').execute();
-    const ids = [...tips, ...uploads].map((r) => r.id);
-    if (ids.length > 0) await trx.deleteFrom('blob_chunks').where('blob_id', 'in', ids).execute();
+  const result = await db.transaction().execute(async (trx) => {
+    // Row locks first (tips, uploads), the quota row last: the order every writer keeps (no deadlock).
+    const tips = await trx.deleteFrom('tips').where('expires_day', '<=', today).returning(['id', 'size']).execute();
+    const uploads = await trx.deleteFrom('uploads').where('expires_at', '<=', now).returning(['blob_id', 'received_bytes']).execute();
+    const blobs = [...tips.map((r) => r.id), ...uploads.map((r) => r.blob_id)];
+    if (blobs.length > 0) await trx.deleteFrom('blob_chunks').where('blob_id', 'in', blobs).execute();
     // Chunks whose upload expired while they were being written belong to nothing: remove them too.
     await trx
       .deleteFrom('blob_chunks')
       .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('uploads').select('id').whereRef('uploads.id', '=', 'blob_chunks.blob_id'))),
+        not(exists(selectFrom('uploads').select('blob_id').whereRef('uploads.blob_id', '=', 'blob_chunks.blob_id'))),
       )
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('tips').select('id').whereRef('tips.id', '=', 'blob_chunks.blob_id'))))
+      .execute();
+    // A finished upload's id stops answering with its receipt once the upload would have expired; a receipt
+    // row whose tip is gone goes too.
+    await trx.deleteFrom('upload_receipts').where('expires_at', '<=', now).execute();
+    await trx
+      .deleteFrom('upload_receipts')
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('tips').select('id').whereRef('tips.id', '=', 'upload_receipts.tip_id'))))
       .execute();
     // Strictly before: a token is valid up to and including its expiry (crypto/pow.ts), so its record must outlive it.
     await trx.deleteFrom('pow_redeemed').where('expires_at', '<', now).execute();
     await trx.deleteFrom('staff_nonces').where('expires_at', '<=', now).execute();
-    if (ids.length > 0) await appendAudit(trx, today, 'purge', { tips: tips.length, uploads: uploads.length });
+    const freedPending = uploads.reduce((n, r) => n + Number(r.received_bytes), 0);
+    const freedStored = tips.reduce((n, r) => n + Number(r.size), 0);
+    if (freedPending > 0 || freedStored > 0) {
+      await trx.updateTable('upload_quota').set({ pending_bytes: sql`greatest(pending_bytes - ${freedPending}, 0)`, stored_bytes: sql`greatest(stored_bytes - ${freedStored}, 0)` }).where('id', '=', 1).execute();
+    }
+    if (tips.length + uploads.length > 0) await appendAudit(trx, today, 'purge', { tips: tips.length, uploads: uploads.length });
     return { tips: tips.length, uploads: uploads.length };
   });
+  await reconcileQuota(db);
+  await vacuumTransient(db);
+  return result;
+}
+
+/** Recounts the quota counters from the rows they stand for. Every writer changes both in one transaction, so
+ * this finds nothing to correct unless someone edited the database by hand; it holds the counter row while it
+ * counts (a separate transaction, taken before any other lock: no writer waits on us holding theirs). */
+export async function reconcileQuota(db: Kysely<Database>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.selectFrom('upload_quota').select('id').where('id', '=', 1).forUpdate().execute();
+    const p = await trx.selectFrom('uploads').select(sql<string>`coalesce(sum(received_bytes), 0)`.as('n')).executeTakeFirstOrThrow();
+    const s = await trx.selectFrom('tips').select(sql<string>`coalesce(sum(size), 0)`.as('n')).executeTakeFirstOrThrow();
+    await trx.updateTable('upload_quota').set({ pending_bytes: Number(p.n), stored_bytes: Number(s.n) }).where('id', '=', 1).execute();
+  });
+}
+
+/**
+ * A deleted row stays in the table's file as a dead tuple until VACUUM: on PostgreSQL the finished upload's row
+ * (upload id, blob id = tip id, expiry to five minutes) and the expired receipt row (upload id -> tip id) would
+ * join a seized receipt to its tip long after both were meant to be gone. VACUUM removes them and their index
+ * entries; it cannot run in a transaction, so it runs here, after the purge commits. Small tables: cheap.
+ */
+export async function vacuumTransient(db: Kysely<Database>): Promise<void> {
+  await sql`vacuum uploads, upload_receipts, pow_redeemed, staff_nonces`.execute(db);
 }
 
 /** Runs the purge now and then every `intervalMs` (10 minutes in `serve`, so transient rows do not linger

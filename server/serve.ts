@@ -74,7 +74,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   const { db } = opened;
-  const serverConfig = { ...o.tuning, db, rootFingerprint: o.rootFingerprint, afterCommit: opened.sync };
+  const serverConfig = { ...o.tuning, db, rootFingerprint: o.rootFingerprint, afterCommit: opened.sync, dataDir: o.databaseUrl ? undefined : dataDir };
   let app: FastifyInstance, staffApp: FastifyInstance;
   try {
     app = await buildServer(serverConfig, 'public');

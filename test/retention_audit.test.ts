@@ -21,11 +21,13 @@ for (const dialect of await dialects()) {
     const tip = await store.db.selectFrom('tips').selectAll().executeTakeFirstOrThrow();
     t.equal(new Date(tip.expires_day as string).toISOString().slice(0, 10), '2026-03-31');
 
-    // An upload left unfinished: its expiry is rounded to the hour, not the moment it was opened.
+    // An upload left unfinished: its expiries are rounded (idle: five minutes; overall cap: the hour), not the
+    // moment it was opened.
     const created = await openUpload(server.url, await makeEnvelope(newsroom, 'left unfinished'));
     t.equal(created.chunk_count, 1);
     const upload = await store.db.selectFrom('uploads').selectAll().executeTakeFirstOrThrow();
-    t.equal(new Date(upload.expires_at).getTime() % 3_600_000, 0, 'upload expiry is a whole hour');
+    t.equal(new Date(upload.expires_at).getTime() % 300_000, 0, 'upload idle expiry is a whole five minutes');
+    t.equal(new Date(upload.hard_expires_at).getTime() % 3_600_000, 0, 'its overall cap a whole hour');
 
     clock += 2 * DAY;
     t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 1 }, 'the abandoned upload is purged after a day');

@@ -112,7 +112,7 @@ export class Connection implements Transport {
     } catch (err) {
       throw networkError(err);
     }
-    return { status: res.statusCode, body: new Uint8Array(Buffer.concat(parts)) };
+    return { status: res.statusCode, body: new Uint8Array(Buffer.concat(parts)), retryAfter: String(res.headers['retry-after'] ?? '') || undefined };
   }
 
   /** One request whose answer is streamed to the caller (downloads of any size). A download of any size has no

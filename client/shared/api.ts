@@ -20,6 +20,8 @@ export interface WireRequest {
 export interface WireAnswer {
   status: number;
   body: Uint8Array;
+  /** The Retry-After header of a refusal (429/503), as sent. */
+  retryAfter?: string | undefined;
 }
 
 export interface Transport {
@@ -44,13 +46,20 @@ function parseJson(a: WireAnswer): unknown {
   }
 }
 
+/** Retry-After in delay-seconds form (the only one this server sends), bounded: a hostile server must not park a
+ * client for a day. Dates and junk are ignored (the client's own backoff applies). */
+export function retryAfterMs(h: string | undefined): number | undefined {
+  if (h === undefined || !/^\s*\d{1,6}\s*$/.test(h)) return undefined;
+  return Math.min(Number(h), 3600) * 1000;
+}
+
 /** The error an answer with an error status stands for. */
 export function apiError(a: WireAnswer, what: string): ApiError {
   const e = ErrorBody.safeParse(parseJson(a));
   // An error without the wire's error body (a proxy's page, a crash) still has a status to act on.
   const code = e.success ? e.data.error.code : 'unknown';
   const message = e.success ? printableText(e.data.error.message) : `HTTP ${a.status}`;
-  return new ApiError(a.status, code, `${what}: ${message} (${a.status})`);
+  return new ApiError(a.status, code, `${what}: ${message} (${a.status})`, retryAfterMs(a.retryAfter));
 }
 
 /** Turns an answer into its checked value, or throws: ApiError for an error status, MalformedAnswer for anything

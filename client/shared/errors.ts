@@ -14,6 +14,8 @@ export class ApiError extends Error {
     /** A TIPLINE_ERR_… code, or 'unknown' when the answer carried none. */
     readonly code: string,
     message: string,
+    /** How long the server asked the client to wait before trying again (its Retry-After), if it did. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

@@ -47,7 +47,10 @@ export async function withRetry<T>(what: string, o: RetryOptions, fn: (attempt: 
     try {
       return await fn(attempt);
     } catch (err) {
-      const wait = backoff(attempt, o.random);
+      // A server that says how long to wait (Retry-After on a 429/503) is believed: coming back sooner only
+      // adds to the load it is shedding. Past the deadline, the source is told now rather than kept waiting.
+      const asked = err instanceof ApiError ? err.retryAfterMs : undefined;
+      const wait = asked !== undefined ? asked + backoff(0, o.random) : backoff(attempt, o.random);
       if (!canRetry(err) || Date.now() + wait > deadline) throw err;
       o.onRetry?.(what, err, wait);
       await (o.sleep ?? defaultSleep)(wait);

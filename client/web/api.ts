@@ -40,7 +40,7 @@ export const fetchTransport: Transport = {
         // A connection that hangs (a stalled circuit) fails and is retried rather than waited on for ever.
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
-      return { status: res.status, body: await readLimited(res, limit) };
+      return { status: res.status, body: await readLimited(res, limit), retryAfter: res.headers.get('retry-after') ?? undefined };
     } catch (err) {
       if (err instanceof MalformedAnswer) throw err;
       throw new NetworkError((err as Error).message || 'network error');

@@ -1,7 +1,7 @@
 // Resumable chunked uploads of one envelope. The request that opens an upload carries its first chunk, so a
 // one-chunk tip takes three round trips on a new connection: connect, GET the challenge, one POST. Further
 // chunks may come in any order and again after a dropped circuit; finishing makes the tip visible atomically.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import {
   ChunkAccepted, ChunkParams, ChunkQuery, Id, IdParams, OpenUploadQuery, PowHeaders, POW_HEADERS, Receipt, UploadOpened, UploadStatus,
 } from '../../schema/wire.js';
@@ -13,11 +13,18 @@ import { loadDirectoryBody } from '../directory.js';
 import { uploadIdFor, verifySolution, type VerifiedPow } from '../pow.js';
 import { powRedeemed, redeemPow } from '../store/pow.js';
 import {
-  afterConcurrentFinish, existingReceipt, expectedChunkLength, findOpenUpload, finishUpload, insertUpload, pendingBytes, receivedChunks, requireOpenUpload, storeChunk, unknownUpload,
+  afterConcurrentFinish, blobOf, chargeQuota, existingReceipt, expectedChunkLength, findOpenUpload, finishUpload, insertUpload, newBlobId, noteReceived,
+  pendingFull, quotaState, receivedChunks, requireOpenUpload, storageFull, storeChunk, unknownUpload,
 } from '../store/uploads.js';
 import type { Db } from '../store/db.js';
-import { addDays, expiryAfterHours, utcDay } from '../days.js';
+import { addDays, expiryAfterHours, expiryAfterMinutes, utcDay } from '../days.js';
 import { errorResponses, type RoutePlugin } from '../context.js';
+import { bodySlots } from './body-slots.js';
+
+/** How long a client refused for a full quota should wait: uploads in progress free space in minutes (they
+ * finish or go idle); stored tips only as the retention pass deletes them (every ten minutes). */
+const PENDING_RETRY_S = 60;
+const STORED_RETRY_S = 600;
 
 function checkChunk0(data: Uint8Array, size: number): void {
   try {
@@ -32,21 +39,37 @@ function isOctetStream(req: FastifyRequest): boolean {
 }
 
 export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
-  const { db, config } = ctx;
+  const { db, config, load } = ctx;
   const chunkSize = config.uploadChunkSize;
   /** Finishing, dated once: the receipt's day and the expiry day must not straddle midnight. */
   const finishNow = (db: Db, id: string, now: Date) => {
     const day = utcDay(now);
-    return finishUpload(db, id, now, day, addDays(day, config.retentionDays));
+    return finishUpload(db, id, now, day, addDays(day, config.retentionDays), { maxStored: config.maxStoredBytes, retryAfter: STORED_RETRY_S });
   };
-  let receiving = 0;
+  const idleExpiry = (now: Date) => expiryAfterMinutes(now, config.uploadIdleMinutes);
+  const slots = bodySlots({
+    total: config.maxConcurrentChunks,
+    perUpload: config.maxConcurrentChunksPerUpload,
+    minBytes: config.minBodyBytesPerWindow,
+    windowMs: config.bodyRateWindowSeconds * 1000,
+    retryAfter: () => load.retryAfterSeconds(),
+  });
   const opening = new WeakMap<FastifyRequest, { pow: VerifiedPow; id: string }>();
 
-  /** Counts a body about to be read against the cap; 'close' fires however the exchange ends. */
-  function admitBody(reply: FastifyReply): void {
-    if (receiving >= config.maxConcurrentChunks) throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy; send this chunk again in a moment');
-    receiving++;
-    reply.raw.once('close', () => receiving--);
+  /** Refuses work before anything breaks: new uploads under any pressure, chunks only under hard pressure (an
+   * upload under way is worth more than a new one). */
+  function checkLoad(what: 'open' | 'chunk'): void {
+    const p = load.pressure();
+    if (p === 'hard' || (p === 'soft' && what === 'open')) {
+      throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is overloaded; try again in a moment', load.retryAfterSeconds());
+    }
+  }
+
+  /** A cheap look at the quota before a body is read (the charge itself is atomic, in the transaction). */
+  async function checkQuota(pending: number, claimed: number): Promise<void> {
+    const q = await quotaState(db);
+    if (q.pending + pending > config.maxPendingBytes) throw pendingFull(PENDING_RETRY_S);
+    if (q.stored + claimed > config.maxStoredBytes) throw storageFull(STORED_RETRY_S);
   }
 
   app.post(
@@ -77,17 +100,19 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         if ((await loadDirectoryBody(db)) === undefined) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'this tip line has not published a directory yet');
         if (await powRedeemed(db, pow)) {
           // Only the same request sent again (its answer lost) may go on; it finds its upload or tip below.
-          const prior = (await findOpenUpload(db, id, config.now())) ?? (await existingReceipt(db, id));
+          const prior = (await findOpenUpload(db, id, config.now())) ?? (await existingReceipt(db, id, config.now()));
           if (!prior || prior.size !== size) throw new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
-        } else if ((await pendingBytes(db, config.now())) + size > config.maxPendingBytes) {
-          // A cap on what unfinished uploads may claim together, so a flooder who pays the PoW cannot fill the disk.
-          throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy; try again in a while');
+        } else {
+          checkLoad('open');
+          // Charged on bytes received (this chunk), never on the size claimed: claims cost nothing to make.
+          await checkQuota(want, size);
         }
         opening.set(req, { pow, id });
-        admitBody(reply);
+        slots.admit(req, reply, id);
       },
     },
     async (req, reply) => {
+      slots.received(req);
       const { size, finish } = req.query;
       const { pow, id } = opening.get(req)!;
       if (!(req.body instanceof Uint8Array)) throw new AppError('TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE', 'the first chunk is sent as application/octet-stream');
@@ -97,28 +122,41 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
       if (data.length !== want) throw new AppError('TIPLINE_ERR_CHUNK_SIZE', `chunk 0 must be exactly ${want} bytes, got ${data.length}`);
       checkChunk0(data, size);
       const now = config.now();
+      let fresh = false;
       const answer = await db.transaction().execute(async (trx) => {
         // The solution is spent in the same transaction that stores the chunk: all or nothing.
         let upload = u;
         if (await redeemPow(trx, pow)) {
-          await insertUpload(trx, u, expiryAfterHours(now, config.uploadTtlHours));
+          fresh = true;
+          const blob = newBlobId();
+          await insertUpload(trx, { ...u, blob_id: blob }, idleExpiry(now), expiryAfterHours(now, config.uploadTtlHours));
+          await storeChunk(trx, blob, 0, data);
+          await noteReceived(trx, id, data.length, idleExpiry(now));
+          // Last but for finishing (whose rows are this transaction's own): the charge holds the counter row until
+          // commit. Refused, everything above rolls back (the solution included: it may be sent again later).
+          if (!(await chargeQuota(trx, { pending: data.length, maxPending: config.maxPendingBytes, fitsStored: size, maxStored: config.maxStoredBytes }))) {
+            const q = await quotaState(trx);
+            throw q.pending + data.length > config.maxPendingBytes ? pendingFull(PENDING_RETRY_S) : storageFull(STORED_RETRY_S);
+          }
+          if (finish === '1') return finishNow(trx, id, now);
         } else {
           // A repeat is the same request sent again: same size and the same first chunk, byte for byte. Every
           // short tip now has the same padded size, so the size alone would let another envelope claim the
           // first one's receipt.
           const reused = () => new AppError('TIPLINE_ERR_POW_REUSED', 'proof-of-work solution was already used');
-          const stored = await readChunk(trx, id, 0);
+          const blob = await blobOf(trx, id, now);
+          const stored = blob === undefined ? undefined : await readChunk(trx, blob, 0);
           if (!stored || !equalBytes(stored, data)) throw reused();
-          const done = await existingReceipt(trx, id);
+          const done = await existingReceipt(trx, id, now);
           if (done && done.size === size && finish === '1') return done;
           const open = await findOpenUpload(trx, id, now, true);
           if (!open || open.size !== size || open.chunk_size !== chunkSize) throw reused();
-          upload = open;
+          upload = { ...u, chunk_count: open.chunk_count };
+          if (finish === '1') return finishNow(trx, id, now);
         }
-        await storeChunk(trx, id, 0, data);
-        if (finish === '1') return finishNow(trx, id, now);
-        return { id, chunk_size: upload.chunk_size, chunk_count: upload.chunk_count, expires_in: config.uploadTtlHours * 3600 };
+        return { id, chunk_size: upload.chunk_size, chunk_count: upload.chunk_count, expires_in: config.uploadIdleMinutes * 60 };
       });
+      if (fresh) load.noteOpen();
       if (finish === '1') await config.afterCommit();
       return reply.code(201).send(answer);
     },
@@ -127,7 +165,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get('/api/v1/uploads/:id', { schema: { params: IdParams, response: { 200: UploadStatus, ...errorResponses } } }, async (req) => {
     const { id } = req.params;
     const u = await requireOpenUpload(db, id, config.now());
-    return { id, chunk_size: u.chunk_size, chunk_count: u.chunk_count, received: await receivedChunks(db, id) };
+    return { id, chunk_size: u.chunk_size, chunk_count: u.chunk_count, received: await receivedChunks(db, u.blob_id) };
   });
 
   app.put(
@@ -136,40 +174,50 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
       schema: { params: ChunkParams, querystring: ChunkQuery, response: { 200: ChunkAccepted, 201: Receipt, ...errorResponses } },
       // Buffered, so Fastify enforces this limit itself; the exact length is checked below.
       bodyLimit: chunkSize,
-      // Before a byte of the body is read: refuse unknown uploads and too many bodies in flight, so neither
-      // costs the server a buffer.
+      // Before a byte of the body is read: refuse unknown uploads, too many bodies in flight and a full quota,
+      // so none of them costs the server a buffer.
       onRequest: async (req, reply) => {
         // Params are not validated yet at this stage. An id that is not one is refused here, not left to the
         // schema: that would run after the body was read, so junk ids would let bodies past the cap below.
         const id = Id.safeParse(req.params.id);
         if (!id.success) throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'invalid request: id: expected a 26-character base32 id');
-        if (!(await findOpenUpload(db, id.data, config.now())) && !(await existingReceipt(db, id.data))) throw unknownUpload();
-        admitBody(reply);
+        const now = config.now();
+        if (await findOpenUpload(db, id.data, now)) {
+          checkLoad('chunk');
+          // The chunk's index is not validated yet: refuse here only when the quota is already full.
+          await checkQuota(1, 0);
+        } else if (!(await existingReceipt(db, id.data, now))) throw unknownUpload();
+        slots.admit(req, reply, id.data);
       },
     },
     async (req, reply) => {
+      slots.received(req);
       const { id, n } = req.params;
       const { finish } = req.query;
       if (!(req.body instanceof Uint8Array)) throw new AppError('TIPLINE_ERR_UNSUPPORTED_MEDIA_TYPE', 'chunks are sent as application/octet-stream');
       const data = req.body;
-      const done = await existingReceipt(db, id);
+      const done = await existingReceipt(db, id, config.now());
       if (done) {
         if (finish !== '1') throw unknownUpload();
         await config.afterCommit();
         return reply.code(201).send(done);
       }
       const finishedMeanwhile = await db.transaction().execute(async (trx) => {
+        const now = config.now();
         // The row lock keeps a chunk from landing after a concurrent finish turned the upload into a tip.
-        const u = await findOpenUpload(trx, id, config.now(), true);
+        const u = await findOpenUpload(trx, id, now, true);
         if (!u) {
           if (finish !== '1') throw unknownUpload();
-          return afterConcurrentFinish(trx, id);
+          return afterConcurrentFinish(trx, id, now);
         }
         if (n >= u.chunk_count) throw new AppError('TIPLINE_ERR_CHUNK_OUT_OF_RANGE', `chunk index ${n} is out of range (this upload has ${u.chunk_count} chunks)`);
         const want = expectedChunkLength(u, n);
         if (data.length !== want) throw new AppError('TIPLINE_ERR_CHUNK_SIZE', `chunk ${n} must be exactly ${want} bytes, got ${data.length}`);
         if (n === 0) checkChunk0(data, u.size);
-        await storeChunk(trx, id, n, data);
+        const isNew = await storeChunk(trx, u.blob_id, n, data);
+        // Each chunk keeps the upload alive a while longer; only new bytes are charged (a resend replaces).
+        await noteReceived(trx, id, isNew ? data.length : 0, idleExpiry(now));
+        if (isNew && !(await chargeQuota(trx, { pending: data.length, maxPending: config.maxPendingBytes }))) throw pendingFull(PENDING_RETRY_S);
         return undefined;
       });
       if (finishedMeanwhile) {

@@ -31,10 +31,13 @@ export async function readChunk(db: Db, id: string, n: number): Promise<Uint8Arr
   return (await db.selectFrom('blob_chunks').select('data').where('blob_id', '=', id).where('idx', '=', n).executeTakeFirst())?.data;
 }
 
-/** Deletes a tip and its chunks; false when there was no such tip. */
+/** Deletes a tip and its chunks (and a receipt row still naming it); false when there was no such tip. Its bytes
+ * leave the stored-tips quota in the same transaction. */
 export async function deleteTip(db: Db, id: string): Promise<boolean> {
-  const gone = await db.deleteFrom('tips').where('id', '=', id).returning('id').executeTakeFirst();
+  const gone = await db.deleteFrom('tips').where('id', '=', id).returning(['id', 'size']).executeTakeFirst();
   if (!gone) return false;
   await db.deleteFrom('blob_chunks').where('blob_id', '=', id).execute();
+  await db.deleteFrom('upload_receipts').where('tip_id', '=', id).execute();
+  await db.updateTable('upload_quota').set({ stored_bytes: sql`greatest(stored_bytes - ${Number(gone.size)}, 0)` }).where('id', '=', 1).execute();
   return true;
 }
