@@ -15,6 +15,8 @@ export const ErrorCode = z.enum([
   'TIPLINE_ERR_POW_EXPIRED',
   /** The challenge asks for fewer bits than the server now requires: fetch a new one. */
   'TIPLINE_ERR_POW_TOO_EASY',
+  /** The challenge was priced for fewer bytes than the upload claims: fetch one for this size. */
+  'TIPLINE_ERR_POW_TOO_SMALL',
   /** The nonce does not meet the challenge's difficulty. */
   'TIPLINE_ERR_POW_WRONG',
   /** The solution was already spent on another upload: fetch a new challenge. */
@@ -48,6 +50,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   TIPLINE_ERR_POW_FOREIGN: 403,
   TIPLINE_ERR_POW_EXPIRED: 403,
   TIPLINE_ERR_POW_TOO_EASY: 403,
+  TIPLINE_ERR_POW_TOO_SMALL: 403,
   TIPLINE_ERR_POW_WRONG: 403,
   TIPLINE_ERR_POW_REUSED: 403,
   TIPLINE_ERR_ENVELOPE_TOO_LARGE: 413,

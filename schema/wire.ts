@@ -11,10 +11,17 @@ export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 // A client loops over chunks of this size: it must be a positive integer it can afford to buffer.
 const ChunkSize = z.number().int().min(1).max(MAX_CHUNK_SIZE);
 
+/** GET /api/v1/pow[?size=N]: N is the envelope size the challenge is priced for (without it, one chunk). */
+export const PowQuery = z.object({
+  size: z.string().regex(/^[1-9][0-9]{0,14}$/, 'expected the envelope size in bytes').transform(Number).optional(),
+});
+
 export const PowChallenge = z.object({
   token: z.string().max(512),
   difficulty: z.number().int().min(0).max(32),
   expires_in: z.number().int(),
+  /** The most envelope bytes an upload opened with this challenge may claim (the token binds it). */
+  size: z.number().int().min(1).max(2 ** 48 - 1),
   /** The server's upload chunk size, so the first chunk can travel with the request that opens the upload. */
   chunk_size: ChunkSize,
 });

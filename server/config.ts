@@ -7,7 +7,7 @@ export interface ServerConfig {
   /** Where log lines go (one JSON object per line). Defaults to stdout. */
   logStream?: NodeJS.WritableStream;
   logLevel?: 'info' | 'warn' | 'error' | 'silent';
-  /** Leading zero bits a proof-of-work must have. */
+  /** Leading zero bits a proof-of-work must have for a one-chunk upload (bigger ones and load add bits). */
   powDifficulty?: number;
   /** Transport chunk size for uploads (bytes); every chunk but the last has exactly this length. */
   uploadChunkSize?: number;
@@ -74,9 +74,9 @@ export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream' 
 
 export const DEFAULTS = {
   logLevel: 'info',
-  // 14 bits: about 4 s for a source at Tor Browser's "Safer" level (interpreted asm.js, ~4-6 k hashes/s),
-  // about 15 ms for a flooder with native code. Higher would make sources wait, not flooders.
-  powDifficulty: 14,
+  // 12 bits of PBKDF2 attempts (2^22 SHA-256 HMAC iterations): about 1.2 s for a source at Tor Browser's
+  // "Safer" level (WebCrypto is native there) and as long for a flooder's core. Clients refuse a base above 14.
+  powDifficulty: 12,
   uploadChunkSize: 1024 * 1024,
   // 2 GiB of files plus manifest, padding (Padmé adds at most ~12 %) and chunk tags.
   maxEnvelopeBytes: 2.5 * 1024 ** 3,

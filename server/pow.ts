@@ -1,7 +1,8 @@
 // Stateless proof-of-work: the challenge is MAC'd by the server, so no row is written until a solution is
 // redeemed. It answers flooders, who cannot be rate-limited by address (all Tor traffic arrives from 127.0.0.1).
+// The price grows with the bytes an upload claims and with this process's load (PROTOCOL.md §Proof of work).
 import type { PowSolution } from '../schema/wire.js';
-import { issuePowChallenge, verifyPowSolution, type PowRejectReason } from '../crypto/pow.js';
+import { POW_FREE_BYTES, POW_MAX_DIFFICULTY, POW_MAX_LOAD_BITS, checkPowToken, issuePowChallenge, powPricedBytes, powSizeBits, powSolutionHolds, type PowChallengeFields, type PowRejectReason } from '../crypto/pow.js';
 import { sodium } from '../crypto/sodium.js';
 import { toBase32, utf8Encode } from '../crypto/bytes.js';
 import type { ErrorCode } from '../schema/errors.js';
@@ -9,9 +10,16 @@ import { AppError } from './errors.js';
 
 export { POW_TTL_SECONDS } from '../crypto/pow.js';
 
-// The token format and its checks are crypto/pow.ts (PROTOCOL.md §Proof-of-work); this maps them to HTTP.
-export function issueChallenge(secret: Uint8Array, difficulty: number, now: Date): { token: string; difficulty: number; expires_in: number } {
-  return issuePowChallenge(secret, difficulty, now);
+/**
+ * A challenge priced for an upload of `size` envelope bytes (without one: a one-chunk envelope, POW_FREE_BYTES):
+ * base bits, one more per 4× of size beyond POW_FREE_BYTES, and the load surcharge (at most POW_MAX_LOAD_BITS,
+ * which clients budget for). The token binds the top of the size's price class.
+ */
+export function issueChallenge(secret: Uint8Array, baseDifficulty: number, loadBits: number, size: number | undefined, now: Date): PowChallengeFields {
+  const bytes = powPricedBytes(size ?? POW_FREE_BYTES);
+  const load = Number.isFinite(loadBits) ? Math.min(Math.max(0, Math.floor(loadBits)), POW_MAX_LOAD_BITS) : 0;
+  const difficulty = Math.min(baseDifficulty + powSizeBits(bytes) + load, POW_MAX_DIFFICULTY);
+  return issuePowChallenge(secret, difficulty, bytes, now);
 }
 
 /** A solution that verified: the challenge's random id (the redeemed row's key) and its expiry. */
@@ -24,16 +32,61 @@ const POW_ERRORS: Record<PowRejectReason, ErrorCode> = {
   malformed: 'TIPLINE_ERR_POW_MALFORMED',
   not_ours: 'TIPLINE_ERR_POW_FOREIGN',
   expired: 'TIPLINE_ERR_POW_EXPIRED',
+  too_small: 'TIPLINE_ERR_POW_TOO_SMALL',
   too_easy: 'TIPLINE_ERR_POW_TOO_EASY',
   wrong_solution: 'TIPLINE_ERR_POW_WRONG',
 };
 
-/** Checks a solution without touching the database (a flooder's junk costs one MAC and one hash); throws an
- * AppError naming the cause. Whether it was already spent is the caller's question (server/store/pow.ts). */
-/** `claimedSize`: the envelope bytes the upload this solution opens claims (a challenge may be priced for fewer). */
-export function verifySolution(secret: Uint8Array, minDifficulty: number, solution: PowSolution, now: Date, _claimedSize: number): VerifiedPow {
-  const v = verifyPowSolution(secret, minDifficulty, solution, now);
+/**
+ * Wrong nonces are the one check that costs real work (a PBKDF2 of 1024 iterations), and a flooder may send
+ * them for free with any fresh token: each token id gets this many wrong answers, then is refused before
+ * hashing. Per process and bounded (the oldest ids are forgotten first).
+ */
+export const POW_WRONG_PER_TOKEN = 3;
+const WRONG_TRACKED = 20_000;
+const wrong = new Map<string, number>();
+
+/** Hashes in flight at once: PBKDF2 runs on libuv's thread pool, which fsync also needs (a committed tip waits
+ * on it), so a flood of wrong nonces queues here rather than there. Past the queue: 503, try again. */
+const HASHING = 2;
+const HASH_QUEUE = 512;
+let hashing = 0;
+const waiting: (() => void)[] = [];
+
+async function withHashSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (hashing >= HASHING) {
+    if (waiting.length >= HASH_QUEUE) throw new AppError('TIPLINE_ERR_BUSY', 'the tip line is busy checking proofs-of-work; try again in a moment');
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    hashing++;
+  }
+  try {
+    return await fn();
+  } finally {
+    // The slot passes straight to the next waiter, so the count never dips below what is running.
+    const next = waiting.shift();
+    if (next) next();
+    else hashing--;
+  }
+}
+
+/** Checks a solution without touching the database (a flooder's junk costs one MAC, or one MAC and one bounded
+ * PBKDF2); throws an AppError naming the cause. Whether it was already spent is the caller's question
+ * (server/store/pow.ts). `claimedSize`: the envelope bytes the upload this solution opens claims; a challenge
+ * priced for fewer is refused (TIPLINE_ERR_POW_TOO_SMALL), so a cheap challenge cannot open a big upload. */
+export async function verifySolution(secret: Uint8Array, minDifficulty: number, solution: PowSolution, now: Date, claimedSize: number): Promise<VerifiedPow> {
+  const v = checkPowToken(secret, minDifficulty, solution, now, claimedSize);
   if (!v.ok) throw new AppError(POW_ERRORS[v.reason], v.message);
+  if ((wrong.get(v.id) ?? 0) >= POW_WRONG_PER_TOKEN) {
+    throw new AppError('TIPLINE_ERR_POW_WRONG', 'too many wrong solutions for this proof-of-work challenge; fetch a new one');
+  }
+  if (!(await withHashSlot(() => powSolutionHolds(solution.token, solution.nonce, v.difficulty)))) {
+    const count = (wrong.get(v.id) ?? 0) + 1;
+    wrong.delete(v.id); // re-inserted last: the map's order is the eviction order
+    wrong.set(v.id, count);
+    if (wrong.size > WRONG_TRACKED) wrong.delete(wrong.keys().next().value!);
+    throw new AppError('TIPLINE_ERR_POW_WRONG', 'proof-of-work solution is wrong');
+  }
   return { id: v.id, expires: new Date(v.expires * 1000) };
 }
 

@@ -98,7 +98,7 @@ for (const dialect of await dialects()) {
       // Difficulty 4 in tests: find a counter that does NOT solve it.
       const { powHash, leadingZeroBits, solvePow } = await import('../crypto/pow.js');
       let bad = 0;
-      while (leadingZeroBits(powHash(c.token, String(bad))) >= c.difficulty) bad++;
+      while (leadingZeroBits(await powHash(c.token, String(bad))) >= c.difficulty) bad++;
       await expectError(t, await open({ pow: { token: c.token, nonce: String(bad) } }), 403, 'TIPLINE_ERR_POW_WRONG');
       const forged = c.token.slice(0, -4) + (c.token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
       await expectError(t, await open({ pow: { token: forged, nonce: '1' } }), 403, 'TIPLINE_ERR_POW_FOREIGN');
@@ -108,7 +108,7 @@ for (const dialect of await dialects()) {
       // Challenges issued by servers sharing this database (and so its PoW secret): one a day behind, one easier.
       const solve = async (url: string) => {
         const x = (await (await fetch(`${url}/api/v1/pow`)).json()) as { token: string; difficulty: number };
-        return { token: x.token, nonce: solvePow(x.token, x.difficulty) };
+        return { token: x.token, nonce: await solvePow(x.token, x.difficulty) };
       };
       const yesterday = await startServer({ db: store.db, now: () => new Date(Date.now() - 86_400_000) });
       const easier = await startServer({ db: store.db, powDifficulty: 1 });

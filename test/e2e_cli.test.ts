@@ -144,7 +144,7 @@ for (const dialect of await dialects()) {
     const env3 = encryptEnvelope({ recipients: desks.map((d) => fromBase64(d.box_key)), manifest: { v: 2, sent_day: new Date().toISOString().slice(0, 10), message: thirdMessage, files: [{ name: smallName, type: 'text/plain', size: 5 }] }, files: [one(new TextEncoder().encode('hello'))] });
     const bytes3 = await collect(env3.stream);
     const challenge = JSON.parse((await rawRequest(`${url}/api/v1/pow`, { method: 'GET', headers: ident, localAddress: SOURCE_ADDRESS })).body);
-    const pow = { 'tipline-pow-token': challenge.token, 'tipline-pow-nonce': solvePow(challenge.token, challenge.difficulty) };
+    const pow = { 'tipline-pow-token': challenge.token, 'tipline-pow-nonce': await solvePow(challenge.token, challenge.difficulty) };
     const created = await rawRequest(`${url}/api/v1/uploads?size=${bytes3.length}&finish=1`, { method: 'POST', headers: { ...ident, ...pow, 'content-type': 'application/octet-stream' }, body: bytes3, localAddress: SOURCE_ADDRESS });
     t.equal(created.status, 201, created.body);
     const upload = { id: JSON.parse(created.body).tip_id as string };

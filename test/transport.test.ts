@@ -18,7 +18,7 @@ const json = (status: number, value: unknown): WireAnswer => ({ status, body: ut
 const errorAnswer = (status: number, code: string) => json(status, { error: { code, message: `server says ${code}` } });
 const ID = 'a'.repeat(26);
 const receipt = { tip_id: ID, size: 0, received_day: '2026-11-26' };
-const challenge = (chunkSize: number, token = 'token-1') => ({ token, difficulty: 0, expires_in: 600, chunk_size: chunkSize });
+const challenge = (chunkSize: number, token = 'token-1') => ({ token, difficulty: 0, expires_in: 600, size: 2 ** 40, chunk_size: chunkSize });
 
 /** A scripted server: answers each request with the first matching handler, and records what it was sent. */
 function fakeServer(handle: (req: WireRequest, i: number) => WireAnswer | Promise<WireAnswer>) {
@@ -52,7 +52,7 @@ t.test('answers are checked against the wire schemas and against the request', a
   await t.rejects(pow0.api.pow(), MalformedAnswer, 'a challenge with chunk_size 0 is refused');
   await t.rejects(pow0.api.pow(), /proof-of-work challenge: the server's answer is malformed \(chunk_size/, 'and the message says which field');
   const tooHard = fakeServer(() => json(200, { ...challenge(1 << 20), difficulty: MAX_POW_DIFFICULTY + 1 }));
-  await t.rejects(tooHard.api.pow(), { name: 'MalformedAnswer', message: /proof-of-work of 21 bits, more than a source's device should do/ }, 'a challenge no source device should attempt is refused before any hashing');
+  await t.rejects(tooHard.api.pow(), { name: 'MalformedAnswer', message: new RegExp(`proof-of-work of ${MAX_POW_DIFFICULTY + 1} bits, more than a source's device should do`) }, 'a challenge no source device should attempt is refused before any hashing');
   const hardest = fakeServer(() => json(200, { ...challenge(1 << 20), difficulty: MAX_POW_DIFFICULTY }));
   t.equal((await hardest.api.pow()).difficulty, MAX_POW_DIFFICULTY, 'up to the cap it is taken');
   const notJson = fakeServer(() => ({ status: 200, body: utf8Encode('<html>') }));
@@ -198,7 +198,7 @@ t.test('the command line: one connection per run; malformed answers refused with
 
   await t.test('a challenge with chunk_size 0 is refused, and nothing is sent', async (t) => {
     const before = (await store.db.selectFrom('uploads').select('id').execute()).length;
-    const proxy = await tamperingProxy(server.url, [{ method: 'GET', path: /^\/api\/v1\/pow/, status: 200, json: { token: 'x'.repeat(56), difficulty: 0, expires_in: 600, chunk_size: 0 } }]);
+    const proxy = await tamperingProxy(server.url, [{ method: 'GET', path: /^\/api\/v1\/pow/, status: 200, json: { token: 'x'.repeat(64), difficulty: 0, expires_in: 600, size: 1048576, chunk_size: 0 } }]);
     t.teardown(() => proxy.close());
     const r = await runCli(['submit', '--server', proxy.url, '--fingerprint', fingerprint, '-m', 'never sent'], { timeoutMs: 60_000 });
     t.equal(r.code, 1);

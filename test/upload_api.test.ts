@@ -97,7 +97,7 @@ for (const dialect of await dialects()) {
       const c = PowChallenge.parse((await call('GET', '/api/v1/pow')).json);
       t.equal(c.chunk_size, 128 * 1024, 'the challenge announces the chunk size');
       t.ok(small.length <= c.chunk_size);
-      const pow = { token: c.token, nonce: solvePow(c.token, c.difficulty) };
+      const pow = { token: c.token, nonce: await solvePow(c.token, c.difficulty) };
       const put = await call('POST', `/api/v1/uploads?size=${small.length}&finish=1`, { ...powHeaders(pow), 'content-type': 'application/octet-stream' }, small);
       t.equal(put.status, 201);
       const receipt = Receipt.parse(put.json);

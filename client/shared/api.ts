@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { ErrorBody } from '../../schema/errors.js';
 import { ChunkAccepted, POW_HEADERS, PowChallenge, Receipt, UploadCreated, UploadStatus } from '../../schema/wire.js';
+import { POW_FREE_BYTES, POW_MAX_LOAD_BITS, powSizeBits } from '../../crypto/pow.js';
 import { ApiError, MalformedAnswer } from './errors.js';
 
 export interface WireRequest {
@@ -33,8 +34,17 @@ export interface Transport {
 /** Bounds on what an answer may weigh: a hostile server must not make a client buffer without end. */
 const JSON_LIMIT = 64 * 1024;
 const DIRECTORY_LIMIT = 1024 * 1024;
-/** About 3.5 minutes of hashing at Tor Browser's Safer level today (~5 k hashes/s); the default is 14. */
-export const MAX_POW_DIFFICULTY = 20;
+/** The base difficulty a server may ask before its challenges are refused: the default is 12 (about a second
+ * of hashing at Tor Browser's Safer level), so an operator may double the work twice. */
+export const POW_BASE_CAP = 14;
+/** The most leading zero bits a source attempts for an envelope of `size` bytes: the capped base, the size's
+ * bits and the most a busy server may add. For a one-chunk tip 18 bits, 2^28 PBKDF2 iterations: about 80 s at
+ * Safer; for 2.5 GiB 24 bits, about 85 minutes, as long as the bytes take over Tor. */
+export function maxPowDifficulty(size: number): number {
+  return POW_BASE_CAP + powSizeBits(size) + POW_MAX_LOAD_BITS;
+}
+/** The cap for a challenge asked without a size (priced for one chunk). */
+export const MAX_POW_DIFFICULTY = maxPowDifficulty(POW_FREE_BYTES);
 
 const printableText = (s: string, max = 300) => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').slice(0, max);
 
@@ -94,13 +104,19 @@ export class SourceApi {
     return this.call({ method: 'GET', path: '/.well-known/tipline/directory' }, z.record(z.string(), z.unknown()), 'fetching the directory', DIRECTORY_LIMIT);
   }
 
-  async pow(): Promise<PowChallenge> {
-    const c = await this.call({ method: 'GET', path: '/api/v1/pow' }, PowChallenge, 'fetching a proof-of-work challenge');
-    // A hostile server could ask a source's device to hash for hours (32 bits: over a day at Tor Browser's
-    // Safer level), heating it and keeping the page open: more than this is refused, not attempted.
-    if (c.difficulty > MAX_POW_DIFFICULTY) {
-      throw new MalformedAnswer(`the server asks for a proof-of-work of ${c.difficulty} bits, more than a source's device should do (at most ${MAX_POW_DIFFICULTY}); try again later`);
+  /** A proof-of-work challenge priced for an envelope of `size` bytes (without one: a one-chunk envelope). */
+  async pow(size?: number): Promise<PowChallenge> {
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 1)) throw new RangeError(`envelope size must be a positive integer, got ${size}`);
+    const path = size === undefined ? '/api/v1/pow' : `/api/v1/pow?size=${size}`;
+    const c = await this.call({ method: 'GET', path }, PowChallenge, 'fetching a proof-of-work challenge');
+    // A hostile server could ask a source's device to hash for hours (32 bits: about ten hours at Tor Browser's
+    // Safer level), heating it and keeping the page open: more than the size and a busy server justify is
+    // refused, not attempted. The cap follows the size asked for, never the size the answer claims.
+    const cap = maxPowDifficulty(size ?? POW_FREE_BYTES);
+    if (c.difficulty > cap) {
+      throw new MalformedAnswer(`the server asks for a proof-of-work of ${c.difficulty} bits, more than a source's device should do (at most ${cap} for ${size ?? 'a one-chunk'}${size === undefined ? '' : '-byte'} envelope); try again later`);
     }
+    if (size !== undefined && c.size < size) throw new MalformedAnswer(`fetching a proof-of-work challenge: the server priced it for ${c.size} bytes, not the ${size} asked for`);
     return c;
   }
 

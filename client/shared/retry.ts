@@ -18,7 +18,7 @@ export function retryable(err: unknown): boolean {
 }
 
 /** Codes that say the solution in hand can no longer open an upload, while a fresh challenge can. */
-const FRESH_POW: readonly ErrorCode[] = ['TIPLINE_ERR_POW_EXPIRED', 'TIPLINE_ERR_POW_REUSED', 'TIPLINE_ERR_POW_TOO_EASY', 'TIPLINE_ERR_POW_FOREIGN'];
+const FRESH_POW: readonly ErrorCode[] = ['TIPLINE_ERR_POW_EXPIRED', 'TIPLINE_ERR_POW_REUSED', 'TIPLINE_ERR_POW_TOO_EASY', 'TIPLINE_ERR_POW_TOO_SMALL', 'TIPLINE_ERR_POW_FOREIGN'];
 
 export function needsFreshPow(err: unknown): boolean {
   return err instanceof ApiError && (FRESH_POW as readonly string[]).includes(err.code);

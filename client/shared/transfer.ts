@@ -21,6 +21,8 @@ export interface TransferOptions extends RetryOptions {
    * chunks that first fill the window are started spread over the time chunk 0 took on the link, and stay apart.
    */
   spreadAgainstRttMs?: number;
+  /** Proof-of-work attempts in flight at once (crypto/pow.ts's default unless given). */
+  powInFlight?: number;
 }
 
 const DEFAULT_WINDOW = 4 * 1024 * 1024;
@@ -77,8 +79,16 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
 
     // The opening: sent again as it was after a lost answer (the server recognises the solution and answers
     // with the same upload); a fresh challenge only when the server says this solution cannot open one.
-    let current = challenge;
-    let solution = { token: current.token, nonce: solvePow(current.token, current.difficulty) };
+    // A challenge fetched before the envelope's size was known covers one chunk: a larger envelope asks for one
+    // priced for its size (the server refuses a cheaper one), costing a round trip next to many chunks.
+    const solve = async (c: PowChallenge) => ({ token: c.token, nonce: await solvePow(c.token, c.difficulty, o.powInFlight === undefined ? {} : { inFlight: o.powInFlight }) });
+    const sized = async (): Promise<PowChallenge> => {
+      const c = await api.pow(size);
+      if (c.chunk_size !== chunkSize) throw new MalformedAnswer('the server changed its chunk size while this tip was being sent; send it again');
+      return c;
+    };
+    let current = challenge.size >= size ? challenge : await withRetry('fetching a proof-of-work challenge', o, sized);
+    let solution = await solve(current);
     let stale = false;
     o.onProgress?.(0, size);
     const openStarted = now();
@@ -87,9 +97,8 @@ export async function sendEnvelope(api: SourceApi, challenge: PowChallenge, enve
       o,
       async () => {
         if (stale) {
-          current = await api.pow();
-          if (current.chunk_size !== chunkSize) throw new MalformedAnswer('the server changed its chunk size while this tip was being sent; send it again');
-          solution = { token: current.token, nonce: solvePow(current.token, current.difficulty) };
+          current = await sized();
+          solution = await solve(current);
           stale = false;
         }
         try {

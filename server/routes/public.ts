@@ -1,5 +1,5 @@
 // What anyone may fetch: signed documents, a proof-of-work challenge and a health check.
-import { Health, PowChallenge, SignedDocumentBody } from '../../schema/wire.js';
+import { Health, PowChallenge, PowQuery, SignedDocumentBody } from '../../schema/wire.js';
 import { AppError } from '../errors.js';
 import { issueChallenge } from '../pow.js';
 import { loadDirectoryBody } from '../directory.js';
@@ -15,10 +15,12 @@ export const publicRoutes: RoutePlugin = async (app, { ctx }) => {
     return SignedDocumentBody.parse(JSON.parse(body));
   });
 
-  app.get('/api/v1/pow', { schema: { response: { 200: PowChallenge, ...errorResponses } } }, async () => ({
-    ...issueChallenge(ctx.powSecret, config.powDifficulty, config.now()),
-    chunk_size: config.uploadChunkSize,
-  }));
+  // Priced by the size the upload will claim and by this process's load; answered from memory (one MAC).
+  app.get('/api/v1/pow', { schema: { querystring: PowQuery, response: { 200: PowChallenge, ...errorResponses } } }, async (req) => {
+    const { size } = req.query;
+    if (size !== undefined && size > config.maxEnvelopeBytes) throw new AppError('TIPLINE_ERR_ENVELOPE_TOO_LARGE', `envelope larger than ${config.maxEnvelopeBytes} bytes`);
+    return { ...issueChallenge(ctx.powSecret, config.powDifficulty, ctx.load.powExtraBits(), size, config.now()), chunk_size: config.uploadChunkSize };
+  });
 
   app.get('/api/v1/health', { schema: { response: { 200: Health, ...errorResponses } } }, async () => ({ ok: true, directory: (await loadDirectoryBody(db)) !== undefined }));
 };

@@ -93,7 +93,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         if (Number.isSafeInteger(declared) && declared !== want) throw new AppError('TIPLINE_ERR_CHUNK_SIZE', `chunk 0 must be exactly ${want} bytes, got ${declared}`);
         const h = PowHeaders.safeParse(req.headers);
         if (!h.success) throw new AppError('TIPLINE_ERR_BAD_REQUEST', `a solved proof-of-work is required (${POW_HEADERS.token}, ${POW_HEADERS.nonce} headers)`);
-        const pow = verifySolution(ctx.powSecret, config.powDifficulty, { token: h.data[POW_HEADERS.token], nonce: h.data[POW_HEADERS.nonce] }, config.now(), size);
+        const pow = await verifySolution(ctx.powSecret, config.powDifficulty, { token: h.data[POW_HEADERS.token], nonce: h.data[POW_HEADERS.nonce] }, config.now(), size);
         const id = uploadIdFor(ctx.powSecret, pow);
         // Nobody can encrypt to this tip line before its directory is out, and the audit chain that records
         // purges is bound to the directory's root: nothing is stored until then.

@@ -16,6 +16,7 @@ import { build } from 'esbuild';
 import type { Browser, CDPSession, Page } from 'puppeteer-core';
 import { CHROMIUM, FIREFOX, SAFER_PREFS, launchChromium, launchFirefox } from '../helpers/browser.js';
 import type { BenchCommand, InitAnswer, PowAnswer, SpeedAnswer } from './web-bench-worker.js';
+import { POW_ITERATIONS } from '../../crypto/pow.js';
 import { deterministicBlocks } from './baselines.js';
 import { keysInit } from './pipeline.js';
 import { CLI, CLK_TCK, MB, MiB, f1, log, mbps, mib, now, ratio, sampleProc, spawnUntil, stopChild, treePids } from './util.js';
@@ -195,7 +196,7 @@ async function cryptoIn(kind: BrowserKind, url: string): Promise<CryptoResult> {
     const envelope = await call<SpeedAnswer>(page, { cmd: 'envelope', aes: 'webcrypto', bytes: CRYPTO_BYTES, capMs: 15_000 });
     const nobleRaw = await call<SpeedAnswer>(page, { cmd: 'noble', bytes: CRYPTO_BYTES, capMs: kind.safer ? 4000 : 3000 });
     const nobleEnvelope = await call<SpeedAnswer>(page, { cmd: 'envelope', aes: 'noble', bytes: CRYPTO_BYTES, capMs: kind.safer ? 6000 : 4000 });
-    const pow = await call<PowAnswer>(page, { cmd: 'pow', difficulty: 16, capMs: kind.safer ? 8000 : 5000 });
+    const pow = await call<PowAnswer>(page, { cmd: 'pow', difficulty: 8, capMs: kind.safer ? 8000 : 5000 });
     return { kind, version: await version(kind.exe), init, aes, envelope, nobleRaw, nobleEnvelope, pow };
   } finally {
     await browser.close();
@@ -459,11 +460,11 @@ async function cryptoSection(kinds: BrowserKind[], dir: string, cryptoResults: C
       log(`   raw AES-256-GCM (WebCrypto, 64 KiB chunks, sequential): ${f1(speed(r.aes))} MB/s${capNote(r.aes)}`);
       log(`   envelope encrypt (encryptEnvelope, WebCrypto, ${mib(CRYPTO_BYTES)} made in the page, output discarded): ${f1(speed(r.envelope))} MB/s = ${ratio(speed(r.envelope), speed(r.aes))} raw${capNote(r.envelope)}`);
       log(`   @noble/ciphers fallback (no crypto.subtle): raw GCM ${f1(speed(r.nobleRaw))} MB/s${capNote(r.nobleRaw)}; envelope ${f1(speed(r.nobleEnvelope))} MB/s${capNote(r.nobleEnvelope)}`);
-      log(`   proof-of-work (BLAKE2b via libsodium's ${r.init.wasm ? 'WebAssembly' : k.safer ? 'asm.js build, interpreted' : 'asm.js build'}): ${f1(hps / 1000)} k hashes/s; ${r.pow.solves} difficulty-16 solves in ${f1(r.pow.ms / 1000)} s${r.pow.solves > 0 ? ` (mean ${f1(r.pow.ms / r.pow.solves / 1000)} s)` : ''}; expected ${f1(65536 / hps)} s at 16, ${f1(4096 / hps)} s at 12`);
+      log(`   proof-of-work (PBKDF2-SHA256 ×${POW_ITERATIONS} via WebCrypto, crypto/pow.ts): ${f1(hps)} attempts/s = ${f1((hps * POW_ITERATIONS) / 1e6)} M iterations/s; ${r.pow.solves} difficulty-8 solves in ${f1(r.pow.ms / 1000)} s; expected ${f1(4096 / hps)} s at 12, ${f1(65536 / hps)} s at 16 (test/bench/pow-rate.ts compares with Node)`);
       const sec = `In-browser crypto (${mib(CRYPTO_BYTES)})`;
       row(sec, `${k.short}: envelope encrypt (WebCrypto)`, `${f1(speed(r.envelope))} MB/s`, `${ratio(speed(r.envelope), speed(r.aes))} raw AES-GCM (${f1(speed(r.aes))} MB/s)`);
       row(sec, `${k.short}: envelope encrypt (@noble fallback)`, `${f1(speed(r.nobleEnvelope))} MB/s`, `${ratio(speed(r.nobleEnvelope), speed(r.nobleRaw))} raw noble GCM (${f1(speed(r.nobleRaw))} MB/s)`);
-      row(sec, `${k.short}: PoW (libsodium ${r.init.wasm ? 'WebAssembly' : k.safer ? 'asm.js, interpreted' : 'asm.js'})`, `${f1(hps / 1000)} k hashes/s`, `expected ${f1(65536 / hps)} s at difficulty 16, ${f1(4096 / hps)} s at 12`);
+      row(sec, `${k.short}: PoW (PBKDF2 via WebCrypto)`, `${f1(hps)} attempts/s`, `expected ${f1(4096 / hps)} s at difficulty 12, ${f1(65536 / hps)} s at 16`);
     }
   } finally {
     st.server.close();

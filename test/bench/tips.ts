@@ -36,7 +36,7 @@ function tiplineTip(base: URL, envelope: Uint8Array): () => Promise<void> {
     const api = new Api(base);
     try {
       const c = await api.source.pow();
-      const r = await api.source.open({ token: c.token, nonce: solvePow(c.token, c.difficulty) }, envelope.length, envelope, c.chunk_size);
+      const r = await api.source.open({ token: c.token, nonce: await solvePow(c.token, c.difficulty) }, envelope.length, envelope, c.chunk_size);
       if (!('tip_id' in r)) throw new Error('no receipt');
     } finally {
       await api.close();

@@ -6,7 +6,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { loadSodium } from '../../client/web/sodium-browser.js';
 import { encryptEnvelope, CHUNK_SIZE, type AesBackend } from '../../crypto/envelope/index.js';
 import { sodium } from '../../crypto/sodium.js';
-import { leadingZeroBits, powHash } from '../../crypto/pow.js';
+import { solvePow } from '../../crypto/pow.js';
 
 export type BenchCommand =
   | { cmd: 'init' }
@@ -115,22 +115,16 @@ async function envelope(backend: AesBackend, bytes: number, capMs: number): Prom
   return { bytes: Math.min(fed, sealed), ms, capped: stop };
 }
 
-/** Proof-of-work solving as the page does it (crypto/pow.ts), on fresh tokens until the cap. */
-function pow(difficulty: number, capMs: number): PowAnswer {
+/** Proof-of-work solving as the page does it (crypto/pow.ts), on fresh tokens until the cap; `hashes` counts
+ * attempts (one PBKDF2 of POW_ITERATIONS iterations each). */
+async function pow(difficulty: number, capMs: number): Promise<PowAnswer> {
   const t = performance.now();
   let hashes = 0;
   let solves = 0;
-  outer: for (;;) {
-    const token = Array.from(randomBlock(21), (b) => b.toString(16).padStart(2, '0')).join('');
-    for (let n = 0; ; n++) {
-      hashes++;
-      if (leadingZeroBits(powHash(token, String(n))) >= difficulty) {
-        solves++;
-        break;
-      }
-      if ((hashes & 255) === 0 && performance.now() - t >= capMs) break outer;
-    }
-    if (performance.now() - t >= capMs) break;
+  while (performance.now() - t < capMs) {
+    const token = Array.from(randomBlock(32), (b) => b.toString(16).padStart(2, '0')).join('');
+    await solvePow(token, difficulty, { onAttempt: () => hashes++ });
+    solves++;
   }
   return { hashes, solves, ms: performance.now() - t };
 }

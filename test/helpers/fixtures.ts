@@ -87,7 +87,7 @@ export interface SolvedPow {
 /** Fetches a challenge from the server and solves it. */
 export async function solvedPow(url: string, headers: Record<string, string> = {}): Promise<SolvedPow> {
   const c = (await (await fetch(`${url}/api/v1/pow`, { headers })).json()) as { token: string; difficulty: number; chunk_size: number };
-  return { token: c.token, nonce: solvePow(c.token, c.difficulty), chunk_size: c.chunk_size };
+  return { token: c.token, nonce: await solvePow(c.token, c.difficulty), chunk_size: c.chunk_size };
 }
 
 export function powHeaders(pow: { token: string; nonce: string }): Record<string, string> {

@@ -3,8 +3,7 @@
 // the same checks as Node (check.ts) and leaves the results on `window.__vectors` for the test to read.
 import sodium from 'libsodium-wrappers';
 import { useSodium } from '../../crypto/sodium.js';
-import { utf8Encode } from '../../crypto/bytes.js';
-import { leadingZeroBits, solvePow } from '../../crypto/pow.js';
+import { POW_ITERATIONS, solvePow } from '../../crypto/pow.js';
 import { checkAllVectors, VECTOR_FILES, type CheckResult } from './check.js';
 
 export interface BrowserVectorReport {
@@ -13,36 +12,22 @@ export interface BrowserVectorReport {
   results?: CheckResult[];
   ms?: number;
   env?: { webassembly: boolean; subtle: boolean; secureContext: boolean; userAgent: string };
-  /** proof-of-work solver hashes per second here, for the record: v2 and the version 1 solver */
-  powHashesPerSecond?: number;
-  powV1HashesPerSecond?: number;
+  /** proof-of-work solver attempts per second here (PBKDF2-SHA256 of POW_ITERATIONS iterations each), for the record */
+  powAttemptsPerSecond?: number;
+  powIterationsPerSecond?: number;
 }
 
-/** Hashes per second of a solver over fresh tokens at difficulty 8 (the hashes a solve took: its nonce + 1). */
-function rate(solve: (token: string, difficulty: number) => string): number {
-  const t0 = performance.now();
-  let hashes = 0;
-  for (let i = 0; performance.now() - t0 < 200; i++) hashes += Number(solve(`${'A'.repeat(50)}${i}`, 8)) + 1;
-  return (hashes * 1000) / (performance.now() - t0);
-}
-
-// The version 1 solver as it was (crypto/pow.ts before v2), for comparison only.
-const solveV1 = (token: string, difficulty: number): string => {
-  for (let n = 0; ; n++) {
-    if (leadingZeroBits(sodium.crypto_generichash(32, utf8Encode(`tipline pow v1\n${token}\n${n}`), null)) >= difficulty) return String(n);
+/** Attempts per second of the solver (its default attempts in flight), over fresh tokens at difficulty 6; the
+ * median of 5 rounds of about 300 ms (the machine is shared, so one long window says little). */
+async function powRate(): Promise<number> {
+  const rounds: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    let attempts = 0;
+    for (let j = 0; performance.now() - t0 < 300; j++) await solvePow(`${'A'.repeat(50)}${i}-${j}`, 6, { onAttempt: () => attempts++ });
+    rounds.push((attempts * 1000) / (performance.now() - t0));
   }
-};
-
-/** Medians of interleaved 200 ms rounds: the machine is shared, so one long window says little. */
-function rates(): { v2: number; v1: number } {
-  const v2: number[] = [];
-  const v1: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    v2.push(rate(solvePow));
-    v1.push(rate(solveV1));
-  }
-  const median = (x: number[]) => Math.round(x.sort((a, b) => a - b)[3]!);
-  return { v2: median(v2), v1: median(v1) };
+  return Math.round(rounds.sort((a, b) => a - b)[2]!);
 }
 
 async function main(): Promise<BrowserVectorReport> {
@@ -62,7 +47,7 @@ async function main(): Promise<BrowserVectorReport> {
     results,
     ms,
     env: { webassembly: typeof WebAssembly !== 'undefined', subtle: typeof crypto.subtle !== 'undefined', secureContext: isSecureContext, userAgent: navigator.userAgent },
-    ...(({ v2, v1 }) => ({ powHashesPerSecond: v2, powV1HashesPerSecond: v1 }))(rates()),
+    ...(await powRate().then((r) => ({ powAttemptsPerSecond: r, powIterationsPerSecond: r * POW_ITERATIONS }))),
   };
 }
 

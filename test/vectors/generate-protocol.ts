@@ -9,5 +9,5 @@ import { buildProtocolFile } from './protocol.js';
 await initCrypto();
 // Compiled to dist/test/vectors/, so the source directory is three levels up.
 const out = fileURLToPath(new URL('../../../test/vectors/protocol.json', import.meta.url));
-writeFileSync(out, `${JSON.stringify(buildProtocolFile(), null, 1)}\n`);
+writeFileSync(out, `${JSON.stringify(await buildProtocolFile(), null, 1)}\n`);
 console.log('wrote test/vectors/protocol.json');

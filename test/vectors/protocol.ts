@@ -6,7 +6,7 @@ import { _frame, _u64 } from '../../crypto/_frame.js';
 import { genesisHash, headBytes, nextEntry, verifyChain, type AuditEntry, type ChainHead, type ChainBreakReason, type AuditDetail } from '../../crypto/audit-chain.js';
 import { fromHex, toBase32, toBase64, toBase64Url, toHex, utf8Encode } from '../../crypto/bytes.js';
 import { fingerprint, sign } from '../../crypto/keys.js';
-import { encodePowToken, issuePowChallenge, leadingZeroBits, powHash, solvePow, verifyPowSolution, type PowRejectReason } from '../../crypto/pow.js';
+import { encodePowToken, issuePowChallenge, leadingZeroBits, powHash, powPricedBytes, powSizeBits, solvePow, verifyPowSolution, type PowRejectReason } from '../../crypto/pow.js';
 import { sodium } from '../../crypto/sodium.js';
 import { signStaffRequest, staffBodyHash, staffSigningInput, verifyStaffRequest, type StaffRejectReason } from '../../crypto/staff-request.js';
 
@@ -192,11 +192,15 @@ export interface PowTokenVector {
   secret: string;
   now: string;
   difficulty: number;
+  /** the size the challenge binds (the top of its price class) */
+  size: number;
   random: string;
   token: string;
   expires: number;
   expires_in: number;
   mac_input: string;
+  /** the PBKDF2 salt of the solving nonce */
+  salt: string;
   nonce: string;
   hash: string;
 }
@@ -206,80 +210,126 @@ export interface PowCheck {
   secret: string;
   now: string;
   min_difficulty: number;
+  claimed_size: number;
   token: string;
   nonce: string;
   expect: 'ok' | PowRejectReason;
 }
 
+export interface PowSizeVector {
+  size: number;
+  bits: number;
+  priced_bytes: number;
+}
+
 const powSecret = () => protocolLabel('pow secret');
 
+// Small difficulties: the browsers regenerate these at "Safer" too (2^d PBKDF2 calls each).
 function powDefs() {
   return [
-    { name: 'difficulty 0: every nonce solves it', now: '2025-01-01T00:00:00.000Z', difficulty: 0 },
-    { name: 'difficulty 8, expiry rounded up to ten minutes', now: '2025-01-01T12:34:56.789Z', difficulty: 8 },
-    { name: 'difficulty 12, issued on a ten-minute boundary', now: '2025-06-30T23:50:00.000Z', difficulty: 12 },
+    { name: 'difficulty 0: every nonce solves it', now: '2025-01-01T00:00:00.000Z', difficulty: 0, size: 1024 * 1024 },
+    { name: 'difficulty 6, one chunk, expiry rounded up to ten minutes', now: '2025-01-01T12:34:56.789Z', difficulty: 6, size: 1024 * 1024 },
+    { name: 'difficulty 9, priced for 16 MiB, issued on a ten-minute boundary', now: '2025-06-30T23:50:00.000Z', difficulty: 9, size: 16 * 1024 * 1024 },
   ];
 }
 
-function powVector(d: ReturnType<typeof powDefs>[number]): PowTokenVector {
+async function powVector(d: ReturnType<typeof powDefs>[number]): Promise<PowTokenVector> {
   const secret = powSecret();
   const random = protocolLabel(`${d.name}: id`, 16);
-  const c = issuePowChallenge(secret, d.difficulty, new Date(d.now), () => random.slice());
+  const c = issuePowChallenge(secret, d.difficulty, d.size, new Date(d.now), () => random.slice());
   const raw = sodium().from_base64(c.token, sodium().base64_variants.URLSAFE_NO_PADDING);
-  const nonce = solvePow(c.token, d.difficulty);
+  const nonce = await solvePow(c.token, d.difficulty);
   return {
     name: d.name,
     secret: toHex(secret),
     now: d.now,
     difficulty: d.difficulty,
+    size: c.size,
     random: toHex(random),
     token: c.token,
     expires: Number(new DataView(raw.buffer, raw.byteOffset).getBigUint64(1)),
     expires_in: c.expires_in,
-    mac_input: toHex(_frame(utf8Encode('tipline pow token v2'), raw.subarray(0, 26))),
+    mac_input: toHex(_frame(utf8Encode('tipline pow token v3'), raw.subarray(0, 32))),
+    salt: toHex(_frame(utf8Encode('tipline pow v3'), utf8Encode(nonce))),
     nonce,
-    hash: toHex(powHash(c.token, nonce)),
+    hash: toHex(await powHash(c.token, nonce)),
   };
 }
 
 /** The smallest counter whose hash has at least `min` and fewer than `max` leading zero bits. */
-function nonceWithBits(token: string, min: number, max: number): string {
+async function nonceWithBits(token: string, min: number, max: number): Promise<string> {
   for (let n = 0; ; n++) {
-    const z = leadingZeroBits(powHash(token, String(n)));
+    const z = leadingZeroBits(await powHash(token, String(n)));
     if (z >= min && z < max) return String(n);
   }
 }
 
-function powChecks(vectors: PowTokenVector[]): PowCheck[] {
-  const [v0, v8, v12] = [vectors[0]!, vectors[1]!, vectors[2]!];
-  const at = (v: PowTokenVector, name: string, expect: PowCheck['expect'], change: Partial<PowCheck> = {}): PowCheck => ({ name, secret: v.secret, now: v.now, min_difficulty: v.difficulty, token: v.token, nonce: v.nonce, expect, ...change });
+async function powChecks(vectors: PowTokenVector[]): Promise<PowCheck[]> {
+  const [v0, v6, v9] = [vectors[0]!, vectors[1]!, vectors[2]!];
+  const at = (v: PowTokenVector, name: string, expect: PowCheck['expect'], change: Partial<PowCheck> = {}): PowCheck => ({
+    name,
+    secret: v.secret,
+    now: v.now,
+    min_difficulty: v.difficulty - powSizeBits(v.size),
+    claimed_size: v.size,
+    token: v.token,
+    nonce: v.nonce,
+    expect,
+    ...change,
+  });
   const iso = (s: number) => new Date(s * 1000).toISOString();
-  const raw = sodium().from_base64(v8.token, sodium().base64_variants.URLSAFE_NO_PADDING);
+  const raw = sodium().from_base64(v6.token, sodium().base64_variants.URLSAFE_NO_PADDING);
   const lowered = raw.slice();
   lowered[9] = 0; // difficulty byte set to 0: the MAC no longer matches
-  const v1 = raw.slice();
-  v1[0] = 1;
-  const foreign = encodePowToken({ expires: v8.expires, difficulty: 8, id: fromHex(v8.random) }, protocolLabel('another server'));
-  const easy = encodePowToken({ expires: v8.expires, difficulty: 4, id: fromHex(v8.random) }, fromHex(v8.secret));
+  const bigger = raw.slice();
+  bigger[10] = 1; // size raised by 2^40: the MAC no longer matches
+  const v2 = raw.slice();
+  v2[0] = 2;
+  const id = fromHex(v6.random);
+  const foreign = encodePowToken({ expires: v6.expires, difficulty: 6, size: v6.size, id }, protocolLabel('another server'));
+  const easy = encodePowToken({ expires: v6.expires, difficulty: 3, size: v6.size, id }, fromHex(v6.secret));
+  // A size of 0 cannot be encoded (encodePowToken refuses it): its MAC'd form is built by hand.
+  const body0 = raw.slice(0, 32);
+  body0.fill(0, 10, 16);
+  const size0 = new Uint8Array(48);
+  size0.set(body0);
+  size0.set(sodium().crypto_generichash(16, _frame(utf8Encode('tipline pow token v3'), body0), fromHex(v6.secret)), 32);
+  const MiB = 1024 * 1024;
   return [
     at(v0, 'difficulty 0, nonce "0"', 'ok'),
-    at(v8, 'as solved', 'ok'),
-    at(v12, 'as solved', 'ok'),
-    at(v8, 'checked at the last second of its validity', 'ok', { now: iso(v8.expires) }),
-    at(v8, 'a server asking fewer bits accepts a harder token', 'ok', { min_difficulty: 4 }),
-    at(v8, 'one second after expiry', 'expired', { now: new Date(v8.expires * 1000 + 1).toISOString() }),
-    at(v8, 'a wrong nonce', 'wrong_solution', { nonce: nonceWithBits(v8.token, 0, 8) }),
-    at(v12, 'a nonce that solves 8 bits but not 12', 'wrong_solution', { nonce: nonceWithBits(v12.token, 8, 12) }),
-    at(v8, 'a token of difficulty 4 where the server asks 8', 'too_easy', { token: easy, nonce: solvePow(easy, 4) }),
-    at(v8, 'issued by another server (another secret)', 'not_ours', { token: foreign, nonce: solvePow(foreign, 8) }),
-    at(v8, 'difficulty byte lowered to 0', 'not_ours', { token: toBase64Url(lowered), nonce: '0' }),
-    at(v8, 'version byte 1', 'malformed', { token: toBase64Url(v1) }),
-    at(v8, 'one character short', 'malformed', { token: v8.token.slice(0, 55) }),
-    at(v8, 'a character outside base64url (42 bytes fill 56 characters exactly: no other spelling exists)', 'malformed', { token: `${v8.token.slice(0, 55)}+` }),
-    at(v8, 'padded base64', 'malformed', { token: `${v8.token.slice(0, 54)}==` }),
-    at(v8, 'nonce not decimal', 'malformed', { nonce: '0x1' }),
-    at(v8, 'nonce of 17 digits', 'malformed', { nonce: '1'.repeat(17) }),
+    at(v6, 'as solved', 'ok'),
+    at(v9, 'as solved (16 MiB claimed: 2 bits above the base of 7)', 'ok'),
+    at(v9, 'a smaller upload than priced for', 'ok', { claimed_size: 1000 }),
+    at(v6, 'checked at the last second of its validity', 'ok', { now: iso(v6.expires) }),
+    at(v6, 'a server asking fewer bits accepts a harder token', 'ok', { min_difficulty: 4 }),
+    at(v6, 'one second after expiry', 'expired', { now: new Date(v6.expires * 1000 + 1).toISOString() }),
+    at(v6, 'a one-chunk challenge opening a 1 MiB + 1 byte upload', 'too_small', { claimed_size: MiB + 1 }),
+    at(v9, 'a 16 MiB challenge opening a 2.5 GiB upload', 'too_small', { claimed_size: 2.5 * 1024 * MiB }),
+    at(v9, 'the base raised by one bit since it was issued', 'too_easy', { min_difficulty: 8 }),
+    at(v6, 'a token of difficulty 3 where the server asks 6', 'too_easy', { token: easy, nonce: await solvePow(easy, 3) }),
+    at(v6, 'a wrong nonce', 'wrong_solution', { nonce: await nonceWithBits(v6.token, 0, 6) }),
+    at(v9, 'a nonce that solves 5 bits but not 9', 'wrong_solution', { nonce: await nonceWithBits(v9.token, 5, 9) }),
+    at(v6, 'issued by another server (another secret)', 'not_ours', { token: foreign, nonce: await solvePow(foreign, 6) }),
+    at(v6, 'difficulty byte lowered to 0', 'not_ours', { token: toBase64Url(lowered), nonce: '0' }),
+    at(v6, 'size raised', 'not_ours', { token: toBase64Url(bigger) }),
+    at(v6, 'size 0, MAC intact', 'malformed', { token: toBase64Url(size0) }),
+    at(v6, 'version byte 2 (the BLAKE2b version)', 'malformed', { token: toBase64Url(v2) }),
+    at(v6, 'one character short', 'malformed', { token: v6.token.slice(0, 63) }),
+    at(v6, 'a character outside base64url (48 bytes fill 64 characters exactly: no other spelling exists)', 'malformed', { token: `${v6.token.slice(0, 63)}+` }),
+    at(v6, 'padded base64', 'malformed', { token: `${v6.token.slice(0, 62)}==` }),
+    at(v6, 'nonce not decimal', 'malformed', { nonce: '0x1' }),
+    at(v6, 'nonce of 17 digits', 'malformed', { nonce: '1'.repeat(17) }),
   ];
+}
+
+/** Sizes and their price: extra bits and the bytes a challenge priced for them binds. */
+function powSizes(): PowSizeVector[] {
+  const MiB = 1024 * 1024;
+  return [1, 64 * 1024, MiB, MiB + 1, 4 * MiB, 4 * MiB + 1, 10 * MiB, 64 * MiB, 1024 * MiB, 2 * 1024 * MiB, 2.5 * 1024 * MiB].map((size) => ({
+    size,
+    bits: powSizeBits(size),
+    priced_bytes: powPricedBytes(size),
+  }));
 }
 
 // ---- audit chain ----
@@ -389,18 +439,20 @@ export interface ProtocolFile {
   staff_request_checks: StaffRequestCheck[];
   pow_tokens: PowTokenVector[];
   pow_checks: PowCheck[];
+  pow_sizes: PowSizeVector[];
   audit_chains: AuditChainVector[];
   audit_checks: AuditCheck[];
 }
 
-export function buildProtocolFile(): ProtocolFile {
+export async function buildProtocolFile(): Promise<ProtocolFile> {
   const s = staffDefs();
   const staff_requests = s.defs.map(staffVector);
-  const pow_tokens = powDefs().map(powVector);
+  const pow_tokens: PowTokenVector[] = [];
+  for (const d of powDefs()) pow_tokens.push(await powVector(d));
   const audit_chains = auditDefs().map(auditVector);
   // Sanity, so the generator cannot write a file whose positive vectors do not verify.
   for (const c of audit_chains) if (!verifyChain(c.entries, c.root_fingerprint).ok) throw new Error(`generator: ${c.name} does not verify`);
-  for (const v of pow_tokens) if (!verifyPowSolution(fromHex(v.secret), v.difficulty, v, new Date(v.now)).ok) throw new Error(`generator: ${v.name} does not verify`);
+  for (const v of pow_tokens) if (!(await verifyPowSolution(fromHex(v.secret), v.difficulty - powSizeBits(v.size), v, new Date(v.now), v.size)).ok) throw new Error(`generator: ${v.name} does not verify`);
   for (const v of staff_requests) {
     const r = verifyStaffRequest(v.headers, { host: v.host, method: v.method, pathAndQuery: v.path_and_query, body: fromHex(v.body) }, (k) => (k === toBase64(fromHex(v.public_key)) ? true : undefined));
     if (!r.ok) throw new Error(`generator: ${v.name} does not verify: ${r.message}`);
@@ -410,7 +462,8 @@ export function buildProtocolFile(): ProtocolFile {
     staff_requests,
     staff_request_checks: staffChecks(staff_requests, s),
     pow_tokens,
-    pow_checks: powChecks(pow_tokens),
+    pow_checks: await powChecks(pow_tokens),
+    pow_sizes: powSizes(),
     audit_chains,
     audit_checks: auditChecks(audit_chains),
   };
