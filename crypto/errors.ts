@@ -61,9 +61,19 @@ export class DocumentFormatError extends TiplineCryptoError {
 export class DirectoryExpiredError extends TiplineCryptoError {
   override readonly name = 'DirectoryExpiredError';
   readonly code = 'TIPLINE_ERR_DIRECTORY_EXPIRED';
-  constructor(readonly expires: string, readonly now: string) {
-    super(`directory expired at ${expires} (now ${now})`);
+  constructor(readonly expires: string, readonly now: string, what = 'directory') {
+    super(`${what} expired at ${expires} (now ${now})`);
   }
+}
+
+/**
+ * A directory older than one already accepted for the same root (a lower serial), or one with the serial of an
+ * accepted directory but other contents. Threat: an operator replaying an old directory that still lists a
+ * desk since removed.
+ */
+export class DirectoryRollbackError extends TiplineCryptoError {
+  override readonly name = 'DirectoryRollbackError';
+  readonly code = 'TIPLINE_ERR_DIRECTORY_ROLLBACK';
 }
 
 // ---- envelope ----

@@ -6,7 +6,8 @@ import { CryptoArgumentError, KeyFileFormatError, WrongPassphraseError } from '.
 import { _signingPairMatches } from './keys.js';
 import { sodium, sumo } from './sodium.js';
 
-export type KeyRole = 'root' | 'desk' | 'auditor';
+/** signer: the directory signing key the root certifies (FORMAT.md §Directory); same shape as root. */
+export type KeyRole = 'root' | 'signer' | 'desk' | 'auditor';
 
 export interface KdfParams {
   opslimit: number;
@@ -58,12 +59,13 @@ const MAX_NAME = 200;
 /** Which keys each role holds, and their lengths. Decoders reject anything else. */
 const SHAPES: Record<KeyRole, { public: Record<string, number>; secret: Record<string, number> }> = {
   root: { public: { sign: 32 }, secret: { sign: 64 } },
+  signer: { public: { sign: 32 }, secret: { sign: 64 } },
   desk: { public: { box: 32, sign: 32 }, secret: { box: 32, sign: 64 } },
   auditor: { public: { box: 32, sign: 32 }, secret: { box: 32, sign: 64 } },
 };
 
 function isRole(r: unknown): r is KeyRole {
-  return r === 'root' || r === 'desk' || r === 'auditor';
+  return r === 'root' || r === 'signer' || r === 'desk' || r === 'auditor';
 }
 
 function checkName(name: unknown, fail: (m: string) => Error): string {
@@ -151,7 +153,7 @@ export function sealKeyFile(opts: {
   random?: (n: number) => Uint8Array;
 }): KeyFile {
   const arg = (m: string) => new CryptoArgumentError(`sealKeyFile: ${m}`);
-  if (!isRole(opts.role)) throw arg(`role must be root, desk or auditor, got ${String(opts.role)}`);
+  if (!isRole(opts.role)) throw arg(`role must be root, signer, desk or auditor, got ${String(opts.role)}`);
   const role = opts.role;
   const name = checkName(opts.name, arg);
   checkKeys('public', role, opts.public, arg);
@@ -207,7 +209,7 @@ export function openKeyFile(file: unknown, passphrase: string): KeyMaterial {
   }
   if (file.kind !== 'tipline-key') throw fmt('kind is not "tipline-key"');
   if (file.v !== 1) throw fmt(`unsupported version ${String(file.v)}`);
-  if (!isRole(file.role)) throw fmt('role must be root, desk or auditor');
+  if (!isRole(file.role)) throw fmt('role must be root, signer, desk or auditor');
   const role = file.role;
   const name = checkName(file.name, fmt);
   const outerPublic = decodeMap(file.public, fmt);

@@ -110,5 +110,7 @@ export const SignedDocumentBody = z.object({
   payload: z.string(),
   root_key: z.string(),
   signature: z.string(),
+  // A directory carries the root's certificate of the key that signed it (FORMAT.md §Certified documents).
+  certificate: z.object({ v: z.literal(1), type: z.string(), payload: z.string(), root_key: z.string(), signature: z.string() }).optional(),
 });
 

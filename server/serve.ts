@@ -1,16 +1,18 @@
 // `tipline serve`: opens the database, publishes the directory if one is given, listens (sources on one port,
 // staff on another: server/app.ts), runs retention.
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
 import { canonicalStaffHost } from './staff-auth.js';
 import { openDatabase } from './db.js';
 import { lockDataDir } from './lock.js';
-import { loadDirectory, publishDirectory } from './directory.js';
+import { guardDirectory, loadDirectory, PIN_FILE, publishDirectory, readPinFile } from './directory.js';
 import { scheduleRetention } from './retention.js';
 import type { ServerConfig } from './config.js';
-import type { SignedDocument } from '../crypto/signed.js';
+import { documentFingerprint, type SignedDocument } from '../crypto/signed.js';
+import { displayFingerprint, sameFingerprint } from '../crypto/keys.js';
+import { DirectoryRollbackError } from '../crypto/errors.js';
 
 export interface ServeOptions {
   host: string;
@@ -24,7 +26,8 @@ export interface ServeOptions {
   dataDir: string;
   databaseUrl?: string | undefined;
   directoryFile?: string | undefined;
-  /** Pins the newsroom's root: refuse to start with, or trust, a directory signed by another key. */
+  /** Pins the newsroom's root: refuse to start with, or trust, a directory signed by another key. Required
+   * with databaseUrl; with PGlite, the first root published is pinned in DATA/directory-pin.json. */
   rootFingerprint?: string | undefined;
   retentionIntervalMs?: number;
   tuning?: Omit<ServerConfig, 'db'>;
@@ -43,6 +46,22 @@ export interface RunningServer {
   forceClose(): void;
 }
 
+function readDirectoryFile(path: string): SignedDocument {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the directory ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const doc = JSON.parse(text) as SignedDocument;
+    documentFingerprint(doc); // its shape, before anything relies on it
+    return doc;
+  } catch (err) {
+    throw new Error(`${path} is not a signed directory (${(err as Error).message}): tipline keys init or keys renew writes one`);
+  }
+}
+
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
 
 export async function serve(o: ServeOptions): Promise<RunningServer> {
@@ -56,6 +75,13 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   }
   if (staffHost === undefined && WILDCARD.has(o.host)) throw new RangeError(`listening on ${o.host || 'every address'}, the staff address cannot be guessed: give --staff-host (the staff onion's hostname)`);
   if (o.port !== 0 && o.port === o.staffPort) throw new RangeError(`the public and staff listeners need two ports, not ${o.port} twice`);
+  // The root this server trusts comes from outside the database: the database alone would let whoever can
+  // write to it choose the tip line's keys (SECURITY.md §Directory).
+  if (o.databaseUrl && !o.rootFingerprint) {
+    throw new Error('with DATABASE_URL, the root fingerprint must be pinned: serve --fingerprint "…" or TIPLINE_ROOT_FINGERPRINT (the one tipline keys init printed); the database alone cannot say which directory is the newsroom\'s');
+  }
+  const pinFile = o.databaseUrl ? undefined : join(dataDir, PIN_FILE);
+  const fileDoc = o.directoryFile ? readDirectoryFile(o.directoryFile) : undefined;
   let unlock = () => {};
   // What this process creates is for its own user only. PGlite sets its files' modes itself (0666/0755,
   // whatever the umask), so the data folder is the wall: 0700 even when it existed with wider rights, or
@@ -74,7 +100,22 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   const { db } = opened;
-  const serverConfig = { ...o.tuning, db, rootFingerprint: o.rootFingerprint, afterCommit: opened.sync, dataDir: o.databaseUrl ? undefined : dataDir };
+  let pinned;
+  try {
+    pinned = pinFile ? readPinFile(pinFile) : undefined;
+    if (pinned && o.rootFingerprint && !sameFingerprint(pinned.root, o.rootFingerprint)) {
+      throw new Error(`--fingerprint ${displayFingerprint(o.rootFingerprint)} differs from the root pinned in ${pinFile} (${displayFingerprint(pinned.root)}): if the newsroom really has a new root, delete that file`);
+    }
+  } catch (err) {
+    await opened.close();
+    unlock();
+    throw err;
+  }
+  // Pinned: --fingerprint, else the data folder's pin, else (first start of a PGlite folder) the root of the
+  // directory file given, written to the pin file once it is published.
+  const pin = o.rootFingerprint ?? pinned?.root ?? (fileDoc ? documentFingerprint(fileDoc) : undefined);
+  guardDirectory(db, { pin, file: pinFile, highest: pinned?.highest });
+  const serverConfig = { ...o.tuning, db, rootFingerprint: pin, afterCommit: opened.sync, dataDir: o.databaseUrl ? undefined : dataDir };
   let app: FastifyInstance, staffApp: FastifyInstance;
   try {
     app = await buildServer(serverConfig, 'public');
@@ -88,13 +129,21 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   const now = () => (o.tuning?.now ?? (() => new Date()))();
-  try {
-    if (o.directoryFile) {
-      const doc = JSON.parse(readFileSync(o.directoryFile, 'utf8')) as SignedDocument;
-      await publishDirectory(db, doc, now(), o.rootFingerprint);
+  const publishFile = async (doc: SignedDocument, path: string) => {
+    try {
+      const p = await publishDirectory(db, doc, now(), pin);
+      o.say(`directory: ${path}, serial ${p.directory.serial}`);
+    } catch (err) {
+      // An older file than the directory already published (a renewed one was published since): keep the newer.
+      if (!(err instanceof DirectoryRollbackError)) throw new Error(`${path}: ${(err as Error).message}`);
+      o.say(`warning: ${path} is not published: ${err.message}`);
     }
-    const published = await loadDirectory(db, now(), o.rootFingerprint).catch((err: Error) => {
-      o.say(`warning: the stored directory does not verify: ${err.message}`);
+  };
+  try {
+    if (fileDoc) await publishFile(fileDoc, o.directoryFile!);
+    // A stored row that does not verify (another root, rolled back, expired) is reported and not used.
+    const published = await loadDirectory(db, now(), pin).catch((err: Error) => {
+      o.say(`warning: the stored directory is not used: ${err.message}`);
       return undefined;
     });
     if (published) {
@@ -132,6 +181,19 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const staffUrl = urlOf(staffApp, o.staffPort);
   o.say(`listening on ${url} (sources: the page, proof-of-work, uploads; the public onion points here)`);
   o.say(`staff API on ${staffUrl} (tipline fetch/delete --server; the staff onion points here)${staffHost ? `, signed for ${staffHost}` : ''}`);
+  // SIGHUP re-reads the directory file: a renewed directory is published without a restart
+  // (systemctl kill -s HUP tipline). It is accepted only under the pin and with a higher serial.
+  const onHup = () => {
+    if (!o.directoryFile) return o.say('SIGHUP: no --directory file to read again');
+    let doc: SignedDocument;
+    try {
+      doc = readDirectoryFile(o.directoryFile);
+    } catch (err) {
+      return o.say(`warning: ${(err as Error).message}`);
+    }
+    publishFile(doc, o.directoryFile).catch((err: Error) => o.say(`warning: the directory is not published: ${err.message}`));
+  };
+  process.on('SIGHUP', onHup);
   const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
   return {
     app,
@@ -139,6 +201,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     staffApp,
     staffUrl,
     async close() {
+      process.off('SIGHUP', onHup);
       stopRetention();
       // Fastify stops accepting connections and closes the idle ones once; a keep-alive connection whose request
       // ends during the drain would otherwise stay open until its timeout and hold the exit back.

@@ -4,8 +4,8 @@ import { initCrypto } from '../crypto/node.js';
 import { concatBytes, fromBase64, toBase64, utf8Encode } from '../crypto/bytes.js';
 import { fingerprint, generateDeskKey, generateSigningKey, normalizeFingerprint, sign, verify } from '../crypto/keys.js';
 import { DEFAULT_KDF, MIN_KDF, openKeyFile, sealKeyFile, type KeyFile } from '../crypto/keyfile.js';
-import { documentFingerprint, signDocument, verifyDocument } from '../crypto/signed.js';
-import { activeRecipients, findSigner, signDirectory, verifyDirectory, type Directory } from '../crypto/directory.js';
+import { documentFingerprint, signCertifiedDocument, signDocument, verifyDocument } from '../crypto/signed.js';
+import { activeRecipients, certifySigner, findSigner, signDirectory, verifyDirectory, type Directory } from '../crypto/directory.js';
 import {
   BadSignatureError,
   DirectoryExpiredError,
@@ -189,24 +189,27 @@ t.test('key file with DEFAULT_KDF (Argon2id, 3 passes, 256 MiB)', async (t) => {
 
 const root = generateSigningKey();
 const rootFp = fingerprint(root.publicKey);
+const signer = generateSigningKey();
+const cert = certifySigner(signer.publicKey, new Date('2025-01-01T00:00:00Z'), new Date('2025-04-01T00:00:00Z'), root);
 const desk = generateDeskKey();
 const auditor = generateDeskKey();
 const later = generateDeskKey();
 
 const dir: Directory = {
-  v: 1,
-  issued: '2025-01-01T00:00:00Z',
-  expires: '2025-04-01T00:00:00Z',
+  v: 2,
+  serial: 7,
+  issued: '2025-01-30T00:00:00Z',
+  expires: '2025-02-06T00:00:00Z',
   recipients: [
     { name: 'Ana', role: 'desk', box_key: toBase64(desk.boxPublic), sign_key: toBase64(desk.signPublic), not_before: '2025-01-01T00:00:00Z', not_after: '2025-03-01T00:00:00Z' },
     { name: 'Lawyers LLP', role: 'auditor', box_key: toBase64(auditor.boxPublic), sign_key: toBase64(auditor.signPublic), not_before: '2025-01-01T00:00:00Z', not_after: '2026-01-01T00:00:00Z' },
-    { name: 'Ana (next key)', role: 'desk', box_key: toBase64(later.boxPublic), sign_key: toBase64(later.signPublic), not_before: '2025-03-01T00:00:00Z', not_after: '2025-06-01T00:00:00Z' },
+    { name: 'Ana next key', role: 'desk', box_key: toBase64(later.boxPublic), sign_key: toBase64(later.signPublic), not_before: '2025-03-01T00:00:00Z', not_after: '2025-06-01T00:00:00Z' },
   ],
 };
 const now = new Date('2025-02-01T12:00:00Z');
 
 t.test('directory: sign and verify', async (t) => {
-  const doc = signDirectory(dir, root);
+  const doc = signDirectory(dir, cert, signer);
   t.equal(doc.type, 'directory');
   t.equal(documentFingerprint(doc), rootFp);
   const json = JSON.parse(JSON.stringify(doc)) as unknown;
@@ -215,12 +218,14 @@ t.test('directory: sign and verify', async (t) => {
 });
 
 t.test('directory: wrong fingerprint, modified payload, modified fields, expiry', async (t) => {
-  const doc = signDirectory(dir, root);
+  const doc = signDirectory(dir, cert, signer);
   const other = generateSigningKey();
   t.throws(() => verifyDirectory(doc, fingerprint(other.publicKey), now), FingerprintMismatchError, 'wrong expected fingerprint');
-  const forged = signDirectory(dir, other);
-  t.throws(() => verifyDirectory(forged, rootFp, now), FingerprintMismatchError, 'signed by another key');
-  t.throws(() => verifyDirectory({ ...forged, root_key: doc.root_key }, rootFp, now), BadSignatureError, "another key's signature under our root key");
+  const otherSigner = generateSigningKey();
+  const forged = signDirectory(dir, certifySigner(otherSigner.publicKey, new Date('2025-01-01T00:00:00Z'), new Date('2025-04-01T00:00:00Z'), other), otherSigner);
+  t.throws(() => verifyDirectory(forged, rootFp, now), FingerprintMismatchError, 'certified by another root');
+  t.throws(() => verifyDirectory({ ...forged, root_key: doc.root_key }, rootFp, now), /another root key/, "another root's certificate under our root key");
+  t.throws(() => verifyDirectory({ ...forged, root_key: doc.root_key, certificate: doc.certificate }, rootFp, now), BadSignatureError, 'our certificate, a directory signed by a key it does not name');
 
   const payload = JSON.parse(new TextDecoder().decode(fromBase64(doc.payload))) as Directory;
   payload.recipients[0]!.box_key = toBase64(generateDeskKey().boxPublic);
@@ -228,19 +233,19 @@ t.test('directory: wrong fingerprint, modified payload, modified fields, expiry'
   t.throws(() => verifyDirectory(swapped, rootFp, now), BadSignatureError, 'recipient key swapped');
   const spaced = { ...doc, payload: toBase64(utf8Encode(JSON.stringify(dir, null, 1))) };
   t.throws(() => verifyDirectory(spaced, rootFp, now), BadSignatureError, 'same JSON, other bytes: the signature covers bytes');
-  t.throws(() => verifyDirectory({ ...doc, v: 2 }, rootFp, now), DocumentFormatError, 'version 2');
+  t.throws(() => verifyDirectory({ ...doc, v: 2 }, rootFp, now), DocumentFormatError, 'signed document version 2');
   t.throws(() => verifyDirectory({ ...doc, signature: 'AAAA' }, rootFp, now), DocumentFormatError, 'short signature');
   t.throws(() => verifyDirectory(null, rootFp, now), DocumentFormatError, 'null');
   t.throws(() => verifyDirectory(doc, 'not a fingerprint', now), FingerprintFormatError, 'bad expected fingerprint');
 
-  t.throws(() => verifyDirectory(doc, rootFp, new Date('2025-04-01T00:00:01Z')), DirectoryExpiredError, 'one second after expiry');
-  t.same(verifyDirectory(doc, rootFp, new Date('2025-04-01T00:00:00Z')), dir, 'at the expiry instant it is still valid');
+  t.throws(() => verifyDirectory(doc, rootFp, new Date('2025-02-06T00:00:01Z')), DirectoryExpiredError, 'one second after expiry');
+  t.same(verifyDirectory(doc, rootFp, new Date('2025-02-06T00:00:00Z')), dir, 'at the expiry instant it is still valid');
 });
 
 t.test('signed documents: a signature for one type does not verify as another', async (t) => {
   const policy = signDocument('policy', dir, root);
   t.throws(() => verifyDirectory(policy, rootFp, now), { name: 'DocumentFormatError', message: /expected type "directory"/ });
-  t.throws(() => verifyDirectory({ ...policy, type: 'directory' }, rootFp, now), BadSignatureError, 'type field rewritten');
+  t.throws(() => verifyDirectory({ ...policy, type: 'directory' }, rootFp, now), /must carry a certificate/, 'type field rewritten: a root-signed document is not a directory');
   t.same(verifyDocument(policy, rootFp, 'policy'), dir);
   t.throws(() => signDocument('bad\ntype', {}, root), /type must match/);
   t.throws(() => signDocument('policy', {}, { publicKey: root.publicKey, secretKey: generateSigningKey().secretKey }), /does not belong/);
@@ -258,8 +263,8 @@ t.test('directory: shape is validated when signing and when verifying', async (t
     ['validity reversed', { ...dir, recipients: [{ ...dir.recipients[0]!, not_after: '2024-01-01T00:00:00Z' }] }],
   ];
   for (const [what, d] of bad) {
-    t.throws(() => signDirectory(d as Directory, root), { code: 'TIPLINE_ERR_CRYPTO_ARGUMENT' }, `sign: ${what}`);
-    t.throws(() => verifyDirectory(signDocument('directory', d, root), rootFp, now), DocumentFormatError, `verify: ${what}`);
+    t.throws(() => signDirectory(d as Directory, cert, signer), { code: 'TIPLINE_ERR_CRYPTO_ARGUMENT' }, `sign: ${what}`);
+    t.throws(() => verifyDirectory(signCertifiedDocument('directory', d, cert, signer), rootFp, now), DocumentFormatError, `verify: ${what}`);
   }
 });
 
@@ -267,7 +272,7 @@ t.test('directory: active recipients and signers follow the validity periods', a
   t.same(activeRecipients(dir, 'desk', now).map((r) => r.name), ['Ana']);
   t.same(activeRecipients(dir, 'auditor', now).map((r) => r.name), ['Lawyers LLP']);
   const march = new Date('2025-03-01T00:00:00Z');
-  t.same(activeRecipients(dir, 'desk', march).map((r) => r.name), ['Ana (next key)'], 'not_after exclusive, not_before inclusive');
+  t.same(activeRecipients(dir, 'desk', march).map((r) => r.name), ['Ana next key'], 'not_after exclusive, not_before inclusive');
   t.equal(findSigner(dir, toBase64(desk.signPublic), now)?.name, 'Ana');
   t.equal(findSigner(dir, toBase64(desk.signPublic), march), undefined, 'expired desk key no longer signs');
   t.equal(findSigner(dir, toBase64(later.signPublic), now), undefined, 'future key does not sign yet');

@@ -108,13 +108,12 @@ refusalTest(
 refusalTest(
   'an expired directory is refused',
   async ({ store, newsroom }) => {
-    const { signDirectory } = await import('../crypto/directory.js');
-    const { toBase64 } = await import('../crypto/bytes.js');
-    const past = Date.now() - 10 * 86_400_000;
-    const expired = signDirectory(
-      { v: 1, issued: new Date(past - 86_400_000).toISOString(), expires: new Date(past).toISOString(), recipients: [{ name: 'desk-a', role: 'desk', box_key: toBase64(newsroom.desk.boxPublic), sign_key: toBase64(newsroom.desk.signPublic), not_before: new Date(past - 86_400_000).toISOString(), not_after: new Date(past).toISOString() }] },
-      newsroom.root,
-    );
+    const { signNewsroomDirectory, recipientOf } = await import('./helpers/fixtures.js');
+    const past = new Date(Date.now() - 10 * 86_400_000);
+    const { certifySigner } = await import('../crypto/directory.js');
+    // A certificate from before `past`, so that the only thing wrong is the directory's own expiry.
+    const certificate = certifySigner(newsroom.signer.publicKey, new Date(past.getTime() - 5 * 86_400_000), new Date(past.getTime() + 60 * 86_400_000), newsroom.root);
+    const expired = signNewsroomDirectory({ signer: newsroom.signer, certificate }, [recipientOf('desk-a', 'desk', newsroom.desk, past)], { now: past, days: 1 });
     await store.db.updateTable('documents').set({ body: JSON.stringify(expired) }).where('kind', '=', 'directory').execute();
   },
   /expired/,

@@ -51,7 +51,7 @@ async function open(path: string, role: 'root' | 'desk' | 'auditor' | 'staff') {
     if (err instanceof WrongPassphraseError) throw new CliError(`wrong passphrase for ${path}`);
     throw new CliError(`${path}: ${(err as Error).message}`);
   }
-  if (role === 'staff' ? opened.role === 'root' : opened.role !== role) throw new CliError(`${path} holds a ${opened.role} key, not a ${role} key`);
+  if (role === 'staff' ? opened.role !== 'desk' && opened.role !== 'auditor' : opened.role !== role) throw new CliError(`${path} holds a ${opened.role} key, not a ${role} key`);
   return opened;
 }
 

@@ -12,8 +12,11 @@ const OVERVIEW = `usage: tipline <command> [options]      (tipline <command> --h
 The tip line:
   serve           run the tip line: the sources' page and API, and the staff API (npm start runs this)
 The newsroom:
-  keys init       make the root key, a desk key and the signed directory of keys
-  keys add-desk   add a desk (or auditor) key and sign the directory again
+  keys init       make the root key, the directory signing key, a desk key and the signed directory
+  keys add-desk   add a desk (or auditor) key, made here or by its owner (--public), and sign again
+  keys remove-desk  take a desk (or auditor) key out of the directory and sign again
+  keys renew      sign the directory again with a fresh life (daily, on the newsroom machine)
+  keys certify    the root certifies the directory signing key (every few months, offline)
   keys request    make your own desk key on your machine, and a request to hand to the root holder
   keys passwd     change one key file's passphrase
   fetch           download and decrypt, on this machine, every tip not yet in a folder
@@ -48,32 +51,49 @@ delete) on --staff-port only (the staff onion, with client authorisation, points
 Environment: TIPLINE_POW_DIFFICULTY (12 bits), TIPLINE_RETENTION_DAYS (30), TIPLINE_LOG_LEVEL (info, warn,
 error or silent; warn drops the per-request lines).`,
   keys: `usage: tipline keys init --dir DIR [--name NAME] [--days N]
-       tipline keys add-desk --dir DIR --name NAME [--auditor] [--days N]
+       tipline keys add-desk --dir DIR (--name NAME [--auditor] | --public FILE) [--days N]
+       tipline keys remove-desk --dir DIR --name NAME
+       tipline keys renew --dir DIR [--days N]
+       tipline keys certify --dir DIR [--days N]
+       tipline keys request --name NAME [--role desk|auditor] --out DIR
+       tipline keys passwd --key FILE
 
-  init       make a root key, one desk key and DIR/directory.json signed by the root (the first time)
-  add-desk   add a desk (or, with --auditor, an auditor) key to DIR and sign the directory again
+  init         make a root key, a directory signing key, one desk key and DIR/directory.json (the first time)
+  add-desk     add a desk (or, with --auditor, an auditor) key to DIR and sign the directory again
+  remove-desk  take a key out of the directory and sign it again (takes effect once published)
+  renew        sign the same directory again with a fresh life and a higher serial (daily)
+  certify      the root certifies DIR's signing key for N days (on the offline machine)
+  request      make your own desk key on your machine and a request to hand to the root holder
+  passwd       change one key file's passphrase
 
-tipline keys init --help and tipline keys add-desk --help show their options.`,
+A directory lives 7 days: renew it daily and publish it (copy it to the server's --directory file, then
+systemctl kill -s HUP tipline). tipline keys SUBCOMMAND --help shows a subcommand's options.`,
   'keys init': `usage: tipline keys init --dir DIR [--name NAME] [--days N]
 
-Makes the newsroom's root key (keep it offline), one desk key and DIR/directory.json, the list of desk keys
-signed by the root, and prints the root fingerprint: publish it where the server cannot change it.
+Makes the newsroom's root key (keep it offline), the directory signing key (for a newsroom machine, never the
+server), one desk key and DIR/directory.json, the list of desk keys signed by the signing key that the root
+certified, and prints the root fingerprint: publish it where the server cannot change it.
 
   --dir DIR      folder for the keys (made if missing); refuses one that already holds keys
-  --name NAME    the desk key's name (desk): letters, digits, dot, dash, underscore
-  --days N       how long the directory and the desk key are valid (365)
+  --name NAME    the desk's name (desk): letters of any language, digits, spaces, . - _ '
+                 (the key file is named after it in plain ASCII: "María López" -> maria-lopez.key)
+  --days N       how long the desk key is listed (365); the directory itself lives 7 days
 
-Key files are encrypted with a passphrase (TIPLINE_PASSPHRASE, or asked for twice) and written mode 0600.
+Each key file is encrypted with its own passphrase (asked for twice each; TIPLINE_PASSPHRASE, when set, is
+used for all of them) and written mode 0600.
 example:  tipline keys init --dir keys`,
   'keys add-desk': `usage: tipline keys add-desk --dir DIR --name NAME [--auditor] [--days N]
+       tipline keys add-desk --dir DIR --public FILE [--days N]
 
-Adds a desk key (or an auditor's key) to DIR and signs DIR/directory.json again with the root key; publish it
-again with tipline serve --directory DIR/directory.json. Asks for the root key's passphrase.
+Adds a desk key (or an auditor's) and signs DIR/directory.json again with the directory signing key (asks
+for its passphrase); publish it again. With --public, the key was made by its owner on their own machine
+(tipline keys request) and only its public half is listed: compare the fingerprint printed with theirs.
 
-  --dir DIR      the folder tipline keys init made
-  --name NAME    the new key's name: letters, digits, dot, dash, underscore
-  --auditor      an auditor's key (checks retention; tips are not encrypted to it)
-  --days N       how long the new key and the directory are valid (365)
+  --dir DIR       the folder tipline keys init made
+  --name NAME     the new key's name: letters of any language, digits, spaces, . - _ '
+  --auditor       an auditor's key (checks retention; tips are not encrypted to it)
+  --public FILE   a key request made by tipline keys request (its name and role are inside)
+  --days N        how long the new key is listed (365)
 
 example:  tipline keys add-desk --dir keys --name alice`,
   'keys request': `usage: tipline keys request --name NAME [--role desk|auditor] --out DIR
@@ -101,6 +121,36 @@ written, flushed, then renamed over the old one): an interruption leaves the old
 Scripts: TIPLINE_PASSPHRASE is the current passphrase, TIPLINE_NEW_PASSPHRASE the new one (at least 12
 characters, as when typed).
 example:  tipline keys passwd --key keys/desk.key`,
+  'keys remove-desk': `usage: tipline keys remove-desk --dir DIR --name NAME
+
+Takes the key NAME out of DIR/directory.json and signs it again with a higher serial. Once published, new tips
+are not encrypted to it and it can no longer sign in; servers, the CLI and staff authentication refuse the
+older directories that still list it (the page relies on their short life: at most 7 days).
+
+  --dir DIR      the folder tipline keys init made
+  --name NAME    the key's name as listed
+
+example:  tipline keys remove-desk --dir keys --name alice`,
+  'keys renew': `usage: tipline keys renew --dir DIR [--days N]
+
+Signs the same list of keys again with a higher serial, valid N days (7, at most 31, and never past the
+signing key's certificate). Run it daily on the newsroom machine that holds the signing key, and publish
+the result; a directory that is not renewed expires and the tip line stops taking tips.
+
+  --dir DIR      the folder tipline keys init made
+  --days N       how long the new directory is valid (7)
+
+example:  tipline keys renew --dir keys`,
+  'keys certify': `usage: tipline keys certify --dir DIR [--days N]
+
+On the offline machine: the root key certifies DIR's directory signing key (signing.key; only its public half
+is read) for N days (90, at most 100), written to DIR/signing-certificate.json. Copy that file next to the
+signing key, then run tipline keys renew there.
+
+  --dir DIR      a folder with root.key and signing.key
+  --days N       how long the certificate is valid (90)
+
+example:  tipline keys certify --dir /media/KEYS/tipline`,
   submit: `usage: tipline submit --server URL --fingerprint FP [--file PATH]... [--socks HOST:PORT] < message.txt
 
 Encrypts a tip on this machine to every desk key the newsroom's signed directory lists, checks that
@@ -403,19 +453,35 @@ async function main(argv: string[]): Promise<number> {
     case 'keys': {
       const [sub, ...more] = rest;
       if (sub === 'request' || sub === 'passwd') return keysOwn(sub, more);
-      if (sub !== 'init' && sub !== 'add-desk') {
-        const what = sub === undefined ? 'keys needs a subcommand' : `unknown keys subcommand "${sub}"`;
-        throw new CliError(`${what}: tipline keys init --dir DIR (the first time) or tipline keys add-desk --dir DIR --name NAME (tipline keys --help)`, USAGE_EXIT);
+      const subs = ['init', 'add-desk', 'remove-desk', 'renew', 'certify'];
+      if (sub === undefined || !subs.includes(sub)) {
+        const what = sub === undefined ? 'keys needs a subcommand' : `unknown keys subcommand "${printable(sub, 40)}"`;
+        throw new CliError(`${what}: tipline keys init --dir DIR (the first time) or tipline keys add-desk --dir DIR --name NAME; also remove-desk, renew, certify, request, passwd (tipline keys --help)`, USAGE_EXIT);
       }
       const cmd = `keys ${sub}`;
-      const { values } = args(cmd, more, { dir: { type: 'string' }, name: { type: 'string' }, days: { type: 'string' }, ...(sub === 'add-desk' ? { auditor: { type: 'boolean' } } : {}) } as const);
-      const days = int(cmd, values.days, '--days', 365, [1, 3650]);
+      const opts = {
+        init: { dir: { type: 'string' }, name: { type: 'string' }, days: { type: 'string' } },
+        'add-desk': { dir: { type: 'string' }, name: { type: 'string' }, auditor: { type: 'boolean' }, public: { type: 'string' }, days: { type: 'string' } },
+        'remove-desk': { dir: { type: 'string' }, name: { type: 'string' } },
+        renew: { dir: { type: 'string' }, days: { type: 'string' } },
+        certify: { dir: { type: 'string' }, days: { type: 'string' } },
+      } as const;
+      const { values } = args(cmd, more, opts[sub as keyof typeof opts]) as { values: { dir?: string; name?: string; days?: string; auditor?: boolean; public?: string } };
       const dir = need(cmd, values.dir, '--dir DIR', 'the folder for the keys, e.g. --dir keys');
       const { initCrypto } = await import('../../crypto/node.js');
       await initCrypto();
-      const { keysInit, keysAdd } = await import('./commands/keys.js');
-      if (sub === 'init') await keysInit(dir, values.name ?? 'desk', days, say);
-      else await keysAdd(dir, need(cmd, values.name, '--name NAME', "the new key's name, e.g. --name alice"), (values as { auditor?: boolean }).auditor ? 'auditor' : 'desk', days, say);
+      const k = await import('./commands/keys.js');
+      if (sub === 'init') await k.keysInit(dir, values.name ?? 'desk', int(cmd, values.days, '--days', 365, [1, 3650]), say);
+      else if (sub === 'add-desk') {
+        const days = int(cmd, values.days, '--days', 365, [1, 3650]);
+        if (values.public !== undefined) {
+          if (values.name !== undefined || values.auditor) throw usage(cmd, '--public FILE takes the name and role from the key request: leave out --name and --auditor');
+          if (!existsSync(values.public)) throw usage(cmd, `--public ${values.public}: no such file (tipline keys request makes one)`);
+          await k.keysAddPublic(dir, values.public, days, say);
+        } else await k.keysAdd(dir, need(cmd, values.name, '--name NAME', "the new key's name, e.g. --name alice (or --public FILE, a key request)"), values.auditor ? 'auditor' : 'desk', days, say);
+      } else if (sub === 'remove-desk') await k.keysRemove(dir, need(cmd, values.name, '--name NAME', "the name of the key to remove, as listed, e.g. --name alice"), say);
+      else if (sub === 'renew') await k.keysRenew(dir, int(cmd, values.days, '--days', 7, [1, 31]), say);
+      else await k.keysCertify(dir, int(cmd, values.days, '--days', 90, [1, 100]), say);
       return 0;
     }
     case 'submit': {

@@ -21,7 +21,7 @@ function emptyCwd(): string {
 
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TIPLINE_|DATABASE_URL$|ALL_PROXY$|all_proxy$)/.test(k)));
-  return { ...env, ...extra };
+  return { ...env, TIPLINE_STATE_DIR: join(emptyCwd(), 'state'), ...extra }; // the CLI's remembered serials: never the user's own
 }
 
 export interface CliResult {

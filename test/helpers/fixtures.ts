@@ -1,7 +1,7 @@
 // A newsroom's keys and envelopes made in-process, for tests that talk to the HTTP API directly.
 import { randomBytes } from 'node:crypto';
 import { generateDeskKey, generateSigningKey, fingerprint, type DeskKeyPair, type SigningKeyPair } from '../../crypto/keys.js';
-import { signDirectory, type Recipient } from '../../crypto/directory.js';
+import { certifySigner, signDirectory, type Directory, type Recipient } from '../../crypto/directory.js';
 import type { SignedDocument } from '../../crypto/signed.js';
 import { encryptEnvelope, sentDay, type Manifest } from '../../crypto/envelope/index.js';
 import { toBase64, fromBase64Url, concatBytes } from '../../crypto/bytes.js';
@@ -22,6 +22,9 @@ export function signFor(url: string): void {
 
 export interface Newsroom {
   root: SigningKeyPair;
+  /** The directory signing key the root certified, and its certificate. */
+  signer: SigningKeyPair;
+  certificate: SignedDocument;
   desk: DeskKeyPair & { name: string };
   auditor: DeskKeyPair & { name: string };
   outsider: DeskKeyPair & { name: string };
@@ -33,16 +36,35 @@ function recipient(name: string, role: 'desk' | 'auditor', k: DeskKeyPair, now: 
   return { name, role, box_key: toBase64(k.boxPublic), sign_key: toBase64(k.signPublic), not_before: new Date(now.getTime() - DAY).toISOString(), not_after: new Date(now.getTime() + days * DAY).toISOString() };
 }
 
+/** A desk or auditor entry for `k`, valid from a day before `now` for `days` days. */
+export function recipientOf(name: string, role: 'desk' | 'auditor', k: DeskKeyPair, now = new Date(), days = 365): Recipient {
+  return recipient(name, role, k, now, days);
+}
+
+// Serials grow within a test run whatever the clock says (two directories in one second).
+let lastSerial = 0;
+
+/**
+ * A version 2 directory of `recipients`, signed by the newsroom's certified signing key: issued two days
+ * before `now` (a server whose clock is a day behind accepts it), expiring `days` (at most 29) after `now`.
+ */
+export function signNewsroomDirectory(n: Pick<Newsroom, 'signer' | 'certificate'>, recipients: Recipient[], opts: { now?: Date; serial?: number; days?: number } = {}): SignedDocument {
+  const now = opts.now ?? new Date();
+  const serial = opts.serial ?? ++lastSerial;
+  lastSerial = Math.max(lastSerial, serial);
+  const dir: Directory = { v: 2, serial, issued: new Date(now.getTime() - 2 * DAY).toISOString(), expires: new Date(now.getTime() + Math.min(opts.days ?? 7, 29) * DAY).toISOString(), recipients };
+  return signDirectory(dir, n.certificate, n.signer);
+}
+
 export function makeNewsroom(now = new Date(), days = 365): Newsroom {
   const root = generateSigningKey();
+  const signer = generateSigningKey();
+  const certificate = certifySigner(signer.publicKey, new Date(now.getTime() - 3 * DAY), new Date(now.getTime() + 87 * DAY), root);
   const desk = { ...generateDeskKey(), name: 'desk-a' };
   const auditor = { ...generateDeskKey(), name: 'auditor-a' };
   const outsider = { ...generateDeskKey(), name: 'outsider' };
-  const doc = signDirectory(
-    { v: 1, issued: now.toISOString(), expires: new Date(now.getTime() + days * DAY).toISOString(), recipients: [recipient(desk.name, 'desk', desk, now, days), recipient(auditor.name, 'auditor', auditor, now, days)] },
-    root,
-  );
-  return { root, desk, auditor, outsider, doc, fingerprint: fingerprint(root.publicKey) };
+  const doc = signNewsroomDirectory({ signer, certificate }, [recipient(desk.name, 'desk', desk, now, days), recipient(auditor.name, 'auditor', auditor, now, days)], { now, days: Math.min(days, 7) });
+  return { root, signer, certificate, desk, auditor, outsider, doc, fingerprint: fingerprint(root.publicKey) };
 }
 
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {

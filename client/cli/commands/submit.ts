@@ -4,7 +4,9 @@
 // one-chunk tip is done there), then the other chunks several at a time.
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { verifyDirectory, activeRecipients } from '../../../crypto/directory.js';
+import { verifyDirectory, activeRecipients, directoryMark } from '../../../crypto/directory.js';
+import type { SignedDocument } from '../../../crypto/signed.js';
+import { rememberSerial } from '../serials.js';
 import { normalizeFingerprint } from '../../../crypto/keys.js';
 import { encryptEnvelope, sentDay, type Manifest } from '../../../crypto/envelope/index.js';
 import { fromBase64 } from '../../../crypto/bytes.js';
@@ -58,6 +60,8 @@ async function send(api: Api, o: SubmitOptions): Promise<Receipt> {
   } catch (err) {
     throw new CliError(`refusing to encrypt: the server's directory does not verify against fingerprint ${o.fingerprint}: ${(err as Error).message}`);
   }
+  // Threat: a server handing out an older directory that still lists a removed desk.
+  rememberSerial(expected, directoryMark(doc as SignedDocument, directory), o.say);
   const recipients = activeRecipients(directory, 'desk', now);
   if (recipients.length === 0) throw new CliError('refusing to encrypt: the directory lists no desk key valid today');
 
