@@ -7,13 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { cliNewsroomServer } from './helpers/setup.js';
-import { collect, uploadEnvelope } from './helpers/fixtures.js';
+import { collect, makeNewsroom, signNewsroomDirectory, uploadEnvelope } from './helpers/fixtures.js';
 import { dialects } from './helpers/databases.js';
 import { startServer } from './helpers/server.js';
 import { publishDirectory } from '../server/directory.js';
 import { encryptEnvelope, sentDay } from '../crypto/envelope/index.js';
-import { generateDeskKey, generateSigningKey, type DeskKeyPair } from '../crypto/keys.js';
-import { signDirectory } from '../crypto/directory.js';
+import { generateDeskKey, type DeskKeyPair } from '../crypto/keys.js';
 import { MIN_KDF, sealKeyFile } from '../crypto/keyfile.js';
 import { toBase64 } from '../crypto/bytes.js';
 
@@ -65,14 +64,14 @@ t.test('a tip received after this key was listed but not sealed to it: "not addr
   const store = await pglite!.open();
   t.teardown(() => store.drop());
   const now = new Date();
-  const root = generateSigningKey();
+  const newsroom = makeNewsroom(now);
   const a = generateDeskKey();
   const b = generateDeskKey();
   const entry = (name: string, k: DeskKeyPair, since: number) => ({
     name, role: 'desk' as const, box_key: toBase64(k.boxPublic), sign_key: toBase64(k.signPublic),
     not_before: new Date(now.getTime() - since * DAY).toISOString(), not_after: new Date(now.getTime() + 30 * DAY).toISOString(),
   });
-  const doc = signDirectory({ v: 1, issued: now.toISOString(), expires: new Date(now.getTime() + 30 * DAY).toISOString(), recipients: [entry('a', a, 3), entry('b', b, 2)] }, root);
+  const doc = signNewsroomDirectory(newsroom, [entry('a', a, 3), entry('b', b, 2)], { now });
   await publishDirectory(store.db, doc, now);
   const server = await startServer({ powDifficulty: 0, db: store.db });
   t.teardown(() => server.close());

@@ -221,7 +221,7 @@ t.test('proof-of-work: token and solution', async (t) => {
   const secret = sodium().randombytes_buf(32);
   const issuedAt = new Date();
   const issued = await Promise.all([0, 1, 4, 8].map(async (d) => {
-    const c = issuePowChallenge(secret, d, issuedAt);
+    const c = issuePowChallenge(secret, d, 65536, issuedAt);
     return { ...c, nonce: await solvePow(c.token, d) };
   }));
   const tokenMutation = fc.oneof(
@@ -255,7 +255,7 @@ t.test('proof-of-work: token and solution', async (t) => {
         else if (tm.kind === 'random') token = tm.s;
         const nonce = nm ?? c.nonce;
         const now = new Date(issuedAt.getTime() + skewS * 1000);
-        const v = await verifyPowSolution(secret, minDifficulty, { token, nonce }, now);
+        const v = await verifyPowSolution(secret, minDifficulty, { token, nonce }, now, 65536);
         if (!v.ok) return true;
         // Accepted: only the issued token, a nonce that solves it, hard enough and not expired.
         return token === c.token && /^[0-9]{1,16}$/.test(nonce) && (await powSolves(token, nonce, c.difficulty)) && c.difficulty >= minDifficulty && v.expires * 1000 >= now.getTime();
@@ -268,7 +268,7 @@ t.test('proof-of-work: token and solution', async (t) => {
     'the issued solutions verify (the property above can tell right from wrong)',
     fc.asyncProperty(fc.nat({ max: issued.length - 1 }), async (which) => {
       const c = issued[which]!;
-      return (await verifyPowSolution(secret, 0, { token: c.token, nonce: c.nonce }, issuedAt)).ok;
+      return (await verifyPowSolution(secret, 0, { token: c.token, nonce: c.nonce }, issuedAt, 65536)).ok;
     }),
     20,
   );
