@@ -127,6 +127,35 @@ t.test('PostgreSQL stops mid-upload: 503 with Retry-After, nothing half-visible,
   t.equal(got.message, 'sent through an outage');
   t.ok(Buffer.from(file).equals(got.files[0]!.bytes), 'the file sent through the outage decrypts whole');
 
+  // A connection a request holds between two queries (inside a transaction) when the database goes: the pool
+  // does not listen to it, so without its own listener its 'error' event would end the process.
+  const script = `
+    const { openDatabase } = await import(${JSON.stringify(new URL('../server/db.js', import.meta.url).href)});
+    const { sql } = await import(${JSON.stringify(import.meta.resolve('kysely'))});
+    const opened = await openDatabase({ url: process.env.URL });
+    const outcome = await opened.db.transaction().execute(async (trx) => {
+      await sql\`select 1\`.execute(trx);
+      console.log('holding');
+      await new Promise((r) => setTimeout(r, 3000));
+      return sql\`select 1\`.execute(trx).then(() => 'query worked', (e) => 'query failed: ' + e.message);
+    }).catch((e) => 'transaction failed: ' + e.message);
+    console.log('survived: ' + outcome);
+    await opened.close().catch(() => {});
+  `;
+  const { spawn } = await import('node:child_process');
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, URL: cluster.url }, stdio: ['ignore', 'pipe', 'pipe'], cwd: work });
+  let said = '';
+  holder.stdout.on('data', (d) => (said += d));
+  holder.stderr.on('data', (d) => (said += d));
+  const holderExit = new Promise<number | null>((r) => holder.once('exit', (code) => r(code)));
+  while (!said.includes('holding') && holder.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+  await cluster.stop('fast');
+  const code = await Promise.race([holderExit, new Promise<string>((r) => setTimeout(() => r('hung'), 30_000))]);
+  if (code === 'hung') holder.kill('SIGKILL');
+  t.equal(code, 0, `the process holding the connection survives the database going away (${said.trim().replace(/\s+/g, ' ')})`);
+  t.match(said, /survived: (query|transaction) failed/, 'and its next query fails (a 503 for a request), no crash');
+  await cluster.start();
+
   t.ok(server.alive(), 'one server process throughout');
   t.notMatch(server.output(), /"status":500|internal error/, 'no 500 and no internal error logged');
   t.comment(`test took ${Date.now() - began} ms`);

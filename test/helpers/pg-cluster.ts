@@ -2,13 +2,20 @@
 // temporary folder, listening on a free loopback port. The shared server on 5432 is never touched: stopping it
 // would break every other test running on the machine.
 import { execFile, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { IN_CI } from './databases.js';
 
-const BIN = process.env.TIPLINE_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** Debian's server binaries: the newest installed major version, unless TIPLINE_TEST_PG_BIN names a folder. */
+function findBin(): string {
+  if (process.env.TIPLINE_TEST_PG_BIN) return process.env.TIPLINE_TEST_PG_BIN;
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const found = versions.map((v) => `/usr/lib/postgresql/${v}/bin`).find((b) => existsSync(join(b, 'initdb')));
+  return found ?? '/usr/lib/postgresql/15/bin';
+}
+const BIN = findBin();
 
 /** Why no cluster can be made here, or undefined. With CI=true a missing initdb is a failure, not a skip. */
 export function clusterSkip(): string | undefined {
