@@ -44,8 +44,9 @@ export function notAddressedReason(receivedDay: string, listedFrom: string | und
   return { before: false, line: `not addressed to this key (received ${receivedDay}; ${why})` };
 }
 
-/** When the tip line's directory says this key was first listed. Only chooses the words of a message, so an
- * unpinned check is enough: the directory verifies against its own root; a failure means "unknown". */
+/** When the tip line's directory says this key was first listed; a failure means "unknown". It only chooses the
+ * words of a message, and both facts it compares are the server's word (received_day is too), so the directory
+ * is checked against its own root, unpinned: a hostile operator could make a tip look older, never readable. */
 async function listedFrom(api: Api, key: StaffIdentity): Promise<string | undefined> {
   try {
     const doc = await api.source.directory();
