@@ -8,7 +8,7 @@
 // Reachable about 45-90 s after start: the authorities must vote a consensus (10 s intervals here) before the
 // onion service can publish its descriptor and the client can fetch it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,6 +127,27 @@ export function clientAuthKeys(): { publicB32: string; privateB32: string } {
   return { publicB32: base32(pub).toUpperCase(), privateB32: base32(priv).toUpperCase() };
 }
 
+/**
+ * A v3 onion service identity made here rather than by tor, so its address is known before any tor starts (a
+ * server that must know its own onion address can start first, not while seven tor processes compete for the
+ * CPU). Written as tor writes it: hs_ed25519_secret_key holds the expanded (SHA-512, clamped) secret key.
+ */
+export function writeOnionKeys(dir: string): string {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url');
+  const expanded = createHash('sha512').update(seed).digest();
+  expanded[0]! &= 248;
+  expanded[31]! &= 127;
+  expanded[31]! |= 64;
+  const header = (tag: string) => Buffer.concat([Buffer.from(`== ed25519v1-${tag}: type0 ==`), Buffer.alloc(3)]);
+  writeFileSync(join(dir, 'hs_ed25519_secret_key'), Buffer.concat([header('secret'), expanded]), { mode: 0o600 });
+  writeFileSync(join(dir, 'hs_ed25519_public_key'), Buffer.concat([header('public'), pub]), { mode: 0o600 });
+  const version = Buffer.from([3]);
+  const checksum = createHash('sha3-256').update(Buffer.concat([Buffer.from('.onion checksum'), pub, version])).digest().subarray(0, 2);
+  return `${base32(Buffer.concat([pub, checksum, version]))}.onion`;
+}
+
 // ---- processes ---------------------------------------------------------------------------------------------
 
 const started = new Set<ChildProcess>();
@@ -143,7 +164,7 @@ function track(child: ChildProcess): void {
   }
 }
 
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   // All held open at once, so the n ports differ; closed just before tor binds them.
   const servers: Server[] = [];
   try {
@@ -196,6 +217,9 @@ export interface TorNetworkOptions {
   torrc?: string;
   /** How long to wait for every onion service to answer HTTP through the client (default 150 s). */
   readyTimeoutMs?: number;
+  /** Called with the onion addresses before any tor starts: where a test starts the server that must know its
+   * own onion address (the staff host its desks sign for). */
+  beforeStart?: (onions: Record<string, string>) => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -333,6 +357,25 @@ export async function probeOnion(socksPort: number, onion: string, timeoutMs: nu
   }
 }
 
+/** Sends control-port commands (cookie authentication) and resolves with the replies; each must be 250. */
+export function torControl(port: number, cookieFile: string, commands: string[], timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let got = '';
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`tor control: no answer in ${timeoutMs} ms`))), timeoutMs);
+    const lines = [`AUTHENTICATE ${readFileSync(cookieFile).toString('hex')}`, ...commands, 'QUIT'];
+    socket.once('connect', () => socket.write(lines.map((l) => `${l}\r\n`).join('')));
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    socket.once('error', (e) => (clearTimeout(timer), reject(e)));
+    socket.once('close', () => {
+      clearTimeout(timer);
+      const bad = got.split('\r\n').find((l) => /^[45]\d\d /.test(l));
+      if (bad) reject(new Error(`tor control: ${bad}`));
+      else resolve(got);
+    });
+  });
+}
+
 export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork> {
   const t0 = Date.now();
   const log = o.log ?? (() => {});
@@ -370,10 +413,11 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
       .join('\n');
 
   try {
-    const ports = await freePorts(11);
+    const ports = await freePorts(12);
     const orPort = (i: number) => ports[i]!;
     const dirPort = (i: number) => ports[5 + i]!;
     const socksPort = ports[10]!;
+    const controlPort = ports[11]!;
     const empty = join(dir, 'empty-defaults'); // no /etc/tor/torrc-defaults of the host's
     writeFileSync(empty, '');
 
@@ -435,10 +479,12 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
       });
       children.push(entry);
     };
-    for (const name of ['a0', 'a1', 'a2', 'r3', 'r4', 'hs']) startTor(name);
-
-    // Each onion's address is written as soon as its keys exist, before the network is up.
     const onions: Record<string, string> = {};
+    for (const [name, rw] of Object.entries(rewrites)) onions[name] = writeOnionKeys(rw.dir);
+    await o.beforeStart?.(onions);
+
+    for (const name of ['a0', 'a1', 'a2', 'r3', 'r4', 'hs']) startTor(name);
+    // Tor writes each address as soon as it has loaded the keys: it must be the one computed above.
     for (const [name, rw] of Object.entries(rewrites)) {
       const file = join(rw.dir, 'hostname');
       for (let i = 0; !existsSync(file) || readFileSync(file, 'utf8').trim() === ''; i++) {
@@ -446,25 +492,29 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
         if (children.find((c) => c.name === 'hs')!.child.exitCode !== null) throw new Error('the onion service host exited');
         await sleep(100);
       }
-      onions[name] = readFileSync(file, 'utf8').trim();
+      const written = readFileSync(file, 'utf8').trim();
+      if (written !== onions[name]) throw new Error(`tor made ${written} of ${name}'s keys, not ${onions[name]}`);
     }
     for (const [name, k] of authKeys) {
       writeFileSync(join(authDir, `${name}.auth_private`), `${onions[name]!.replace(/\.onion$/, '')}:descriptor:x25519:${k.privateB32}\n`, { mode: 0o600 });
     }
     // ExtendedErrors, as Tor Browser's tor has: onion-service failures get their own SOCKS reply codes.
-    torrcs.set('client', [...testNetworkSettings('client', clientDir, auths), `SocksPort 127.0.0.1:${socksPort} ExtendedErrors`, `ClientOnionAuthDir ${authDir}`]);
+    torrcs.set('client', [...testNetworkSettings('client', clientDir, auths), `SocksPort 127.0.0.1:${socksPort} ExtendedErrors`, `ClientOnionAuthDir ${authDir}`, `ControlPort 127.0.0.1:${controlPort}`, 'CookieAuthentication 1']);
     startTor('client');
     mark('tor processes started');
 
     // Reachable: an HTTP answer from every onion through the client, as a source's first request would get.
-    const deadline = t0 + (o.readyTimeoutMs ?? 150_000);
+    // Bounded from here: the keys and the caller's server above have had their time.
+    const readyMs = o.readyTimeoutMs ?? 150_000;
+    const deadline = Date.now() + readyMs;
+    let newnymAt = 0;
     for (const [name, onion] of Object.entries(onions)) {
       let last = '';
       for (;;) {
         const dead = children.find((c) => c.child.exitCode !== null || c.child.signalCode !== null);
         if (dead) throw new Error(`tor ${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode})`);
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`${name} (${onion}) not reachable after ${((o.readyTimeoutMs ?? 150_000) / 1000).toFixed(0)} s: ${last}`);
+        if (left <= 0) throw new Error(`${name} (${onion}) not reachable ${(readyMs / 1000).toFixed(0)} s after tor started: ${last}`);
         const tried = Date.now();
         try {
           const status = await probeOnion(socksPort, onion, Math.min(30_000, left));
@@ -472,6 +522,14 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
           last = `answered ${JSON.stringify(status)}`;
         } catch (e) {
           last = (e as Error).message;
+          // Asked too early (the descriptor not yet published), the client has tried every HSDir and will not
+          // ask them again for many minutes ("No more HSDir available to query"). NEWNYM forgets that; tor
+          // takes it at most once every 10 s.
+          if (e instanceof SocksReplyError && e.reply === 0xf0 && Date.now() - newnymAt > 10_000) {
+            newnymAt = Date.now();
+            log(`tor network: ${name}: descriptor not found yet; NEWNYM so the client asks the HSDirs again`);
+            await torControl(controlPort, join(clientDir, 'control_auth_cookie'), ['SIGNAL NEWNYM']).catch((err: Error) => log(`tor network: NEWNYM failed: ${err.message}`));
+          }
         }
         await sleep(Math.max(0, 2_000 - (Date.now() - tried)));
       }
