@@ -20,6 +20,7 @@ import { bareTips, tiplineTips, type LoadPlan, type TipsResult } from './tips.js
 import { keysInit, pipeline, type PipelineResult } from './pipeline.js';
 import { browserBench } from './browser.js';
 import { torBench } from './tor.js';
+import { floodBench } from './flood.js';
 import { HAVE_GNU_TIME, MiB, f1, f2, log, mbps, mib, now, ratio } from './util.js';
 
 const SIZE = Number(process.env.BENCH_MIB ?? 256) * MiB;
@@ -238,6 +239,7 @@ try {
   // ---------------------------------------------------------------- 6. over a Tor-like link
   if (process.env.BENCH_TOR !== '0') await torBench({ work, keys, fingerprint: fp }, row);
   else log('\n(BENCH_TOR=0: the Tor-like link skipped)');
+  if (process.env.BENCH_FLOOD !== '0') await floodBench({ work, keys, fingerprint: fp }, row); // test/bench/flood.ts
 
   // ---------------------------------------------------------------- table
   summary('test-output/bench.md', [

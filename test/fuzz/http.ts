@@ -153,16 +153,17 @@ export function answerProblem(o: Outcome, method: string, opts: { mayClose?: boo
 }
 
 /** Rows of every table a request could add to. */
-export async function countRows(db: Kysely<Database>): Promise<Record<string, number>> {
+export type RowCounts = Record<'tips' | 'uploads' | 'blob_chunks' | 'pow_redeemed' | 'staff_nonces' | 'documents' | 'audit_log', number>;
+export async function countRows(db: Kysely<Database>): Promise<RowCounts> {
   const r = await sql<Record<string, string | number>>`select
     (select count(*) from tips) as tips, (select count(*) from uploads) as uploads, (select count(*) from blob_chunks) as blob_chunks,
     (select count(*) from pow_redeemed) as pow_redeemed, (select count(*) from staff_nonces) as staff_nonces,
     (select count(*) from documents) as documents, (select count(*) from audit_log) as audit_log`.execute(db);
-  return Object.fromEntries(Object.entries(r.rows[0]!).map(([k, v]) => [k, Number(v)]));
+  return Object.fromEntries(Object.entries(r.rows[0]!).map(([k, v]) => [k, Number(v)])) as RowCounts;
 }
 
-export function rowsChanged(before: Record<string, number>, after: Record<string, number>): string | undefined {
-  const d = Object.keys(before).filter((k) => before[k] !== after[k]);
+export function rowsChanged(before: RowCounts, after: RowCounts): string | undefined {
+  const d = (Object.keys(before) as (keyof RowCounts)[]).filter((k) => before[k] !== after[k]);
   return d.length === 0 ? undefined : d.map((k) => `${k} ${before[k]} -> ${after[k]}`).join(', ');
 }
 
