@@ -9,6 +9,7 @@ import { openDatabase } from './db.js';
 import { lockDataDir } from './lock.js';
 import { loadDirectory, publishDirectory } from './directory.js';
 import { scheduleRetention } from './retention.js';
+import { scheduleWalPass } from './wal.js';
 import type { ServerConfig } from './config.js';
 import type { SignedDocument } from '../crypto/signed.js';
 
@@ -27,6 +28,8 @@ export interface ServeOptions {
   /** Pins the newsroom's root: refuse to start with, or trust, a directory signed by another key. */
   rootFingerprint?: string | undefined;
   retentionIntervalMs?: number;
+  /** How often PGlite's WAL is switched, so that commit times do not outlive it (server/wal.ts); 5 minutes. */
+  walIntervalMs?: number;
   tuning?: Omit<ServerConfig, 'db'>;
   say: (line: string) => void;
 }
@@ -129,6 +132,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   o.say(`listening on ${url} (sources: the page, proof-of-work, uploads; the public onion points here)`);
   o.say(`staff API on ${staffUrl} (tipline fetch/delete --server; the staff onion points here)${staffHost ? `, signed for ${staffHost}` : ''}`);
   const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
+  const stopWal = scheduleWalPass(opened.walPass, o.walIntervalMs ?? 300_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'WAL pass failed'));
   return {
     app,
     url,
@@ -136,6 +140,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     staffUrl,
     async close() {
       stopRetention();
+      stopWal();
       await app.close();
       await staffApp.close();
       await opened.close();

@@ -312,7 +312,11 @@ async function main(argv: string[]): Promise<number> {
         });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new CliError(`${host}:${port} or ${host}:${staffPort} is already in use (another tipline serve?): stop it, or choose others with --port N --staff-port N`);
+        if (code === 'EADDRINUSE') {
+          const taken = (err as { port?: number }).port;
+          const which = taken === staffPort && taken !== port ? '--staff-port' : '--port';
+          throw new CliError(`${host}:${taken ?? port} is already in use (another tipline serve?): stop it, or choose another with ${which} N`);
+        }
         if (code === 'EADDRNOTAVAIL') throw usage('serve', `--host ${host} is not an address of this machine`);
         // serve() checks its listener settings (--staff-host, the two ports) before it opens anything.
         if (err instanceof RangeError) throw usage('serve', err.message);

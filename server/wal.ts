@@ -1,0 +1,73 @@
+// Embedded PGlite's write-ahead log, kept short. Every commit record in the WAL carries the commit time to the
+// microsecond, next to the bytes of the rows written (a tip's id among them): left alone, PGlite never switches
+// its WAL, and one 16 MB segment holds weeks of exact arrival times. Threat: a seized or copied data folder
+// telling when each tip arrived, finer than the UTC day the tables keep (invariant 2).
+//
+// A pass closes the current segment (pg_switch_wal) and checkpoints, after which PostgreSQL deletes every older
+// segment; PGlite is started with wal_recycle=off (server/db.ts), so they are unlinked, not renamed for reuse
+// with their old records inside, and new segments are zero-filled (wal_init_zero, the default). A pass on a
+// database that wrote nothing since the last one does nothing, so a quiet server does not churn its disk.
+//
+// PostgreSQL in production is configured for the same by deploy/postgresql.conf and the hourly
+// deploy/tipline-wal-switch.timer (SECURITY.md §Write-ahead log).
+import { chmod, lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema/db.js';
+
+/** PGlite's settings for the above (postgres -c name=value). */
+export const PGLITE_WAL_SETTINGS = ['-c', 'wal_recycle=off', '-c', 'wal_init_zero=on'] as const;
+
+/** One WAL pass; true when it switched, false when nothing had been written since the last one. */
+export type WalPass = () => Promise<boolean>;
+
+export function pgliteWalPass(db: Kysely<Database>, dataDir: string | undefined): WalPass {
+  // The insert position right after our last pass: unchanged means nothing was written since.
+  let settled: string | undefined;
+  return async () => {
+    // One connection turn for the whole pass (server/pglite-dialect.ts queues every other query behind it), so
+    // no commit slips in between the switch and the position it is compared with next time.
+    const switched = await db.connection().execute(async (c) => {
+      const lsn = async () => (await sql<{ lsn: string }>`select pg_current_wal_insert_lsn()::text as lsn`.execute(c)).rows[0]!.lsn;
+      if ((await lsn()) === settled) return false;
+      await sql`select pg_switch_wal()`.execute(c);
+      await sql`checkpoint`.execute(c);
+      settled = await lsn();
+      return true;
+    });
+    // The new segment, and any file PGlite made since the last pass, for this account only.
+    if (switched && dataDir) await ownerOnly(dataDir);
+    return switched;
+  };
+}
+
+/**
+ * Files 0600 and folders 0700 under `dir`. PGlite writes the files of a new database with mode 0666 and its
+ * folders 0755 whatever the umask; the data folder's own 0700 already keeps other accounts out, this keeps
+ * them out of a copy made with its modes (cp -a, tar, a backup) too.
+ */
+export async function ownerOnly(dir: string): Promise<void> {
+  const st = await lstat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined; // removed meanwhile (a WAL segment, a temporary file)
+    throw err;
+  });
+  if (!st || st.isSymbolicLink()) return;
+  if (st.isDirectory()) {
+    if ((st.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
+    for (const name of await readdir(dir).catch(() => [] as string[])) await ownerOnly(join(dir, name));
+  } else if (st.isFile() && (st.mode & 0o077) !== 0) {
+    await chmod(dir, st.mode & 0o600).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+}
+
+/** Runs `pass` every `intervalMs` (one at a time); returns a function that stops it. */
+export function scheduleWalPass(pass: WalPass, intervalMs: number, onError: (err: unknown) => void): () => void {
+  let running = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => pass().then(() => undefined, onError));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
