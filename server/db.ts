@@ -81,8 +81,6 @@ export async function openDatabase(opts: { url?: string | undefined; dataDir?: s
   const walPass = pgliteWalPass(db, opts.dataDir);
   try {
     if (opts.dataDir) await ownerOnly(opts.dataDir);
-    // What an earlier run left in the WAL (a crash before its last pass) goes now, not at the first scheduled pass.
-    await walPass();
   } catch (err) {
     await db.destroy();
     throw err;

@@ -140,7 +140,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     staffUrl,
     async close() {
       stopRetention();
-      stopWal();
+      await stopWal();
       await app.close();
       await staffApp.close();
       await opened.close();

@@ -62,12 +62,18 @@ export async function ownerOnly(dir: string): Promise<void> {
   }
 }
 
-/** Runs `pass` every `intervalMs` (one at a time); returns a function that stops it. */
-export function scheduleWalPass(pass: WalPass, intervalMs: number, onError: (err: unknown) => void): () => void {
+/** Runs `pass` now, in the background (what an earlier run left, say after a crash, goes at once without
+ * holding up the start), then every `intervalMs`, one at a time; returns a function that stops it and waits for a pass in progress. */
+export function scheduleWalPass(pass: WalPass, intervalMs: number, onError: (err: unknown) => void): () => Promise<void> {
   let running = Promise.resolve();
-  const timer = setInterval(() => {
+  const tick = () => {
     running = running.then(() => pass().then(() => undefined, onError));
-  }, intervalMs);
+  };
+  tick();
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    return running;
+  };
 }
