@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { Database } from '../schema/db.js';
 import { migrateToLatest } from '../schema/migrations.js';
+import { PGLITE_WAL_SETTINGS, ownerOnly, pgliteWalPass, type WalPass } from './wal.js';
 
 // pg parses `date` into a local-midnight Date; keep the calendar day as text so no time zone creeps in.
 pg.types.setTypeParser(1082, (v: string) => v);
@@ -18,6 +19,9 @@ export interface OpenedDatabase {
   /** Makes what was committed survive a power loss: PostgreSQL already has; PGlite's file layer never
    * calls fsync (Emscripten's NODEFS has none), so its WAL files are synced here. */
   sync(): Promise<void>;
+  /** Switches and checkpoints PGlite's WAL so no old segment keeps commit times (server/wal.ts), and makes its
+   * files owner-only. PostgreSQL: nothing (deploy/tipline-wal-switch.timer does it as the database's owner). */
+  walPass: WalPass;
   close(): Promise<void>;
 }
 
@@ -58,7 +62,8 @@ export async function openDatabase(opts: { url?: string | undefined; dataDir?: s
   } else {
     if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     // PGlite starts with fsync off (-F); an acknowledged tip must survive a crash, so turn it back on.
-    const startParams = PGlite.defaultStartParams.filter((p) => p !== '-F');
+    // Old WAL segments are deleted, never recycled with their commit times inside (server/wal.ts).
+    const startParams = [...PGlite.defaultStartParams.filter((p) => p !== '-F'), ...PGLITE_WAL_SETTINGS];
     const pglite = new PGlite(opts.dataDir, {
       startParams,
       // PGlite's own bytea conversion builds a string per byte (about 5 MB/s for chunk uploads); Buffer's hex
@@ -77,5 +82,23 @@ export async function openDatabase(opts: { url?: string | undefined; dataDir?: s
     throw err;
   }
   const walDir = kind === 'pglite' && opts.dataDir ? `${opts.dataDir}/pg_wal` : undefined;
-  return { db, kind, sync: walDir ? () => fsyncFolder(walDir) : async () => {}, close: () => db.destroy() };
+  if (kind === 'postgres') return { db, kind, sync: async () => {}, walPass: async () => false, close: () => db.destroy() };
+  const walPass = pgliteWalPass(db, opts.dataDir);
+  try {
+    if (opts.dataDir) await ownerOnly(opts.dataDir);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return {
+    db,
+    kind,
+    sync: walDir ? () => fsyncFolder(walDir) : async () => {},
+    walPass,
+    async close() {
+      // The last records of this run, too; a closing database that cannot switch still closes.
+      await walPass().catch(() => false);
+      await db.destroy();
+    },
+  };
 }

@@ -9,6 +9,7 @@ import { openDatabase } from './db.js';
 import { lockDataDir } from './lock.js';
 import { guardDirectory, loadDirectory, PIN_FILE, publishDirectory, readPinFile } from './directory.js';
 import { scheduleRetention } from './retention.js';
+import { scheduleWalPass } from './wal.js';
 import type { ServerConfig } from './config.js';
 import { documentFingerprint, type SignedDocument } from '../crypto/signed.js';
 import { displayFingerprint, sameFingerprint } from '../crypto/keys.js';
@@ -30,6 +31,8 @@ export interface ServeOptions {
    * with databaseUrl; with PGlite, the first root published is pinned in DATA/directory-pin.json. */
   rootFingerprint?: string | undefined;
   retentionIntervalMs?: number;
+  /** How often PGlite's WAL is switched, so that commit times do not outlive it (server/wal.ts); 5 minutes. */
+  walIntervalMs?: number;
   tuning?: Omit<ServerConfig, 'db'>;
   say: (line: string) => void;
 }
@@ -195,6 +198,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   };
   process.on('SIGHUP', onHup);
   const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
+  const stopWal = scheduleWalPass(opened.walPass, o.walIntervalMs ?? 300_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'WAL pass failed'));
   return {
     app,
     url,
@@ -203,6 +207,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     async close() {
       process.off('SIGHUP', onHup);
       stopRetention();
+      await stopWal();
       // Fastify stops accepting connections and closes the idle ones once; a keep-alive connection whose request
       // ends during the drain would otherwise stay open until its timeout and hold the exit back.
       const sweep = setInterval(() => {

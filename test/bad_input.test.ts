@@ -112,7 +112,7 @@ for (const dialect of await dialects()) {
       };
       const yesterday = await startServer({ db: store.db, now: () => new Date(Date.now() - 86_400_000) });
       const easier = await startServer({ db: store.db, powDifficulty: 1 });
-      signFor(server.url);
+      signFor(server.staffUrl);
       try {
         await expectError(t, await open({ pow: await solve(yesterday.url) }), 403, 'TIPLINE_ERR_POW_EXPIRED');
         await expectError(t, await open({ pow: await solve(easier.url) }), 403, 'TIPLINE_ERR_POW_TOO_EASY');

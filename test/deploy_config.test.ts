@@ -265,6 +265,15 @@ t.test('tipline.service: hardened sandbox', async (tt) => {
   tt.ok(service.get('Environment')?.includes('TIPLINE_LOG_LEVEL=warn'), 'request lines off by default (journald would stamp them)');
   tt.match(last('MemoryMax') ?? '', /^\d+[KMG]$/, `MemoryMax bounded (${last('MemoryMax')})`);
   tt.ok(Number(last('TasksMax')) > 0, `TasksMax bounded (${last('TasksMax')})`);
+  // Issue 7 item 6: two listeners, and the staff onion's hostname as the host staff signatures are bound to.
+  const exec = last('ExecStart') ?? '';
+  const port = /--port (\d+)/.exec(exec)?.[1];
+  const staffPort = /--staff-port (\d+)/.exec(exec)?.[1];
+  tt.ok(port && staffPort && port !== staffPort, `a public (${port}) and a staff (${staffPort}) listener`);
+  tt.match(exec, /--staff-host \$\{TIPLINE_STAFF_HOST\}/, 'staff signatures bound to the staff onion (empty if unset, which serve refuses)');
+  const onions = onionServices(parseTorrc(readDeploy('torrc')));
+  tt.same(onions.get(SOURCE_DIR)?.get('HiddenServicePort'), [`80 127.0.0.1:${port}`], 'the public onion reaches the public listener only');
+  tt.same(onions.get(STAFF_DIR)?.get('HiddenServicePort'), [`80 127.0.0.1:${staffPort}`], 'the staff onion reaches the staff listener only');
   // V8's JIT must make freshly written code executable; MemoryDenyWriteExecute=yes breaks Node.
   tt.notOk(truthy(last('MemoryDenyWriteExecute')), 'MemoryDenyWriteExecute is not enabled');
   tt.notMatch(text, /^\s*MemoryDenyWriteExecute\s*=\s*(1|yes|true|on)\s*$/im, 'nor anywhere else in the file');

@@ -171,7 +171,8 @@ example:  tipline submit --server http://127.0.0.1:8080 --fingerprint "abcd efgh
 Downloads every tip not yet in DIR and decrypts it on this machine into DIR/<tip-id>/: message.txt,
 files/<name>, manifest.json. A tip that does not decrypt completely is reported and nothing of it is kept.
 
-  --server URL          the tip line (http:// is assumed)
+  --server URL          the tip line's staff address: its staff onion, or http://127.0.0.1:8081 for a
+                        local tipline serve (http:// is assumed)
   --key FILE            your desk key file (from tipline keys init or add-desk); asks for its passphrase
   --out DIR             where tips go (made if missing); tips already there are skipped
   --socks HOST:PORT     through Tor's SOCKS port (ALL_PROXY works too)
@@ -180,17 +181,17 @@ A tip sealed before your key was listed says "sent before this key was added; as
 then": it is not a failure. Exit code 0 when every other tip was fetched (or was already here), 1 when any
 failed, including a tip received after your key was listed that is not addressed to it.
 
-example:  tipline fetch --server http://127.0.0.1:8080 --key keys/desk.key --out inbox`,
+example:  tipline fetch --server http://127.0.0.1:8081 --key keys/desk.key --out inbox`,
   delete: `usage: tipline delete --server URL --key FILE TIP_ID...
 
 Deletes tips from the server; each deletion is recorded in the audit chain. TIP_ID is the 26-character
 name of the tip's folder under fetch's --out, or the id the source's receipt shows.
 
-  --server URL          the tip line (http:// is assumed)
+  --server URL          the tip line's staff address, as for fetch (http:// is assumed)
   --key FILE            your desk key file; asks for its passphrase
   --socks HOST:PORT     through Tor's SOCKS port (ALL_PROXY works too)
 
-example:  tipline delete --server http://127.0.0.1:8080 --key keys/desk.key cu3tpwjntm56q7llcx4m3gqghy`,
+example:  tipline delete --server http://127.0.0.1:8081 --key keys/desk.key cu3tpwjntm56q7llcx4m3gqghy`,
 };
 
 const COMMANDS = ['serve', 'keys', 'submit', 'fetch', 'delete'];
@@ -418,7 +419,11 @@ async function main(argv: string[]): Promise<number> {
         });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new CliError(`${host}:${port} or ${host}:${staffPort} is already in use (another tipline serve?): stop it, or choose others with --port N --staff-port N`);
+        if (code === 'EADDRINUSE') {
+          const taken = (err as { port?: number }).port;
+          const which = taken === staffPort && taken !== port ? '--staff-port' : '--port';
+          throw new CliError(`${host}:${taken ?? port} is already in use (another tipline serve?): stop it, or choose another with ${which} N`);
+        }
         if (code === 'EADDRNOTAVAIL') throw usage('serve', `--host ${host} is not an address of this machine`);
         // serve() checks its listener settings (--staff-host, the two ports) before it opens anything.
         if (err instanceof RangeError) throw usage('serve', err.message);
@@ -514,7 +519,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'fetch': {
       const { values } = args('fetch', rest, { server: { type: 'string' }, key: { type: 'string' }, out: { type: 'string' }, socks: { type: 'string' } });
-      const server = serverUrl('fetch', need('fetch', values.server, '--server URL', "the tip line's address, e.g. --server http://127.0.0.1:8080"));
+      const server = serverUrl('fetch', need('fetch', values.server, '--server URL', "the tip line's staff address (its staff onion), e.g. --server http://127.0.0.1:8081"));
       const keyFile = keyFileArg('fetch', need('fetch', values.key, '--key FILE', 'your desk key file, e.g. --key keys/desk.key'));
       const out = need('fetch', values.out, '--out DIR', 'the folder tips are written to, e.g. --out inbox');
       const proxy = proxyArg('fetch', values.socks);
@@ -530,7 +535,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'delete': {
       const { values, positionals } = args('delete', rest, { server: { type: 'string' }, key: { type: 'string' }, socks: { type: 'string' } }, true);
-      const server = serverUrl('delete', need('delete', values.server, '--server URL', "the tip line's address, e.g. --server http://127.0.0.1:8080"));
+      const server = serverUrl('delete', need('delete', values.server, '--server URL', "the tip line's staff address (its staff onion), e.g. --server http://127.0.0.1:8081"));
       const keyFile = keyFileArg('delete', need('delete', values.key, '--key FILE', 'your desk key file, e.g. --key keys/desk.key'));
       if (positionals.length === 0) throw usage('delete', 'which tips? give their ids after the options (the folder names fetch wrote)');
       for (const id of positionals) if (!/^[a-z2-7]{26}$/.test(id)) throw usage('delete', `"${printable(id, 40)}" is not a tip id: 26 characters, a-z and 2-7`);
