@@ -104,7 +104,7 @@ export async function buildServer(options: ServerConfig): Promise<App> {
     }
   });
 
-  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: processGauge({ thresholds: config.load, now: config.now, dataDir: config.dataDir }) };
+  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: processGauge({ thresholds: config.load, now: config.now, dataDir: config.dataDir, onPressure: (pressure, r) => app.log.warn({ pressure, ...r }, 'load') }) };
   app.addHook('onClose', async () => ctx.load.close());
   // Before any route: its onRoute check must see them all.
   await app.register(staffAuth, { ctx });

@@ -14,12 +14,14 @@ import { purgeExpired } from '../server/retention.js';
 import { quotaState } from '../server/store/uploads.js';
 
 const GiB = 1024 ** 3;
+// Quotas are under test here, not load: a slow shared machine must not turn these openings away as overload.
+const load = { loopDelaySoftMs: 1e9, loopDelayHardMs: 1e9 };
 
 for (const dialect of await dialects()) {
   t.test(`upload quotas on ${dialect.name}`, { skip: dialect.skip }, async (t) => {
     await t.test('eight openings claiming 2.5 GiB each do not lock honest sources out', async (t) => {
       // The defaults: 20 GiB in progress, 2.5 GiB per envelope, 1 MiB chunks.
-      const { store, newsroom, server } = await newsroomServer(t, dialect);
+      const { store, newsroom, server } = await newsroomServer(t, dialect, { load });
       const envelope = await makeEnvelope(newsroom, 'the flooder copies a real header');
       const claimed = claimedLength(2.4 * GiB);
       t.ok(claimed > 2.3 * GiB && claimed <= 2.5 * GiB, `each claims ${claimed} bytes`);
@@ -39,10 +41,10 @@ for (const dialect of await dialects()) {
 
     await t.test('concurrent openings on two server instances cannot pass the cap together', async (t) => {
       const chunk = 128 * 1024;
-      const { store, newsroom, server } = await newsroomServer(t, dialect, { uploadChunkSize: chunk, maxPendingBytes: 5 * chunk });
+      const { store, newsroom, server } = await newsroomServer(t, dialect, { load, uploadChunkSize: chunk, maxPendingBytes: 5 * chunk });
       // A second instance on the same database (its own connection pool on PostgreSQL).
       const other = dialect.name === 'postgres' ? await openDatabase({ url: store.where }) : undefined;
-      const second = await startServer({ db: other?.db ?? store.db, uploadChunkSize: chunk, maxPendingBytes: 5 * chunk });
+      const second = await startServer({ db: other?.db ?? store.db, load, uploadChunkSize: chunk, maxPendingBytes: 5 * chunk });
       signFor(server.url);
       t.teardown(async () => {
         await second.close();
@@ -70,7 +72,7 @@ for (const dialect of await dialects()) {
       let clock = Date.parse('2026-05-04T10:00:00Z');
       const now = () => new Date(clock);
       const chunk = 128 * 1024;
-      const { store, newsroom, server } = await newsroomServer(t, dialect, { now, uploadChunkSize: chunk });
+      const { store, newsroom, server } = await newsroomServer(t, dialect, { load, now, uploadChunkSize: chunk });
       const envelope = await makeEnvelope(newsroom, 'slow source', [{ name: 'a.bin', bytes: new Uint8Array(500_000) }]);
       const idle = await openUpload(server.url, envelope);
       const busy = await openUpload(server.url, envelope);
@@ -87,7 +89,7 @@ for (const dialect of await dialects()) {
     });
 
     await t.test('stored tips are bounded: 503 + Retry-After at the quota, nothing kept unpaid', async (t) => {
-      const { store, newsroom, server } = await newsroomServer(t, dialect, { maxStoredBytes: 3 * 70_000 });
+      const { store, newsroom, server } = await newsroomServer(t, dialect, { load, maxStoredBytes: 3 * 70_000 });
       const tip = () => makeEnvelope(newsroom, 'junk with a valid header is still stored ciphertext');
       const first = await tip();
       t.ok(first.length < 70_000, `a short tip is ${first.length} bytes`);
