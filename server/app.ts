@@ -135,7 +135,7 @@ export async function buildServer(options: ServerConfig, surface: Surface, staff
     if (staffRoute !== (surface === 'staff')) throw new RouteOnWrongSurfaceError(String(route.method), route.url, surface);
   });
 
-  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: processGauge({ thresholds: config.load, now: config.now, dataDir: config.dataDir }) };
+  const ctx: AppContext = { db: config.db, config, powSecret: await loadPowSecret(config.db), load: processGauge({ thresholds: config.load, now: config.now, dataDir: config.dataDir, onPressure: (pressure, r) => app.log.warn({ pressure, ...r }, 'load') }) };
   app.addHook('onClose', async () => ctx.load.close());
   const given = staff.hosts;
   const fixed = Array.isArray(given) ? [...(given as readonly string[])] : undefined;

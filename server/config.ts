@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema/db.js';
 import { MAX_CHUNK_SIZE } from '../schema/wire.js';
@@ -95,14 +97,30 @@ export const DEFAULTS = {
   retentionDays: 30,
 } as const;
 
+/** The memory this process may use: its cgroup (v2) limit when it has one, else the machine's. */
+function memoryLimit(): number {
+  let limit = totalmem();
+  try {
+    // "0::/system.slice/tipline.service": the unit's own limit, not the root's (which has none).
+    const path = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '/';
+    const v = readFileSync(`/sys/fs/cgroup${path === '/' ? '' : path}/memory.max`, 'utf8').trim();
+    if (/^\d+$/.test(v)) limit = Math.min(limit, Number(v));
+  } catch {
+    // No cgroup v2 here: the machine's memory it is.
+  }
+  return limit;
+}
+
 export const LOAD_DEFAULTS: LoadThresholds = {
-  // Sustained for three seconds: answers are then seconds late for everyone, and Tor clients start to give up.
-  loopDelaySoftMs: 1000,
-  loopDelayHardMs: 3000,
-  loopDelaySamples: 3,
-  // The shipped unit has MemoryMax=2G: refuse new uploads well before, chunks before the kernel kills us.
-  rssSoftBytes: 1.25 * 1024 ** 3,
-  rssHardBytes: 1.6 * 1024 ** 3,
+  // Sustained (every sample for five seconds): answers are then seconds late for everyone, and Tor clients start
+  // to give up. PGlite runs on this loop, so a busy machine alone can stall it for a second now and then.
+  loopDelaySoftMs: 2000,
+  loopDelayHardMs: 5000,
+  loopDelaySamples: 5,
+  // Of the memory this process may use (its cgroup's limit, e.g. the shipped unit's MemoryMax=2G, or the
+  // machine's): refuse new uploads at 70 %, chunks at 85 %, before the kernel's OOM killer decides.
+  rssSoftBytes: 0.7 * memoryLimit(),
+  rssHardBytes: 0.85 * memoryLimit(),
   diskSoftFreeBytes: 4 * 1024 ** 3,
   diskHardFreeBytes: 1024 ** 3,
   sampleMs: 1000,

@@ -63,9 +63,11 @@ export interface GaugeOptions {
   dataDir?: string | undefined;
   /** Replaces the process's own readings (tests). */
   probe?: { read(): Readings; close(): void };
+  /** Told when the pressure changes (a log line for the operator: what was refused, and why). */
+  onPressure?(p: Pressure, r: Readings): void;
 }
 
-export function processGauge(o: GaugeOptions): LoadGauge {
+export function processGauge(o: GaugeOptions): LoadGauge & { /** Takes a reading now (tests; a timer does it every sampleMs). */ sample(): void } {
   const t = o.thresholds;
   const probe = o.probe ?? processProbe(o.dataDir);
   let last: Readings = { loopDelayMs: 0, rssBytes: 0, diskFreeBytes: undefined };
@@ -73,11 +75,22 @@ export function processGauge(o: GaugeOptions): LoadGauge {
   // PGlite write blocks the loop; so does a garbage collection) must not turn sources away.
   const recentDelays: number[] = [];
   let loopDelayMs = 0;
+  const pressure = (): Pressure => {
+    const disk = last.diskFreeBytes;
+    if (loopDelayMs >= t.loopDelayHardMs || last.rssBytes >= t.rssHardBytes || (disk !== undefined && disk <= t.diskHardFreeBytes)) return 'hard';
+    if (loopDelayMs >= t.loopDelaySoftMs || last.rssBytes >= t.rssSoftBytes || (disk !== undefined && disk <= t.diskSoftFreeBytes)) return 'soft';
+    return 'ok';
+  };
+
+  let reported: Pressure = 'ok';
   const sample = () => {
     last = probe.read();
     recentDelays.push(last.loopDelayMs);
     if (recentDelays.length > t.loopDelaySamples) recentDelays.shift();
     loopDelayMs = recentDelays.length < t.loopDelaySamples ? 0 : Math.min(...recentDelays);
+    const p = pressure();
+    if (p !== reported) o.onPressure?.(p, { ...last, loopDelayMs });
+    reported = p;
   };
   sample();
   const timer = setInterval(sample, t.sampleMs);
@@ -95,13 +108,6 @@ export function processGauge(o: GaugeOptions): LoadGauge {
       else n += c;
     }
     return n / t.windowSeconds;
-  };
-
-  const pressure = (): Pressure => {
-    const disk = last.diskFreeBytes;
-    if (loopDelayMs >= t.loopDelayHardMs || last.rssBytes >= t.rssHardBytes || (disk !== undefined && disk <= t.diskHardFreeBytes)) return 'hard';
-    if (loopDelayMs >= t.loopDelaySoftMs || last.rssBytes >= t.rssSoftBytes || (disk !== undefined && disk <= t.diskSoftFreeBytes)) return 'soft';
-    return 'ok';
   };
 
   return {
@@ -124,6 +130,7 @@ export function processGauge(o: GaugeOptions): LoadGauge {
       return p === 'hard' ? 30 : p === 'soft' ? 15 : 5;
     },
     pressure,
+    sample,
     close() {
       clearInterval(timer);
       probe.close();

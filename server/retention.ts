@@ -62,13 +62,27 @@ export async function reconcileQuota(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * A deleted row stays in the table's file as a dead tuple until VACUUM: on PostgreSQL the finished upload's row
- * (upload id, blob id = tip id, expiry to five minutes) and the expired receipt row (upload id -> tip id) would
- * join a seized receipt to its tip long after both were meant to be gone. VACUUM removes them and their index
- * entries; it cannot run in a transaction, so it runs here, after the purge commits. Small tables: cheap.
+ * A deleted row stays in the table's file as a dead tuple: on PostgreSQL the finished upload's row (upload id,
+ * blob id = tip id, expiry to five minutes) and the expired receipt row (upload id -> tip id) would join a seized
+ * receipt to its tip long after both were meant to be gone. Plain VACUUM is not enough: it frees the space but
+ * leaves the bytes of a tuple at the edge of the page's free space (and in the index) until overwritten, which
+ * a test showed. VACUUM FULL writes the two small tables anew, indexes included. It takes the tables' exclusive
+ * lock, so it waits at most a moment for it (uploads go on meanwhile) and falls back to plain VACUUM, to try
+ * again on the next pass. Neither can run in a transaction: this runs after the purge commits.
  */
 export async function vacuumTransient(db: Kysely<Database>): Promise<void> {
-  await sql`vacuum uploads, upload_receipts, pow_redeemed, staff_nonces`.execute(db);
+  await db.connection().execute(async (conn) => {
+    await sql`set lock_timeout = '2s'`.execute(conn);
+    try {
+      await sql`vacuum full upload_receipts, uploads`.execute(conn);
+    } catch {
+      await sql`vacuum uploads, upload_receipts`.execute(conn);
+    } finally {
+      await sql`reset lock_timeout`.execute(conn);
+    }
+    // Not joinable to a tip (a spent solution's id; a staff nonce): the ordinary clean-up is enough.
+    await sql`vacuum pow_redeemed, staff_nonces`.execute(conn);
+  });
 }
 
 /** Runs the purge now and then every `intervalMs` (10 minutes in `serve`, so transient rows do not linger

@@ -1,7 +1,7 @@
 // Resumable chunked uploads of one envelope. The request that opens an upload carries its first chunk, so a
 // one-chunk tip takes three round trips on a new connection: connect, GET the challenge, one POST. Further
 // chunks may come in any order and again after a dropped circuit; finishing makes the tip visible atomically.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   ChunkAccepted, ChunkParams, ChunkQuery, Id, IdParams, OpenUploadQuery, PowHeaders, POW_HEADERS, Receipt, UploadOpened, UploadStatus,
 } from '../../schema/wire.js';
@@ -32,6 +32,19 @@ function checkChunk0(data: Uint8Array, size: number): void {
   } catch (err) {
     throw new AppError('TIPLINE_ERR_FRAMING', `not a valid envelope: ${(err as Error).message}`);
   }
+}
+
+/** A request refused before its body is read closes its connection: Node would otherwise read (and discard) the
+ * body the client goes on sending, so a trickler refused at once would still hold a connection for minutes. */
+function closeOnRefusal(hook: (req: FastifyRequest<any>, reply: FastifyReply) => Promise<void>) {
+  return async (req: FastifyRequest<any>, reply: FastifyReply): Promise<void> => {
+    try {
+      await hook(req, reply);
+    } catch (err) {
+      reply.header('connection', 'close');
+      throw err;
+    }
+  };
 }
 
 function isOctetStream(req: FastifyRequest): boolean {
@@ -79,7 +92,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
       bodyLimit: chunkSize,
       // Everything that can be decided from the request line and headers is decided before a byte of the body
       // is read: a flooder's junk costs neither a buffer nor a database write.
-      onRequest: async (req, reply) => {
+      onRequest: closeOnRefusal(async (req, reply) => {
         const q = OpenUploadQuery.safeParse(req.query);
         if (!q.success) throw new AppError('TIPLINE_ERR_BAD_REQUEST', `invalid request: ${q.error.issues[0]?.message ?? 'size'}`);
         const { size, finish } = q.data;
@@ -109,7 +122,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         }
         opening.set(req, { pow, id });
         slots.admit(req, reply, id);
-      },
+      }),
     },
     async (req, reply) => {
       slots.received(req);
@@ -176,10 +189,10 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
       bodyLimit: chunkSize,
       // Before a byte of the body is read: refuse unknown uploads, too many bodies in flight and a full quota,
       // so none of them costs the server a buffer.
-      onRequest: async (req, reply) => {
+      onRequest: closeOnRefusal(async (req, reply) => {
         // Params are not validated yet at this stage. An id that is not one is refused here, not left to the
         // schema: that would run after the body was read, so junk ids would let bodies past the cap below.
-        const id = Id.safeParse(req.params.id);
+        const id = Id.safeParse((req.params as { id?: unknown }).id);
         if (!id.success) throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'invalid request: id: expected a 26-character base32 id');
         const now = config.now();
         if (await findOpenUpload(db, id.data, now)) {
@@ -188,7 +201,7 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
           await checkQuota(1, 0);
         } else if (!(await existingReceipt(db, id.data, now))) throw unknownUpload();
         slots.admit(req, reply, id.data);
-      },
+      }),
     },
     async (req, reply) => {
       slots.received(req);
