@@ -106,9 +106,9 @@ export interface SolvedPow {
   chunk_size: number;
 }
 
-/** Fetches a challenge from the server and solves it. */
-export async function solvedPow(url: string, headers: Record<string, string> = {}): Promise<SolvedPow> {
-  const c = (await (await fetch(`${url}/api/v1/pow`, { headers })).json()) as { token: string; difficulty: number; chunk_size: number };
+/** Fetches a challenge from the server (priced for `size` envelope bytes when given) and solves it. */
+export async function solvedPow(url: string, headers: Record<string, string> = {}, size?: number): Promise<SolvedPow> {
+  const c = (await (await fetch(`${url}/api/v1/pow${size === undefined ? '' : `?size=${size}`}`, { headers })).json()) as { token: string; difficulty: number; chunk_size: number };
   return { token: c.token, nonce: await solvePow(c.token, c.difficulty), chunk_size: c.chunk_size };
 }
 
@@ -127,7 +127,7 @@ export function postUpload(url: string, o: { pow: { token: string; nonce: string
 
 /** Opens an upload of `envelope` (its chunk 0 stored), without finishing it. */
 export async function openUpload(url: string, envelope: Uint8Array, headers: Record<string, string> = {}): Promise<{ id: string; chunk_size: number; chunk_count: number; expires_in: number }> {
-  const pow = await solvedPow(url, headers);
+  const pow = await solvedPow(url, headers, envelope.length);
   const r = await postUpload(url, { pow, size: envelope.length, body: envelope.subarray(0, pow.chunk_size), headers });
   if (r.status !== 201) throw new Error(`open: ${r.status} ${await r.text()}`);
   return (await r.json()) as { id: string; chunk_size: number; chunk_count: number; expires_in: number };
@@ -137,7 +137,7 @@ export async function openUpload(url: string, envelope: Uint8Array, headers: Rec
  * otherwise the upload opens with chunk 0, the other chunks follow (in `order`, which may send 0 again), then
  * finish. */
 export async function uploadEnvelope(url: string, envelope: Uint8Array, opts: { order?: (count: number) => number[]; headers?: Record<string, string> } = {}): Promise<{ tip_id: string; size: number; received_day: string }> {
-  const pow = await solvedPow(url, opts.headers);
+  const pow = await solvedPow(url, opts.headers, envelope.length);
   if (envelope.length <= pow.chunk_size && !opts.order) {
     const r = await postUpload(url, { pow, size: envelope.length, body: envelope, finish: true, headers: opts.headers });
     if (r.status !== 201) throw new Error(`open and finish: ${r.status} ${await r.text()}`);
