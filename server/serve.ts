@@ -28,6 +28,8 @@ export interface ServeOptions {
 
 export interface RunningServer {
   app: FastifyInstance;
+  /** The database it uses (tests act on it as someone with database access would). */
+  db: import('kysely').Kysely<import('../schema/db.js').Database>;
   url: string;
   close(): Promise<void>;
 }
@@ -152,6 +154,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
   return {
     app,
+    db,
     url,
     async close() {
       process.off('SIGHUP', onHup);
