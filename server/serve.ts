@@ -10,7 +10,7 @@ import { scheduleRetention } from './retention.js';
 import type { ServerConfig } from './config.js';
 import { documentFingerprint, type SignedDocument } from '../crypto/signed.js';
 import { displayFingerprint, sameFingerprint } from '../crypto/keys.js';
-import { DirectoryRollbackError } from '../crypto/errors.js';
+import { DirectoryRollbackError, FingerprintMismatchError } from '../crypto/errors.js';
 
 export interface ServeOptions {
   host: string;
@@ -100,6 +100,9 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       o.say(`directory: ${path}, serial ${p.directory.serial}`);
     } catch (err) {
       // An older file than the directory already published (a renewed one was published since): keep the newer.
+      if (err instanceof FingerprintMismatchError && !o.rootFingerprint && pinned) {
+        throw new Error(`${path}: ${err.message}; this data folder is pinned to that root (${pinFile}): if the newsroom really has a new root, delete that file`);
+      }
       if (!(err instanceof DirectoryRollbackError)) throw new Error(`${path}: ${(err as Error).message}`);
       o.say(`warning: ${path} is not published: ${err.message}`);
     }
