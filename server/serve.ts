@@ -13,7 +13,7 @@ import { scheduleWalPass } from './wal.js';
 import type { ServerConfig } from './config.js';
 import { documentFingerprint, type SignedDocument } from '../crypto/signed.js';
 import { displayFingerprint, sameFingerprint } from '../crypto/keys.js';
-import { DirectoryRollbackError } from '../crypto/errors.js';
+import { DirectoryRollbackError, FingerprintMismatchError } from '../crypto/errors.js';
 
 export interface ServeOptions {
   host: string;
@@ -39,6 +39,8 @@ export interface ServeOptions {
 
 export interface RunningServer {
   app: FastifyInstance;
+  /** The database it uses (tests act on it as someone with database access would). */
+  db: import('kysely').Kysely<import('../schema/db.js').Database>;
   url: string;
   staffApp: FastifyInstance;
   staffUrl: string;
@@ -138,6 +140,9 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       o.say(`directory: ${path}, serial ${p.directory.serial}`);
     } catch (err) {
       // An older file than the directory already published (a renewed one was published since): keep the newer.
+      if (err instanceof FingerprintMismatchError && !o.rootFingerprint && pinned) {
+        throw new Error(`${path}: ${err.message}; this data folder is pinned to that root (${pinFile}): if the newsroom really has a new root, delete that file`);
+      }
       if (!(err instanceof DirectoryRollbackError)) throw new Error(`${path}: ${(err as Error).message}`);
       o.say(`warning: ${path} is not published: ${err.message}`);
     }
@@ -201,6 +206,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const stopWal = scheduleWalPass(opened.walPass, o.walIntervalMs ?? 300_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'WAL pass failed'));
   return {
     app,
+    db,
     url,
     staffApp,
     staffUrl,

@@ -87,6 +87,7 @@ for (const dialect of await dialects()) {
     t.equal(init.code, 0, init.stderr);
     const fp = /fingerprint: (.+)/.exec(init.stdout)?.[1];
     t.ok(fp, 'keys init prints the fingerprint');
+    if (pgUrl) env.TIPLINE_ROOT_FINGERPRINT = fp!; // with DATABASE_URL, serve requires the pin
 
     let server = await start('0');
     const url = server.url;

@@ -43,10 +43,10 @@ delete) on --staff-port only (the staff onion, with client authorisation, points
                       address (127.0.0.1:8081 or localhost:8081). A request signed for another is refused
   --data DIR          folder for the embedded PGlite database and its lock (./data); with
                       DATABASE_URL=postgres://… set, PostgreSQL is used instead (production)
-  --directory FILE    publish this signed directory (default: keys/directory.json if it exists);
-                      a replacement must be signed by the same root key
+  --directory FILE    publish this signed directory (default: keys/directory.json if it exists), and read it
+                      again on SIGHUP; only a higher serial replaces the directory published
   --fingerprint FP    refuse any directory not signed by this root (TIPLINE_ROOT_FINGERPRINT works too);
-                      production should pin
+                      required with DATABASE_URL; with PGlite the first root published is pinned in DIR
 
 Environment: TIPLINE_POW_DIFFICULTY (12 bits), TIPLINE_RETENTION_DAYS (30), TIPLINE_LOG_LEVEL (info, warn,
 error or silent; warn drops the per-request lines).`,

@@ -127,14 +127,15 @@ function currentDirectory(dir: string): { doc: SignedDocument; directory: Direct
   }
 }
 
-/** The certificate to sign with: the newest one naming `signer` that is valid now (file, or the directory's). */
+/** The certificate to sign with: the one last issued (latest not_before) naming `signer` and valid now (the
+ * file, or the one the directory carries): the root's latest word, even when it shortened the period. */
 function chooseCertificate(dir: string, doc: SignedDocument, fp: string, signer: SigningKeyPair, now: Date): { cert: SignedDocument; notAfter: number } {
   const candidates: SignedDocument[] = [];
   const file = join(dir, CERTIFICATE_FILE);
   if (existsSync(file)) candidates.push(readJson(file, 'the certificate', 'tipline keys certify writes it') as SignedDocument);
   if (doc.certificate) candidates.push(doc.certificate);
   const me = toBase64(signer.publicKey);
-  let best: { cert: SignedDocument; notAfter: number } | undefined;
+  let best: { cert: SignedDocument; notAfter: number; from: number } | undefined;
   for (const cert of candidates) {
     let c;
     try {
@@ -145,7 +146,7 @@ function chooseCertificate(dir: string, doc: SignedDocument, fp: string, signer:
     const from = Date.parse(c.not_before);
     const until = Date.parse(c.not_after);
     if (c.sign_key !== me || from > now.getTime() || until <= now.getTime()) continue;
-    if (!best || until > best.notAfter) best = { cert, notAfter: until };
+    if (!best || from > best.from || (from === best.from && until > best.notAfter)) best = { cert, notAfter: until, from };
   }
   if (!best) {
     throw new CliError(`no certificate valid now for the signing key in ${join(dir, SIGNER_FILE)}: the root must certify it again (on the offline machine: tipline keys certify --dir DIR), then copy ${CERTIFICATE_FILE} here`);
