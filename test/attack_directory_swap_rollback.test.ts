@@ -37,7 +37,7 @@ const withoutBobFile = file('without-bob.json', withoutBob);
 
 async function start(dataDir: string, o: { directoryFile?: string; databaseUrl?: string; rootFingerprint?: string } = {}): Promise<{ server: RunningServer; said: string[] }> {
   const said: string[] = [];
-  const server = await serve({ host: '127.0.0.1', port: 0, dataDir, ...o, tuning: { logLevel: 'silent', powDifficulty: 4 }, say: (l) => said.push(l) });
+  const server = await serve({ host: '127.0.0.1', port: 0, staffPort: 0, dataDir, ...o, tuning: { logLevel: 'silent', powDifficulty: 4 }, say: (l) => said.push(l) });
   signFor(server.url);
   return { server, said };
 }

@@ -17,7 +17,7 @@ import { publicRoutes } from '../server/routes/public.js';
 import { resolveConfig } from '../server/config.js';
 import { AppError } from '../server/errors.js';
 import { POW_WRONG_PER_TOKEN } from '../server/pow.js';
-import type { LoadGauge } from '../server/load.js';
+import { idleGauge, type LoadGauge } from '../server/load.js';
 import { MAX_POW_DIFFICULTY, SourceApi, maxPowDifficulty, type WireAnswer, type WireRequest } from '../client/shared/api.js';
 import { MalformedAnswer } from '../client/shared/errors.js';
 import { sendEnvelope } from '../client/shared/transfer.js';
@@ -127,7 +127,7 @@ t.test('the load surcharge appears in issued difficulty, bounded, and falls back
   const store = await pglite!.open();
   t.teardown(() => store.drop());
   let extra = 0;
-  const load: LoadGauge = { powExtraBits: () => extra, retryAfterSeconds: () => 5, close: () => {} };
+  const load: LoadGauge = { ...idleGauge(), powExtraBits: () => extra };
   // publicRoutes on a bare Fastify with the server's zod compilers, given a context whose gauge is stubbed.
   const app = Fastify().withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
