@@ -12,7 +12,7 @@
 // TIPLINE_POW_DIFFICULTY; default: the server's own), DATABASE_URL (PostgreSQL instead of PGlite).
 import net from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,7 @@ async function sources(url: string, fingerprint: string, work: string, ms: numbe
 
 export async function floodBench(o: { work: string; keys?: string; fingerprint?: string }, row: Row): Promise<void> {
   log(`\n== Flood: real tips (tipline submit, ${SOURCES} at a time, --retry-for ${RETRY_FOR}) alone, then under a junk flood; ${SECONDS} s each ==`);
+  log(`load average at the start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (figures from a busy machine are not comparable)`);
   const work = join(o.work, 'flood');
   mkdirSync(work, { recursive: true });
   const keys = o.keys ?? join(work, 'keys');
