@@ -43,8 +43,9 @@ export async function pipeline(o: { label: string; work: string; keys: string; f
   const serveEnv: Record<string, string> = { ...env, DATABASE_URL: o.databaseUrl ?? '' };
   // BENCH_PROFILE_DIR: write a V8 CPU profile of each `tipline serve` child there (for looking at where time goes).
   const prof = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=serve-${o.label}.cpuprofile`] : [];
-  const { child, match } = await spawnUntil([...prof, CLI, 'serve', '--port', '0', '--data', join(o.work, 'data'), '--directory', join(o.keys, 'directory.json')], serveEnv, /listening on (http:\/\/\S+)/);
+  const { child, match } = await spawnUntil([...prof, CLI, 'serve', '--port', '0', '--data', join(o.work, 'data'), '--directory', join(o.keys, 'directory.json')], serveEnv, /listening on (http:\/\/\S+)[\s\S]*staff API on (http:\/\/[^\s,]+)/);
   const url = match[1]!;
+  const staffUrl = match[2]!; // desks fetch from the staff listener
   const pid = child.pid!;
   const out = join(o.work, 'out');
   try {
@@ -61,10 +62,10 @@ export async function pipeline(o: { label: string; work: string; keys: string; f
     const upload = await stage('submit', [CLI, 'submit', '--server', url, '--fingerprint', o.fingerprint, '-m', 'benchmark tip', '--file', o.input]);
     const envelopeBytes = Number(/stored: (\d+) bytes/.exec(upload.client.stdout)?.[1] ?? NaN);
     log(`  [${o.label}] fetching ...`);
-    const fetch = await stage('fetch', [CLI, 'fetch', '--server', url, '--key', join(o.keys, 'desk.key'), '--out', out]);
+    const fetch = await stage('fetch', [CLI, 'fetch', '--server', staffUrl, '--key', join(o.keys, 'desk.key'), '--out', out]);
     // Fixed costs, measured after the big tip so the timed fetch above only had the one tip to get.
     const fixedSubmit = check('submit (message only)', await runMeasured([CLI, 'submit', '--server', url, '--fingerprint', o.fingerprint, '-m', 'fixed-cost probe'], env, join(o.work, 'submit0.time'), 60_000));
-    const fixedFetch = check('fetch (nothing new)', await runMeasured([CLI, 'fetch', '--server', url, '--key', join(o.keys, 'desk.key'), '--out', out], env, join(o.work, 'fetch0.time'), 60_000));
+    const fixedFetch = check('fetch (nothing new)', await runMeasured([CLI, 'fetch', '--server', staffUrl, '--key', join(o.keys, 'desk.key'), '--out', out], env, join(o.work, 'fetch0.time'), 60_000));
 
     // The fetched copy must be the input, byte for byte (checked after timing).
     const tipId = /tip id: (\S+)/.exec(upload.client.stdout)?.[1];

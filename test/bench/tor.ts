@@ -103,8 +103,9 @@ export async function torBench(o: TorBenchOptions, row: RowFn): Promise<void> {
   const keys = o.keys ?? join(dir, 'keys');
   const fingerprint = o.fingerprint ?? (await keysInit(keys));
   const env = { TIPLINE_POW_DIFFICULTY: '0', TIPLINE_PASSPHRASE: PASSPHRASE, TIPLINE_PROGRESS: '0', TIPLINE_LOG_LEVEL: 'warn', DATABASE_URL: '' };
-  const { child, match } = await spawnUntil([CLI, 'serve', '--port', '0', '--data', join(dir, 'data'), '--directory', join(keys, 'directory.json')], env, /listening on (http:\/\/\S+)/);
+  const { child, match } = await spawnUntil([CLI, 'serve', '--port', '0', '--data', join(dir, 'data'), '--directory', join(keys, 'directory.json')], env, /listening on (http:\/\/\S+)[\s\S]*staff API on (http:\/\/[^\s,]+)/);
   const url = match[1]!;
+  const staffUrl = match[2]!; // desks fetch from the staff listener
   const serverPort = Number(new URL(url).port);
   const plain = await plainServer();
   const link = new TorLink(LINK);
@@ -196,13 +197,13 @@ export async function torBench(o: TorBenchOptions, row: RowFn): Promise<void> {
     const out = join(dir, 'inbox');
     link.reset();
     const tFetch = now();
-    const fetched = check('fetch', await runMeasured([CLI, 'fetch', '--server', url, '--key', join(keys, 'desk.key'), '--out', out, ...proxyArg], env, join(dir, 'time'), 600_000));
+    const fetched = check('fetch', await runMeasured([CLI, 'fetch', '--server', staffUrl, '--key', join(keys, 'desk.key'), '--out', out, ...proxyArg], env, join(dir, 'time'), 600_000));
     const fetchStats = link.stats(serverPort);
     const fetchNet = fetched.wallMs - (fetchStats.firstOpenedAt - tFetch);
     if (process.env.BENCH_TOR_DEBUG) log(`spawned at 0 ms, exited at ${fetched.wallMs.toFixed(0)} ms\n${link.timeline(tFetch, serverPort)}`);
     const got = (fetched.stdout.match(/: received /g) ?? []).length;
     // The fixed cost of a fetch that finds nothing new: node start-up and the desk key's unlock (argon2id).
-    const fixed = check('fetch (nothing new, direct)', await runMeasured([CLI, 'fetch', '--server', url, '--key', join(keys, 'desk.key'), '--out', out], env, join(dir, 'time'), 120_000));
+    const fixed = check('fetch (nothing new, direct)', await runMeasured([CLI, 'fetch', '--server', staffUrl, '--key', join(keys, 'desk.key'), '--out', out], env, join(dir, 'time'), 120_000));
     link.reset();
     const plainDown = await plainExchange(socks, plain.port, 'GET', total);
     log(`[CLI] fetch of ${got} tips (${SMALL} small = ${smallBytes} bytes, and the large one; ${total} bytes in all): ${f2(fetched.wallMs / 1000)} s, of which ${f2(fetchNet / 1000)} s from its connection to its exit; plain GET of the same bytes ${f2(plainDown / 1000)} s -> ${f2(fetchNet / plainDown)}× the plain download after start-up (node, key unlock), ${f2(fetched.wallMs / plainDown)}× with it; ${statLine(fetchStats)}; a fetch with nothing new (direct) takes ${f2(fixed.wallMs / 1000)} s`);
