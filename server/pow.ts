@@ -38,7 +38,7 @@ const POW_ERRORS: Record<PowRejectReason, ErrorCode> = {
 };
 
 /**
- * Wrong nonces are the one check that costs real work (a PBKDF2 of 1024 iterations), and a flooder may send
+ * Wrong nonces are the one check that costs real work (a PBKDF2 of 2048 iterations), and a flooder may send
  * them for free with any fresh token: each token id gets this many wrong answers, then is refused before
  * hashing. Per process and bounded (the oldest ids are forgotten first).
  */

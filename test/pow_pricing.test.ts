@@ -171,17 +171,17 @@ t.test('the client asks for the envelope\'s size and refuses an absurd price', a
   const small = at(MAX_POW_DIFFICULTY, MiB);
   t.equal((await small.api.pow()).difficulty, MAX_POW_DIFFICULTY);
   t.equal(small.sent[0]!.path, '/api/v1/pow', 'no size: a one-chunk challenge');
-  t.equal(MAX_POW_DIFFICULTY, 18, 'one chunk: base up to 14 plus 4 bits of load');
-  await t.rejects(at(MAX_POW_DIFFICULTY + 1, MiB).api.pow(), { name: 'MalformedAnswer', message: /proof-of-work of 19 bits, more than a source's device should do \(at most 18/ });
+  t.equal(MAX_POW_DIFFICULTY, 17, 'one chunk: base up to 13 plus 4 bits of load');
+  await t.rejects(at(MAX_POW_DIFFICULTY + 1, MiB).api.pow(), { name: 'MalformedAnswer', message: /proof-of-work of 18 bits, more than a source's device should do \(at most 17/ });
   const big = 2.5 * 1024 * MiB;
-  t.equal(maxPowDifficulty(big), 24, '2.5 GiB: 6 more bits');
-  const sized = at(24, big);
-  t.equal((await sized.api.pow(big)).difficulty, 24);
+  t.equal(maxPowDifficulty(big), 23, '2.5 GiB: 6 more bits');
+  const sized = at(23, big);
+  t.equal((await sized.api.pow(big)).difficulty, 23);
   t.equal(sized.sent[0]!.path, `/api/v1/pow?size=${big}`);
-  await t.rejects(at(25, big).api.pow(big), MalformedAnswer, 'beyond the size\'s cap: refused');
+  await t.rejects(at(24, big).api.pow(big), MalformedAnswer, 'beyond the size\'s cap: refused');
   await t.rejects(at(32, 0).api.pow(), { message: /32 bits/ }, 'a hostile server\'s 32 bits: refused before any hashing');
   // A server that claims the challenge covers a huge size does not buy itself a higher cap.
-  const claimsBig = fakeApi(() => json(200, { token: 'T'.repeat(64), difficulty: 24, expires_in: 600, size: big, chunk_size: MiB }));
+  const claimsBig = fakeApi(() => json(200, { token: 'T'.repeat(64), difficulty: 23, expires_in: 600, size: big, chunk_size: MiB }));
   await t.rejects(claimsBig.api.pow(), MalformedAnswer, 'the cap follows the size asked for, not the size answered');
   const shrinks = fakeApi(() => json(200, { token: 'T'.repeat(64), difficulty: 1, expires_in: 600, size: MiB, chunk_size: MiB }));
   await t.rejects(shrinks.api.pow(10 * MiB), /priced it for 1048576 bytes, not the 10485760 asked for/, 'a challenge for fewer bytes than asked: refused');

@@ -34,12 +34,12 @@ export interface Transport {
 /** Bounds on what an answer may weigh: a hostile server must not make a client buffer without end. */
 const JSON_LIMIT = 64 * 1024;
 const DIRECTORY_LIMIT = 1024 * 1024;
-/** The base difficulty a server may ask before its challenges are refused: the default is 12 (about a second
- * of hashing at Tor Browser's Safer level), so an operator may double the work twice. */
-export const POW_BASE_CAP = 14;
+/** The base difficulty a server may ask before its challenges are refused: the default is 11 (about 1.5 s of
+ * hashing at Tor Browser's Safer level), so an operator may double the work twice. */
+export const POW_BASE_CAP = 13;
 /** The most leading zero bits a source attempts for an envelope of `size` bytes: the capped base, the size's
- * bits and the most a busy server may add. For a one-chunk tip 18 bits, 2^28 PBKDF2 iterations: about 80 s at
- * Safer; for 2.5 GiB 24 bits, about 85 minutes, as long as the bytes take over Tor. */
+ * bits and the most a busy server may add. For a one-chunk tip 17 bits, 2^28 PBKDF2 iterations: about 90 s at
+ * Safer; for 2.5 GiB 23 bits, about 95 minutes, a little longer than the bytes take over Tor. */
 export function maxPowDifficulty(size: number): number {
   return POW_BASE_CAP + powSizeBits(size) + POW_MAX_LOAD_BITS;
 }

@@ -21,6 +21,7 @@ import { keysInit, pipeline, type PipelineResult } from './pipeline.js';
 import { browserBench } from './browser.js';
 import { torBench } from './tor.js';
 import { floodBench } from './flood.js';
+import { powRateBench, serverCostBench } from './pow-rate.js';
 import { HAVE_GNU_TIME, MiB, f1, f2, log, mbps, mib, now, ratio } from './util.js';
 
 const SIZE = Number(process.env.BENCH_MIB ?? 256) * MiB;
@@ -151,15 +152,15 @@ try {
   const drCached = await diskReadCached(input, SIZE);
   const drDirect = diskReadDirect(input, SIZE);
   log(`disk read: ${f1(drCached)} MB/s from the page cache (as the pipeline reads it); ${f1(drDirect)} MB/s with O_DIRECT (dd)`);
-  const pow = await powSolve(12, 20, 8000);
-  log(`proof-of-work at the default difficulty 12: ${f1(pow.meanMs)} ms per solve (mean of ${pow.solves}; ${f1(pow.hashesPerSec)} attempts/s)`);
+  const pow = await powSolve(11, 20, 8000);
+  log(`proof-of-work at the default difficulty 11: ${f1(pow.meanMs)} ms per solve (mean of ${pow.solves}; ${f1(pow.hashesPerSec)} attempts/s)`);
 
   row('Baselines', 'AES-256-GCM encrypt (WebCrypto, 64 KiB chunks)', `${f1(aes.encryptMBps)} MB/s`);
   row('Baselines', 'AES-256-GCM decrypt (WebCrypto, 64 KiB chunks)', `${f1(aes.decryptMBps)} MB/s`);
   row('Baselines', 'envelope encrypt-only (encryptEnvelope)', `${f1(enc.MBps)} MB/s`, `${ratio(enc.MBps, aes.encryptMBps)} AES-GCM`);
   row('Baselines', 'disk write 1 MiB blocks + fsync', `${f1(dw.MBps)} MB/s`);
   row('Baselines', 'disk read (page cache / O_DIRECT)', `${f1(drCached)} / ${f1(drDirect)} MB/s`);
-  row('Baselines', 'PoW solve, difficulty 12 (crypto/pow.ts)', `${f1(pow.meanMs)} ms/solve`, `excluded from tips/s below`);
+  row('Baselines', 'PoW solve, difficulty 11 (crypto/pow.ts)', `${f1(pow.meanMs)} ms/solve`, `excluded from tips/s below`);
 
   // ---------------------------------------------------------------- 1. small tips per second
   log(`\n== Small tips accepted per second (powDifficulty 0: PoW cost excluded, see the solve time above) ==`);
@@ -236,6 +237,8 @@ try {
     log('\n(BENCH_BROWSER=0: the web page in real browsers skipped)');
   }
 
+  if (process.env.BENCH_POW !== '0') await powRateBench(row).then(() => serverCostBench(row)); // PoW: Firefox at Safer vs native Node
+
   // ---------------------------------------------------------------- 6. over a Tor-like link
   if (process.env.BENCH_TOR !== '0') await torBench({ work, keys, fingerprint: fp }, row);
   else log('\n(BENCH_TOR=0: the Tor-like link skipped)');
@@ -243,7 +246,7 @@ try {
 
   // ---------------------------------------------------------------- table
   summary('test-output/bench.md', [
-    `${machine}. MB = 10^6 bytes. Loopback only; PoW difficulty 0 in the throughput runs (a difficulty-12 solve costs ${f1(pow.meanMs)} ms here).`,
+    `${machine}. MB = 10^6 bytes. Loopback only; PoW difficulty 0 in the throughput runs (a difficulty-11 solve costs ${f1(pow.meanMs)} ms here).`,
     `Small tips: concurrency ${PLAN.concurrency}, ${PLAN.durationMs / 1000} s per run, the CLI's HTTP client. Pipeline: real \`tipline\` processes; wall time includes node start-up and key unlock.`,
     `Browsers (unless BENCH_BROWSER=0): Debian's Chromium and Firefox ESR via puppeteer-core, headless; in-browser crypto runs in a Worker under the page's CSP; time-capped runs say how much they did. Page upload: the real page on \`tipline serve\` (PoW difficulty 0); memory is the browser's whole process tree (RSS sums shared pages once per process, PSS splits them).`,
     TOR_INTRO,
