@@ -117,7 +117,7 @@ async function serverCost(): Promise<{ powGetUs: number; foreignUs: number; wron
   const { loadPowSecret } = await import('../../server/store/pow.js');
   const dir = mkdtempSync(join(tmpdir(), 'tipline-pow-bench-'));
   const db = await openDatabase({ dataDir: dir });
-  const app = await buildServer({ db: db.db, powDifficulty: 8, uploadChunkSize: 64 * 1024, logStream: new Writable({ write: (_c, _e, d) => d() }) });
+  const app = await buildServer({ db: db.db, powDifficulty: 8, uploadChunkSize: 64 * 1024, logStream: new Writable({ write: (_c, _e, d) => d() }) }, 'public');
   try {
     const secret = await loadPowSecret(db.db);
     const body = Buffer.alloc(64 * 1024);
