@@ -39,6 +39,8 @@ export const POW_FREE_BYTES = 1024 * 1024;
 export const POW_SIZE_MAX = 2 ** 48 - 1;
 /** Most bits a server adds under load; clients budget for it (client/shared/api.ts caps what they attempt). */
 export const POW_MAX_LOAD_BITS = 4;
+/** The most base difficulty clients accept (server config refuses more): the default 11 may be doubled twice. */
+export const POW_MAX_BASE_DIFFICULTY = 13;
 export const POW_TTL_SECONDS = 600;
 /** Expiry is rounded up to this many seconds: the redeemed row keeps it and must not pin the moment of a tip. */
 export const POW_EXPIRY_GRANULARITY_SECONDS = 600;

@@ -3,6 +3,7 @@ import { totalmem } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema/db.js';
 import { MAX_CHUNK_SIZE } from '../schema/wire.js';
+import { POW_MAX_BASE_DIFFICULTY as POW_CLIENT_MAX_BASE } from '../crypto/pow.js';
 
 export interface ServerConfig {
   db: Kysely<Database>;
@@ -134,6 +135,9 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
   const chunk = c.uploadChunkSize ?? DEFAULTS.uploadChunkSize;
   // Clients trust the chunk size the server announces (and the wire schema bounds it): never announce a bad one.
   if (!Number.isSafeInteger(chunk) || chunk < 1 || chunk > MAX_CHUNK_SIZE) throw new RangeError(`uploadChunkSize must be an integer from 1 to ${MAX_CHUNK_SIZE}, got ${chunk}`);
+  // Clients refuse challenges above their cap (client/shared/api.ts): a base above it would lock every source out.
+  const pow = c.powDifficulty ?? DEFAULTS.powDifficulty;
+  if (!Number.isInteger(pow) || pow < 0 || pow > POW_CLIENT_MAX_BASE) throw new RangeError(`powDifficulty must be an integer from 0 to ${POW_CLIENT_MAX_BASE} (clients refuse harder challenges), got ${pow}`);
   return {
     db: c.db,
     logStream: c.logStream ?? process.stdout,

@@ -47,7 +47,7 @@ t.test('PostgreSQL stops mid-upload: 503 with Retry-After, nothing half-visible,
   const cluster: PgCluster = await startCluster();
   t.teardown(() => cluster.destroy());
   t.comment(`throwaway cluster up in ${Date.now() - began} ms on port ${cluster.port}`);
-  const server: ChildServer = await startChildServer(['--port', '0', '--data', join(work, 'data'), '--directory', directory], { DATABASE_URL: cluster.url, TIPLINE_POW_DIFFICULTY: '4' });
+  const server: ChildServer = await startChildServer(['--port', '0', '--data', join(work, 'data'), '--directory', directory], { DATABASE_URL: cluster.url, TIPLINE_POW_DIFFICULTY: '4', TIPLINE_ROOT_FINGERPRINT: newsroom.fingerprint });
   t.teardown(() => killHard(server));
   signFor(server.staffUrl);
   const { url, staffUrl } = server;

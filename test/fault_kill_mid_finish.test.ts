@@ -46,7 +46,7 @@ for (const dialect of ['postgres', 'pglite'] as const) {
     const newsroom = makeNewsroom();
     const directory = join(work, 'directory.json');
     writeFileSync(directory, JSON.stringify(newsroom.doc));
-    const env: Record<string, string> = { TIPLINE_POW_DIFFICULTY: '4', DATABASE_URL: '' };
+    const env: Record<string, string> = { TIPLINE_POW_DIFFICULTY: '4', DATABASE_URL: '', TIPLINE_ROOT_FINGERPRINT: newsroom.fingerprint };
     if (dialect === 'postgres') {
       const db = await createPgDatabase();
       t.teardown(() => db.drop());

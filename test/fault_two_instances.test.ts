@@ -24,7 +24,7 @@ t.test('two instances on one PostgreSQL serve one upload between them', { skip: 
   writeFileSync(directory, JSON.stringify(newsroom.doc));
   const db = await createPgDatabase();
   t.teardown(() => db.drop());
-  const env = { DATABASE_URL: db.url, TIPLINE_POW_DIFFICULTY: '4' };
+  const env = { DATABASE_URL: db.url, TIPLINE_POW_DIFFICULTY: '4', TIPLINE_ROOT_FINGERPRINT: newsroom.fingerprint };
   // The second starts while the first runs: both publish the same directory, both migrate (a no-op for one).
   const [a, b] = await Promise.all([
     startChildServer(['--port', '0', '--data', join(work, 'a'), '--directory', directory], env),

@@ -15,7 +15,7 @@ t.test('drag and drop, picker, remove, states in words, nothing stored', { skip:
   const work = mkdtempSync(join(tmpdir(), 'tipline-form-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   // A harder proof-of-work than in other tests, so the "preparing" state is on screen long enough to see.
-  const { server, newsroom } = await newsroomServer(t, pglite!, { powDifficulty: 14 });
+  const { server, newsroom } = await newsroomServer(t, pglite!, { powDifficulty: 11 });
   const browser = await launchChromium();
   t.teardown(() => browser.close());
   const page = await browser.newPage();

@@ -48,8 +48,8 @@ delete) on --staff-port only (the staff onion, with client authorisation, points
   --fingerprint FP    refuse any directory not signed by this root (TIPLINE_ROOT_FINGERPRINT works too);
                       required with DATABASE_URL; with PGlite the first root published is pinned in DIR
 
-Environment: TIPLINE_POW_DIFFICULTY (11 bits), TIPLINE_RETENTION_DAYS (30), TIPLINE_LOG_LEVEL (info, warn,
-error or silent; warn drops the per-request lines).`,
+Environment: TIPLINE_POW_DIFFICULTY (11 bits, at most 13), TIPLINE_RETENTION_DAYS (30), TIPLINE_MAX_STORED_GB (100),
+TIPLINE_LOG_LEVEL (info, warn, error or silent; warn drops the per-request lines).`,
   keys: `usage: tipline keys init --dir DIR [--name NAME] [--days N]
        tipline keys add-desk --dir DIR (--name NAME [--auditor] | --public FILE) [--days N]
        tipline keys remove-desk --dir DIR --name NAME
@@ -301,8 +301,10 @@ function serverTuning() {
   const level = env.TIPLINE_LOG_LEVEL;
   if (level !== undefined && !['info', 'warn', 'error', 'silent'].includes(level)) throw new CliError('TIPLINE_LOG_LEVEL must be info, warn, error or silent', USAGE_EXIT);
   return {
-    ...(env.TIPLINE_POW_DIFFICULTY ? { powDifficulty: int('serve', env.TIPLINE_POW_DIFFICULTY, 'TIPLINE_POW_DIFFICULTY', 11, [0, 32]) } : {}),
+    ...(env.TIPLINE_POW_DIFFICULTY ? { powDifficulty: int('serve', env.TIPLINE_POW_DIFFICULTY, 'TIPLINE_POW_DIFFICULTY', 11, [0, 13]) } : {}),
     ...(env.TIPLINE_RETENTION_DAYS ? { retentionDays: int('serve', env.TIPLINE_RETENTION_DAYS, 'TIPLINE_RETENTION_DAYS', 30, [1, 36_500]) } : {}),
+    // Finished tips may hold this much together; set it to what the disk holds (SECURITY.md §Flooding).
+    ...(env.TIPLINE_MAX_STORED_GB ? { maxStoredBytes: int('serve', env.TIPLINE_MAX_STORED_GB, 'TIPLINE_MAX_STORED_GB', 100, [1, 1_000_000]) * 1024 ** 3 } : {}),
     ...(level ? { logLevel: level as 'info' | 'warn' | 'error' | 'silent' } : {}),
   };
 }

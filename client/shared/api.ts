@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { ErrorBody } from '../../schema/errors.js';
 import { ChunkAccepted, POW_HEADERS, PowChallenge, Receipt, UploadCreated, UploadStatus } from '../../schema/wire.js';
-import { POW_FREE_BYTES, POW_MAX_LOAD_BITS, powSizeBits } from '../../crypto/pow.js';
+import { POW_FREE_BYTES, POW_MAX_BASE_DIFFICULTY, POW_MAX_LOAD_BITS, powSizeBits } from '../../crypto/pow.js';
 import { ApiError, MalformedAnswer } from './errors.js';
 
 export interface WireRequest {
@@ -36,7 +36,7 @@ const JSON_LIMIT = 64 * 1024;
 const DIRECTORY_LIMIT = 1024 * 1024;
 /** The base difficulty a server may ask before its challenges are refused: the default is 11 (about 1.5 s of
  * hashing at Tor Browser's Safer level), so an operator may double the work twice. */
-export const POW_BASE_CAP = 13;
+export const POW_BASE_CAP = POW_MAX_BASE_DIFFICULTY;
 /** The most leading zero bits a source attempts for an envelope of `size` bytes: the capped base, the size's
  * bits and the most a busy server may add. For a one-chunk tip 17 bits, 2^28 PBKDF2 iterations: about 90 s at
  * Safer; for 2.5 GiB 23 bits, about 95 minutes, a little longer than the bytes take over Tor. */
