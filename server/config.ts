@@ -90,9 +90,9 @@ export const DEFAULTS = {
   maxConcurrentChunks: 64,
   // The client keeps about 4 chunks in flight; twice that leaves room for retries on dropped circuits.
   maxConcurrentChunksPerUpload: 8,
-  // 16 KiB per 15 s (about 1 KiB/s): a Tor source on a poor circuit sends four chunks in parallel at several
-  // KiB/s each, a trickler who holds a slot for less must keep spending bandwidth on it.
-  minBodyBytesPerWindow: 16 * 1024,
+  // About 4.3 KB/s: a slot held at the floor for the whole 180 s request timeout costs a flooder that much per
+  // slot (64 slots: ~280 KB/s), while four chunks in flight over a 20 KB/s circuit still pass.
+  minBodyBytesPerWindow: 64 * 1024,
   bodyRateWindowSeconds: 15,
   uploadIdleMinutes: 10,
   uploadTtlHours: 24,

@@ -42,9 +42,17 @@ const POW_ERRORS: Record<PowRejectReason, ErrorCode> = {
  * them for free with any fresh token: each token id gets this many wrong answers, then is refused before
  * hashing. Per process and bounded (the oldest ids are forgotten first).
  */
-export const POW_WRONG_PER_TOKEN = 3;
+export const POW_WRONG_PER_TOKEN = 2;
 const WRONG_TRACKED = 20_000;
 const wrong = new Map<string, number>();
+/** Solutions that verified, by token id: a repeat (an answer lost, or a replay of a spent one) costs no hash. */
+const verified = new Map<string, string>();
+
+function remember<V>(m: Map<string, V>, k: string, v: V): void {
+  m.delete(k); // re-inserted last: the map's order is the eviction order
+  m.set(k, v);
+  if (m.size > WRONG_TRACKED) m.delete(m.keys().next().value!);
+}
 
 /** Hashes in flight at once: PBKDF2 runs on libuv's thread pool, which fsync also needs (a committed tip waits
  * on it), so a flood of wrong nonces queues here rather than there. Past the queue: 503, try again. */
@@ -77,16 +85,21 @@ async function withHashSlot<T>(fn: () => Promise<T>): Promise<T> {
 export async function verifySolution(secret: Uint8Array, minDifficulty: number, solution: PowSolution, now: Date, claimedSize: number): Promise<VerifiedPow> {
   const v = checkPowToken(secret, minDifficulty, solution, now, claimedSize);
   if (!v.ok) throw new AppError(POW_ERRORS[v.reason], v.message);
-  if ((wrong.get(v.id) ?? 0) >= POW_WRONG_PER_TOKEN) {
+  if (verified.get(v.id) === solution.nonce) return { id: v.id, expires: new Date(v.expires * 1000) };
+  // Counted before hashing, so answers sent together on one token cannot all pass the check (a race the review
+  // reproduced: 40 at once bought 29 hashes); an attempt that proves right is given back.
+  const tries = wrong.get(v.id) ?? 0;
+  if (tries >= POW_WRONG_PER_TOKEN) {
     throw new AppError('TIPLINE_ERR_POW_WRONG', 'too many wrong solutions for this proof-of-work challenge; fetch a new one');
   }
+  remember(wrong, v.id, tries + 1);
   if (!(await withHashSlot(() => powSolutionHolds(solution.token, solution.nonce, v.difficulty)))) {
-    const count = (wrong.get(v.id) ?? 0) + 1;
-    wrong.delete(v.id); // re-inserted last: the map's order is the eviction order
-    wrong.set(v.id, count);
-    if (wrong.size > WRONG_TRACKED) wrong.delete(wrong.keys().next().value!);
     throw new AppError('TIPLINE_ERR_POW_WRONG', 'proof-of-work solution is wrong');
   }
+  const left = (wrong.get(v.id) ?? 1) - 1;
+  if (left > 0) wrong.set(v.id, left);
+  else wrong.delete(v.id);
+  remember(verified, v.id, solution.nonce);
   return { id: v.id, expires: new Date(v.expires * 1000) };
 }
 

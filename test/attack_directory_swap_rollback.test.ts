@@ -38,7 +38,7 @@ const withoutBobFile = file('without-bob.json', withoutBob);
 async function start(dataDir: string, o: { directoryFile?: string; databaseUrl?: string; rootFingerprint?: string } = {}): Promise<{ server: RunningServer; said: string[] }> {
   const said: string[] = [];
   const server = await serve({ host: '127.0.0.1', port: 0, staffPort: 0, dataDir, ...o, tuning: { logLevel: 'silent', powDifficulty: 4 }, say: (l) => said.push(l) });
-  signFor(server.url);
+  signFor(server.staffUrl);
   return { server, said };
 }
 
@@ -70,7 +70,7 @@ t.test('swap: another root\'s directory written into the database is never trust
   t.ok(existsSync(join(dataDir, PIN_FILE)), 'the first root published is pinned in the data folder');
   t.equal(statSync(join(dataDir, PIN_FILE)).mode & 0o777, 0o600, 'pin file mode 0600');
   t.match(readFileSync(join(dataDir, PIN_FILE), 'utf8'), newsroom.fingerprint.replace(/ /g, ''));
-  t.equal(await listStatus(server.url, newsroom.desk), 200, 'the real desk lists tips');
+  t.equal(await listStatus(server.staffUrl, newsroom.desk), 200, 'the real desk lists tips');
   await server.close();
 
   // The attack: the row now holds another newsroom's directory (valid, signed by its own root).
@@ -82,7 +82,7 @@ t.test('swap: another root\'s directory written into the database is never trust
   t.notOk(html.includes(displayFingerprint(foreign.fingerprint)), 'not even spaced');
   t.not(await served(server.url), 200);
   t.notSame(await served(server.url), foreign.doc, 'the foreign directory is not served');
-  t.not(await listStatus(server.url, foreign.desk), 200, 'a foreign desk key cannot list tips');
+  t.not(await listStatus(server.staffUrl, foreign.desk), 200, 'a foreign desk key cannot list tips');
   const upload = await fetch(`${server.url}/api/v1/health`);
   t.same(await upload.json(), { ok: true, directory: false }, 'health: no directory in use');
   await server.close();
@@ -92,14 +92,14 @@ t.test('swap: another root\'s directory written into the database is never trust
   t.match(said.join('\n'), new RegExp(`root fingerprint: ${newsroom.fingerprint}`));
   t.ok((await page(server.url)).includes(newsroom.fingerprint), 'the page shows the real fingerprint');
   t.same(await served(server.url), withoutBob, 'the real directory is served');
-  t.equal(await listStatus(server.url, newsroom.desk), 200);
-  t.not(await listStatus(server.url, foreign.desk), 200);
+  t.equal(await listStatus(server.staffUrl, newsroom.desk), 200);
+  t.not(await listStatus(server.staffUrl, foreign.desk), 200);
 
   // Swapped while it runs: not served, not trusted, from the next request on.
   const db = await openDatabaseOf(server);
   await db.updateTable('documents').set({ body: JSON.stringify(foreign.doc) }).where('kind', '=', 'directory').execute();
   t.notSame(await served(server.url), foreign.doc, 'not served after a live swap');
-  t.not(await listStatus(server.url, foreign.desk), 200, 'foreign desk refused after a live swap');
+  t.not(await listStatus(server.staffUrl, foreign.desk), 200, 'foreign desk refused after a live swap');
   t.notOk((await page(server.url)).includes(foreign.fingerprint));
   await server.close();
 
@@ -112,17 +112,17 @@ t.test('rollback: an older directory of the same root, still listing a removed d
   const dataDir = join(work, 'rollback');
   await seedPglite(join(dataDir, 'pg'));
   let { server, said } = await start(dataDir, { directoryFile: withBobFile });
-  t.equal(await listStatus(server.url, bob), 200, 'bob is listed at first');
+  t.equal(await listStatus(server.staffUrl, bob), 200, 'bob is listed at first');
   await server.close();
   ({ server, said } = await start(dataDir, { directoryFile: withoutBobFile }));
-  t.not(await listStatus(server.url, bob), 200, 'bob removed: refused at once');
+  t.not(await listStatus(server.staffUrl, bob), 200, 'bob removed: refused at once');
   await server.close();
 
   // serve and publishing: the old file is not published, the newer one stays.
   ({ server, said } = await start(dataDir, { directoryFile: withBobFile }));
   t.match(said.join('\n'), /warning: .*with-bob\.json is not published: directory serial \d+ is older than serial \d+/);
   t.same(await served(server.url), withoutBob, 'the newer directory is still the one served');
-  t.not(await listStatus(server.url, bob), 200, 'bob still refused');
+  t.not(await listStatus(server.staffUrl, bob), 200, 'bob still refused');
   const db = await openDatabaseOf(server);
   await t.rejects(publishDirectory(db, withBob, new Date()), DirectoryRollbackError, 'publishDirectory refuses it');
 
@@ -130,7 +130,7 @@ t.test('rollback: an older directory of the same root, still listing a removed d
   const serialRow = await db.selectFrom('documents').select('body').where('kind', '=', 'directory-serial').executeTakeFirstOrThrow();
   await db.updateTable('documents').set({ body: JSON.stringify(withBob) }).where('kind', '=', 'directory').execute();
   await db.deleteFrom('documents').where('kind', '=', 'directory-serial').execute();
-  t.not(await listStatus(server.url, bob), 200, 'staff auth refuses the rolled-back row (the serial in memory)');
+  t.not(await listStatus(server.staffUrl, bob), 200, 'staff auth refuses the rolled-back row (the serial in memory)');
   t.not(await served(server.url), 200, 'and it is not served');
   await server.close();
   t.ok(serialRow.body.includes('"serial"'));
@@ -138,7 +138,7 @@ t.test('rollback: an older directory of the same root, still listing a removed d
   // And after a restart, the data folder's file remembers the serial: still refused, the server still starts.
   ({ server, said } = await start(dataDir));
   t.match(said.join('\n'), /the stored directory is not used: directory serial \d+ is older than serial \d+/);
-  t.not(await listStatus(server.url, bob), 200, 'refused after a restart (the pin file keeps the serial)');
+  t.not(await listStatus(server.staffUrl, bob), 200, 'refused after a restart (the pin file keeps the serial)');
   await server.close();
 });
 
@@ -158,14 +158,14 @@ t.test('PostgreSQL: the pin is required, and a rolled-back row is refused after 
   ({ server, said } = await start(join(work, 'unused'), { ...o, directoryFile: withoutBobFile }));
   const db = await openDatabaseOf(server);
   await db.updateTable('documents').set({ body: JSON.stringify(withBob) }).where('kind', '=', 'directory').execute();
-  t.not(await listStatus(server.url, bob), 200, 'refused while running');
+  t.not(await listStatus(server.staffUrl, bob), 200, 'refused while running');
   await server.close();
   ({ server, said } = await start(join(work, 'unused'), o));
   t.match(said.join('\n'), /the stored directory is not used: directory serial \d+ is older/, 'refused after a restart (the serial row)');
-  t.not(await listStatus(server.url, bob), 200);
+  t.not(await listStatus(server.staffUrl, bob), 200);
   // The swap, on PostgreSQL: the pin refuses it.
   await (await openDatabaseOf(server)).updateTable('documents').set({ body: JSON.stringify(foreign.doc) }).where('kind', '=', 'directory').execute();
-  t.not(await listStatus(server.url, foreign.desk), 200, 'a foreign desk is refused');
+  t.not(await listStatus(server.staffUrl, foreign.desk), 200, 'a foreign desk is refused');
   t.notOk((await page(server.url)).includes(foreign.fingerprint), 'no foreign fingerprint on the page');
   await server.close();
 });

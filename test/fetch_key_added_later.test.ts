@@ -30,7 +30,7 @@ t.test('a desk added after a tip was sent is told "sent before this key was adde
   await publishDirectory(store.db, JSON.parse(readFileSync(join(keys, 'directory.json'), 'utf8')), new Date());
 
   const inbox = join(work, 'late-inbox');
-  const r = await runCli(['fetch', '--server', server.url, '--key', join(keys, 'late.key'), '--out', inbox]);
+  const r = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'late.key'), '--out', inbox]);
   t.equal(r.code, 0, `not a failure: exit 0 (${r.stderr})`);
   const lines = (r.stdout + r.stderr).trim().split('\n');
   t.match(r.stdout, new RegExp(`^${oldId}: ${BEFORE_LINE} \\(received \\d{4}-\\d{2}-\\d{2}, this key listed from \\d{4}-\\d{2}-\\d{2}\\)$`, 'm'));
@@ -43,14 +43,14 @@ t.test('a desk added after a tip was sent is told "sent before this key was adde
   const second = await runCli(['submit', '--server', server.url, '--fingerprint', fingerprint, '-m', 'sent to both desks']);
   t.equal(second.code, 0, second.stderr);
   const newId = /tip id: (\S+)/.exec(second.stdout)![1]!;
-  const again = await runCli(['fetch', '--server', server.url, '--key', join(keys, 'late.key'), '--out', inbox]);
+  const again = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'late.key'), '--out', inbox]);
   t.equal(again.code, 0, again.stderr);
   t.equal(readFileSync(join(inbox, newId, 'message.txt'), 'utf8'), 'sent to both desks');
   t.match(again.stdout, /1 fetched, 0 already here, 1 sent before this key was added, 0 failed/);
   t.equal(again.stdout.split('\n').filter((l) => l.includes(BEFORE_LINE)).length, 1);
 
   // The desk that was listed then reads both, with no such line.
-  const desk = await runCli(['fetch', '--server', server.url, '--key', join(keys, 'desk.key'), '--out', join(work, 'desk-inbox')]);
+  const desk = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'desk.key'), '--out', join(work, 'desk-inbox')]);
   t.equal(desk.code, 0, desk.stderr);
   t.equal(readFileSync(join(work, 'desk-inbox', oldId, 'message.txt'), 'utf8'), 'sent while only desk was listed');
   t.notMatch(desk.stdout, /sent before this key was added/);
@@ -93,7 +93,7 @@ t.test('a tip received after this key was listed but not sealed to it: "not addr
   }
 
   const inbox = join(work, 'inbox');
-  const r = await runCli(['fetch', '--server', server.url, '--key', keyFile, '--out', inbox]);
+  const r = await runCli(['fetch', '--server', server.staffUrl, '--key', keyFile, '--out', inbox]);
   t.equal(r.code, 1, 'a failure: exit 1');
   const listedDay = new Date(now.getTime() - 2 * DAY).toISOString().slice(0, 10);
   for (const id of onlyA) {

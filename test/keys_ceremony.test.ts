@@ -51,7 +51,7 @@ t.test('init, add, add --public, remove (SIGHUP), rollback refused everywhere, r
   await seedPglite(join(dataDir, 'pg'));
   const server = await startCliServer(['--port', '0', '--data', dataDir, '--directory', join(keys, 'directory.json')], env);
   t.teardown(() => server.child.kill('SIGKILL'));
-  signFor(server.url);
+  signFor(server.staffUrl);
   const published = async (serial: number) => {
     server.child.kill('SIGHUP');
     const deadline = Date.now() + 30_000;
@@ -94,19 +94,19 @@ t.test('init, add, add --public, remove (SIGHUP), rollback refused everywhere, r
 
   const bobKey = openKeyFile(JSON.parse(readFileSync(join(keys, 'bob.key'), 'utf8')), PASS);
   const bobPair = { boxPublic: bobKey.public.box!, boxSecret: bobKey.secret.box!, signPublic: bobKey.public.sign!, signSecret: bobKey.secret.sign! };
-  const list = async () => (await fetch(`${server.url}/api/v1/staff/tips`, { headers: staffHeaders(bobPair, 'GET', '/api/v1/staff/tips') })).status;
+  const list = async () => (await fetch(`${server.staffUrl}/api/v1/staff/tips`, { headers: staffHeaders(bobPair, 'GET', '/api/v1/staff/tips') })).status;
   t.not(await list(), 200, 'the removed desk cannot list tips, at once');
 
   const sent = await ok(['submit', '--server', server.url, '--fingerprint', fp, '-m', 'after removal'], 'submit 2');
   const id = /tip id: (\S+)/.exec(sent.stdout)![1]!;
-  const fetched = await runCli(['fetch', '--server', server.url, '--key', join(keys, 'bob.key'), '--out', join(work, 'bob-inbox')], { env });
+  const fetched = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'bob.key'), '--out', join(work, 'bob-inbox')], { env });
   t.equal(fetched.code, 1, 'bob cannot fetch');
   const mariaInbox = join(work, 'maria-inbox');
-  await ok(['fetch', '--server', server.url, '--key', join(keys, 'maria-lopez.key'), '--out', mariaInbox], 'fetch maria');
+  await ok(['fetch', '--server', server.staffUrl, '--key', join(keys, 'maria-lopez.key'), '--out', mariaInbox], 'fetch maria');
   t.equal(readFileSync(join(mariaInbox, id, 'message.txt'), 'utf8'), 'after removal');
   // The envelope's stanza count (header byte 8): two desks now, María and José; bob is not among them.
   const mariaKey = openKeyFile(JSON.parse(readFileSync(join(keys, 'maria-lopez.key'), 'utf8')), PASS);
-  const env2 = new Uint8Array(await (await fetch(`${server.url}/api/v1/staff/tips/${id}`, { headers: staffHeaders({ boxPublic: mariaKey.public.box!, boxSecret: mariaKey.secret.box!, signPublic: mariaKey.public.sign!, signSecret: mariaKey.secret.sign! }, 'GET', `/api/v1/staff/tips/${id}`) })).arrayBuffer());
+  const env2 = new Uint8Array(await (await fetch(`${server.staffUrl}/api/v1/staff/tips/${id}`, { headers: staffHeaders({ boxPublic: mariaKey.public.box!, boxSecret: mariaKey.secret.box!, signPublic: mariaKey.public.sign!, signSecret: mariaKey.secret.sign! }, 'GET', `/api/v1/staff/tips/${id}`) })).arrayBuffer());
   t.equal(env2[8], 2, 'the new tip is sealed to the two desks listed, not to bob');
 
   // Republishing the older directory (which still lists bob) is refused; bob stays out.

@@ -228,8 +228,9 @@ export const uploadRoutes: RoutePlugin = async (app, { ctx }) => {
         if (data.length !== want) throw new AppError('TIPLINE_ERR_CHUNK_SIZE', `chunk ${n} must be exactly ${want} bytes, got ${data.length}`);
         if (n === 0) checkChunk0(data, u.size);
         const isNew = await storeChunk(trx, u.blob_id, n, data);
-        // Each chunk keeps the upload alive a while longer; only new bytes are charged (a resend replaces).
-        await noteReceived(trx, id, isNew ? data.length : 0, idleExpiry(now));
+        // Only new bytes are charged and keep the upload alive (a resend replaces): re-sending a stored chunk
+        // must not hold an upload's quota for a day.
+        if (isNew) await noteReceived(trx, id, data.length, idleExpiry(now));
         if (isNew && !(await chargeQuota(trx, { pending: data.length, maxPending: config.maxPendingBytes }))) throw pendingFull(PENDING_RETRY_S);
         return undefined;
       });
