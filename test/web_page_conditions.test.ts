@@ -56,10 +56,11 @@ t.test('JavaScript off ("Safest"): the page explains, offers the command line, a
   }
 });
 
-t.test('without crypto.subtle (an insecure context) the page still encrypts and sends', { skip: browserSkip(CHROMIUM, 'Chromium') }, async (t) => {
-  const { server, newsroom } = await newsroomServer(t, pglite!);
+t.test('without crypto.subtle (an insecure context) the page refuses in words and sends nothing', { skip: browserSkip(CHROMIUM, 'Chromium') }, async (t) => {
+  const { server, store } = await newsroomServer(t, pglite!);
   const port = new URL(server.url).port;
-  // A host name other than 127.0.0.1/localhost over plain http is not a secure context: no crypto.subtle.
+  // A host name other than 127.0.0.1/localhost over plain http is not a secure context: no crypto.subtle, and so
+  // no PBKDF2 proof-of-work (PROTOCOL.md §Proof of work). Tor Browser has crypto.subtle on .onion at every level.
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -67,11 +68,25 @@ t.test('without crypto.subtle (an insecure context) the page still encrypts and 
   });
   t.teardown(() => browser.close());
   const page = await browser.newPage();
+  const requests: string[] = [];
+  page.on('request', (r) => {
+    requests.push(`${r.method()} ${decodeURIComponent(r.url())} ${r.postData() ?? ''}`);
+  });
+  const secret = 'must never leave the page in the clear';
   await page.goto(`http://tipline.test:${port}/`, { waitUntil: 'load' });
   t.same(await page.evaluate(() => [isSecureContext, typeof crypto.subtle]), [false, 'undefined'], 'no secure context, no crypto.subtle');
-  const id = await submitMessage(page, `http://tipline.test:${port}/`, 'sent with the pure-JavaScript AES fallback');
-  const tip = await readTip(server.url, newsroom.desk, id);
-  t.equal(tip.message, 'sent with the pure-JavaScript AES fallback');
+  await page.waitForSelector('#tip-form:not([hidden])');
+  await page.type('#message', secret);
+  await page.click('#send');
+  await page.waitForSelector('#receipt:not([hidden]), #error:not([hidden])', { timeout: 120_000 });
+  t.equal(await page.$eval('#receipt', (e) => (e as HTMLElement).hidden), true, 'no receipt');
+  const error = await page.$eval('#error', (e) => e.textContent ?? '');
+  t.match(error, /WebCrypto|crypto\.subtle/, 'the page says in words why it cannot send');
+  t.notMatch(error, new RegExp(secret), 'the message is not echoed into the error');
+  t.same(requests.filter((r) => !r.startsWith('GET ')), [], 'nothing was posted');
+  t.notOk(requests.some((r) => r.includes(secret)), 'the message never left the page in the clear');
+  t.equal((await store.db.selectFrom('uploads').select('id').execute()).length, 0, 'no upload stored');
+  t.equal((await store.db.selectFrom('tips').select('id').execute()).length, 0, 'no tip stored');
 });
 
 function refusalTest(name: string, arrange: (db: Awaited<ReturnType<typeof newsroomServer>>) => Promise<void>, pattern: RegExp) {
@@ -154,7 +169,7 @@ t.test('a JPEG with GPS EXIF arrives without it; the original when the source un
   writeFileSync(photo, withGps);
 
   const strippedId = await submitMessage(page, `${server.url}/`, 'photo, cleaned', [photo]);
-  const stripped = (await readTip(server.url, newsroom.desk, strippedId)).files[0]!;
+  const stripped = (await readTip(server.staffUrl, newsroom.desk, strippedId)).files[0]!;
   t.equal(stripped.name, 'IMG_2041.jpg');
   t.notOk(stripped.bytes.includes(Buffer.from('GPS-MARKER')), 'the GPS tag is gone');
   t.notOk(stripped.bytes.includes(Buffer.from('Exif\u0000', 'latin1')), 'the whole EXIF segment is gone');
@@ -163,7 +178,7 @@ t.test('a JPEG with GPS EXIF arrives without it; the original when the source un
   t.ok(withGps.includes(stripped.bytes.subarray(stripped.bytes.indexOf(Buffer.from([0xff, 0xda])))), 'the image data is byte-identical');
 
   const originalId = await submitMessage(page, `${server.url}/`, 'photo, as it is', [photo], false);
-  const original = (await readTip(server.url, newsroom.desk, originalId)).files[0]!;
+  const original = (await readTip(server.staffUrl, newsroom.desk, originalId)).files[0]!;
   t.ok(original.bytes.equals(withGps), 'unticked: the original is sent byte for byte');
 
   // A photo the stripper cannot walk (a stray byte between segments) is not sent with its metadata.

@@ -63,7 +63,7 @@ t.test('drag and drop, picker, remove, states in words, nothing stored', { skip:
   t.same(stored, { cookie: '', local: 0, session: 0, idb: 0, caches: 0 }, 'no cookie, no storage of any kind');
 
   const id = await page.$eval('#receipt-id', (e) => e.textContent ?? '');
-  const tip = await readTip(server.url, newsroom.desk, id);
+  const tip = await readTip(server.staffUrl, newsroom.desk, id);
   t.equal(tip.message, 'Hinweis mit zwei Dateien');
   t.same(tip.files.map((f) => [f.name, f.bytes.toString()]), [['gedroppt.txt', 'dropped one'], ['gewählt.csv', 'a,b\n1,2\n']], 'the dropped and the picked file, not the removed one');
 });

@@ -26,7 +26,8 @@ t.test('the page refuses a malformed server answer with a clear message', { skip
   const cases: { name: string; rule: Rule; files: string[]; pattern: RegExp }[] = [
     {
       name: 'a proof-of-work challenge with chunk_size 0',
-      rule: { method: 'GET', path: /^\/api\/v1\/pow$/, status: 200, json: { token: 'x'.repeat(56), difficulty: 0, expires_in: 600, chunk_size: 0 } },
+      // The request carries ?size=N; the fake answer has today's shape (64-character token, size) so that only chunk_size is wrong.
+      rule: { method: 'GET', path: /^\/api\/v1\/pow(\?|$)/, status: 200, json: { token: 'x'.repeat(64), difficulty: 0, expires_in: 600, size: 1_000_000, chunk_size: 0 } },
       files: [],
       pattern: /^Sending failed: fetching a proof-of-work challenge: the server's answer is malformed \(chunk_size: [^)]+\)\. Nothing readable was sent\./,
     },
