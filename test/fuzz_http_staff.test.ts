@@ -18,7 +18,7 @@ const mostly = <T,>(valid: T, damaged: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.o
 for (const dialect of await dialects()) {
   t.test(`staff API on ${dialect.name}`, { skip: dialect.skip ?? false }, async (t) => {
     const { store, server, newsroom } = await newsroomServer(t, dialect, { logLevel: 'silent' });
-    const host = new URL(server.url).host;
+    const host = new URL(server.staffUrl).host;
     const tip = (await uploadEnvelope(server.url, await makeEnvelope(newsroom, 'a tip for the staff fuzz'))).tip_id;
     const tally: Record<string, number> = {};
 
@@ -62,13 +62,13 @@ for (const dialect of await dialects()) {
           let h = host;
           if (c.after === 'query') target += '?x=1';
           if (c.after === 'method') m = method === 'GET' ? 'DELETE' : 'GET';
-          if (c.after === 'host') h = `localhost:${new URL(server.url).port}`;
+          if (c.after === 'host') h = `localhost:${new URL(server.staffUrl).port}`;
           if (c.after === 'case') target = target.replace('staff', 'Staff');
           damaged ||= c.after !== null;
           const admitted = c.signer === 'desk' || (c.signer === 'auditor' && c.route === 'audit');
           const allowed = admitted && !damaged && Math.abs(c.skew) <= STAFF_CLOCK_SKEW_SECONDS;
 
-          const send = () => exchange(server.url, requestBytes({ method: m, target, headers: hs, body: new Uint8Array(0) }, h));
+          const send = () => exchange(server.staffUrl, requestBytes({ method: m, target, headers: hs, body: new Uint8Array(0) }, h));
           if (c.replay) await send(); // the first use; what is checked below is the second
           const before = await countRows(store.db);
           const o = await send();

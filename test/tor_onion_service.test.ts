@@ -88,7 +88,7 @@ if (torSkip) {
   const onionUrl = (name: string) => `http://${net!.onions[name]!}`;
   const socks = () => `127.0.0.1:${net!.socksPort}`;
 
-  t.test('a private Tor network brings the deployed onion services up in front of tipline serve', { timeout: 300_000 }, async (t) => {
+  t.test('a private Tor network brings the deployed onion services up in front of tipline serve', { timeout: 420_000 }, async (t) => {
     t.ok(hasTor(), 'tor and tor-gencert are installed (CI=true: these tests must run)');
     const init = await runCli(['keys', 'init', '--dir', keys]);
     t.equal(init.code, 0, init.stderr);

@@ -1,7 +1,7 @@
 // The Tipline HTTP API as the command-line clients use it: the source's side from client/shared/api.ts, the
 // staff's side here, all over one connection per run (client/cli/http.ts).
 import { randomBytes } from 'node:crypto';
-import { Id, TipList, Deleted } from '../../schema/wire.js';
+import { Id, TipList, Deleted, SignedDocumentBody } from '../../schema/wire.js';
 import { signStaffRequest } from '../../crypto/staff-request.js';
 import { SourceApi, apiError, checked, type WireRequest } from '../shared/api.js';
 import { CliError } from './errors.js';
@@ -51,6 +51,13 @@ export class Api {
   /** The sources' address answers the staff API with a plain 404: it is served on the staff listener only. */
   private notStaff(): CliError {
     return new CliError(`${this.base.host} does not serve the staff API: --server must be the tip line's staff address (its staff onion; http://127.0.0.1:8081 for a local tipline serve), not the sources' one`);
+  }
+
+  /** The published directory, read through the staff listener (signed, like every staff request). */
+  async staffDirectory(who: StaffIdentity): Promise<unknown> {
+    const answer = await this.connection.send(this.staffRequest(who, 'GET', '/api/v1/staff/directory'), 1024 * 1024, STAFF_TIMEOUT_MS);
+    if (answer.status === 404 && apiError(answer, '').code === 'TIPLINE_ERR_NOT_FOUND') throw this.notStaff();
+    return checked(answer, SignedDocumentBody, 'the directory');
   }
 
   async listTips(who: StaffIdentity): Promise<TipList> {

@@ -2,7 +2,8 @@
 // request's signature before the handler runs and refuses to register a route here that declares none.
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { AuditLog, Deleted, IdParams, TipList } from '../../schema/wire.js';
+import { AuditLog, Deleted, IdParams, SignedDocumentBody, TipList } from '../../schema/wire.js';
+import { loadDirectoryBody } from '../directory.js';
 import { AppError } from '../errors.js';
 import { appendAudit, readAudit } from '../audit.js';
 import { deleteTip, findTip, listTips, readChunk } from '../store/tips.js';
@@ -13,6 +14,14 @@ const DESK = { staff: ['desk'] } as const;
 
 export const staffRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, config } = ctx;
+
+  // The directory as the sources' listener serves it: the staff onion is all a desk reaches (fetch reads when its
+  // key was listed from it, to explain tips sent before).
+  app.get('/directory', { config: { staff: ['desk', 'auditor'] }, schema: { response: { 200: SignedDocumentBody, ...errorResponses } } }, async () => {
+    const body = await loadDirectoryBody(db);
+    if (body === undefined) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'this tip line has not published a directory yet');
+    return JSON.parse(body) as z.infer<typeof SignedDocumentBody>;
+  });
 
   app.get('/tips', { config: DESK, schema: { response: { 200: TipList, ...errorResponses } } }, async () => ({ tips: await listTips(db) }));
 

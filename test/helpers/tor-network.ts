@@ -215,7 +215,7 @@ export interface TorNetworkOptions {
   clientAuth?: string[];
   /** The deployment torrc to take the services from (default: the repository's deploy/torrc). */
   torrc?: string;
-  /** How long to wait for every onion service to answer HTTP through the client (default 150 s). */
+  /** How long to wait for every onion service to answer HTTP through the client (default 240 s: a loaded 2-core CI machine has taken more than 150). */
   readyTimeoutMs?: number;
   /** Called with the onion addresses before any tor starts: where a test starts the server that must know its
    * own onion address (the staff host its desks sign for). */
@@ -505,7 +505,7 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
 
     // Reachable: an HTTP answer from every onion through the client, as a source's first request would get.
     // Bounded from here: the keys and the caller's server above have had their time.
-    const readyMs = o.readyTimeoutMs ?? 150_000;
+    const readyMs = o.readyTimeoutMs ?? 240_000;
     const deadline = Date.now() + readyMs;
     let newnymAt = 0;
     for (const [name, onion] of Object.entries(onions)) {

@@ -19,6 +19,7 @@ export function claimChunk0(envelope: Uint8Array, claimed: number, chunkSize: nu
 
 /** Opens an upload claiming `claimed` bytes and sends nothing after its first chunk. */
 export async function openClaim(url: string, envelope: Uint8Array, claimed: number, pow?: SolvedPow): Promise<Response> {
-  const p = pow ?? (await solvedPow(url));
+  // A challenge priced for the size claimed: the flooder pays what the PoW asks for such a claim.
+  const p = pow ?? (await solvedPow(url, {}, claimed));
   return postUpload(url, { pow: p, size: claimed, body: claimChunk0(envelope, claimed, p.chunk_size) });
 }

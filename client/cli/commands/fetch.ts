@@ -49,7 +49,7 @@ export function notAddressedReason(receivedDay: string, listedFrom: string | und
  * is checked against its own root, unpinned: a hostile operator could make a tip look older, never readable. */
 async function listedFrom(api: Api, key: StaffIdentity): Promise<string | undefined> {
   try {
-    const doc = await api.source.directory();
+    const doc = await api.staffDirectory(key);
     const dir = verifyDirectory(doc, documentFingerprint(doc as unknown as SignedDocument), new Date());
     const mine = toBase64(key.signPublic);
     return dir.recipients.filter((r) => r.sign_key === mine).map((r) => r.not_before).sort()[0];
