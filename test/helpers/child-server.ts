@@ -10,7 +10,7 @@ export interface ChildServer {
   child: ChildProcess;
   /** The public listener (the sources' page and API). */
   url: string;
-  /** The staff API's listener: its own when serve opens one (a line naming "staff"), else the public one. */
+  /** The staff API's listener: its own when serve opens one ("staff API on <url>"), else the public one. */
   staffUrl: string;
   output(): string;
   /** Resolves with the exit code (or the signal's name) once the process has exited. */
@@ -23,6 +23,8 @@ let cwd: string | undefined;
 
 export function startChildServer(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ChildServer> {
   cwd ??= mkdtempSync(join(tmpdir(), 'tipline-child-cwd-'));
+  // The staff listener's default port is fixed: tests run side by side, so it is the system's pick unless given.
+  if (!args.includes('--staff-port')) args = [...args, '--staff-port', '0'];
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd, env: cliEnv({ TIPLINE_LOG_LEVEL: 'info', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let exitedWith: number | string | undefined;
@@ -46,8 +48,9 @@ export function startChildServer(args: string[], env: Record<string, string> = {
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
       // A second listener, if any, is given a moment to be announced too.
+      // serve announces it as "staff API on <url>" (older builds: a "listening on" line naming "staff").
       setTimeout(() => {
-        const all = [...out.matchAll(/^.*listening on (http:\/\/\S+).*$/gm)];
+        const all = [...out.matchAll(/^.*(?:listening on|staff API on) (http:\/\/\S+).*$/gm)];
         const staff = all.find((m) => /staff/i.test(m[0]));
         const pub = all.find((m) => !/staff/i.test(m[0])) ?? all[0]!;
         resolve({
