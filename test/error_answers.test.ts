@@ -103,6 +103,7 @@ t.test('error answers of every route', async (t) => {
     'GET /api/v1/staff/audit': [
       { name: 'stale', req: { url: '/api/v1/staff/audit', headers: { host: HOST, ...staffHeaders(newsroom.auditor, 'GET', '/api/v1/staff/audit', { host: HOST, timestamp: 1 }) } }, code: 'TIPLINE_ERR_STALE_REQUEST' },
     ],
+    'GET /api/v1/staff/directory': [{ name: 'unsigned', req: { url: '/api/v1/staff/directory' }, code: 'TIPLINE_ERR_UNAUTHENTICATED' }],
     'GET /': 'the built page, from memory',
     'GET /es': 'a redirect',
     'GET /es/': 'the built page, from memory',
