@@ -84,7 +84,18 @@ export interface ServerSecretsTable {
   value: Uint8Array;
 }
 
+/** Replies from desks to sources. Nothing here says which tip, source or desk a reply is for or from, and no
+ * column is shared by two replies: the tag is random-looking and different for every reply. */
+export interface RepliesTable {
+  tag: Uint8Array; // 16 bytes (crypto/reply-tags.ts)
+  delete_hash: Uint8Array; // 32 bytes: BLAKE2b of the token inside the reply
+  envelope: Uint8Array; // REPLY_ENVELOPE_LENGTH bytes, sealed to the source's reply key
+  posted_day: Day;
+  expires_day: Day;
+}
+
 export interface Database {
+  replies: RepliesTable;
   tips: TipsTable;
   uploads: UploadsTable;
   blob_chunks: BlobChunksTable;
@@ -99,6 +110,7 @@ export interface Database {
 
 /** Every column the server may store, by table: the privacy test checks the live schema against this. */
 export const STORED_COLUMNS: Record<keyof Database, readonly string[]> = {
+  replies: ['tag', 'delete_hash', 'envelope', 'posted_day', 'expires_day'],
   tips: ['id', 'size', 'chunk_size', 'chunk_count', 'received_day', 'expires_day'],
   uploads: ['id', 'size', 'chunk_size', 'chunk_count', 'expires_at', 'blob_id', 'received_bytes', 'hard_expires_at'],
   blob_chunks: ['blob_id', 'idx', 'data'],

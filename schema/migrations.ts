@@ -97,6 +97,21 @@ const migrations: Record<string, Migration> = {
         (select coalesce(sum(received_bytes), 0) from uploads), (select coalesce(sum(size), 0) from tips))`.execute(db);
     },
   },
+  // Issue 8: replies a source finds by tag, with nothing that joins them to a tip, a source or each other.
+  '0003_replies': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('replies')
+        .addColumn('tag', 'bytea', (c) => c.primaryKey())
+        .addColumn('delete_hash', 'bytea', (c) => c.notNull())
+        .addColumn('envelope', 'bytea', (c) => c.notNull())
+        .addColumn('posted_day', 'date', (c) => c.notNull())
+        .addColumn('expires_day', 'date', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('replies_expires_day').on('replies').column('expires_day').execute();
+      await sql`alter table replies alter column envelope set storage external`.execute(db);
+    },
+  },
 };
 
 class CodeMigrations implements MigrationProvider {

@@ -66,11 +66,13 @@ export const ChunkParams = z.object({
 export const ChunkQuery = z.object({ finish: z.enum(['1']).optional() });
 export const IdParams = z.object({ id: Id });
 
-/** What a source is told once its tip is stored: nothing it did not already know, plus the day. */
+/** What a source is told once its tip is stored: nothing it did not already know, plus the day it arrived and
+ * the day the server deletes it (the retention in force), so the page can say how long the newsroom has. */
 export const Receipt = z.object({
   tip_id: Id,
   size: z.number().int().nonnegative(),
   received_day: Day,
+  expires_day: Day,
 });
 export type Receipt = z.infer<typeof Receipt>;
 
@@ -114,3 +116,37 @@ export const SignedDocumentBody = z.object({
   certificate: z.object({ v: z.literal(1), type: z.string(), payload: z.string(), root_key: z.string(), signature: z.string() }).optional(),
 });
 
+
+// ---- Replies (PROTOCOL.md §Replies) ----
+
+/** Envelopes a source fetches on every visit: its own replies, made up to this count with others (decoys). */
+export const REPLY_FETCH_SLOTS = 4;
+/** Bytes of one slot in the answer to a fetch: 1 if the reply was there (then its envelope), else 0 (then zeros). */
+export const replySlotBytes = (envelopeLength: number) => 1 + envelopeLength;
+/** The most replies the server keeps at once: the list every visitor downloads stays under 1.6 MB. */
+export const MAX_LIVE_REPLIES = 100_000;
+
+/** A reply tag (16 bytes) in unpadded base64url: 22 characters. Decoders must check it re-encodes the same. */
+export const ReplyTag = z.string().regex(/^[A-Za-z0-9_-]{21}[AQgw]$/, 'expected a reply tag: 16 bytes in base64url (22 characters)');
+/** 32 bytes in unpadded base64url: 43 characters. */
+export const Bytes32 = z.string().regex(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/, 'expected 32 bytes in base64url (43 characters)');
+
+/** GET /api/v1/replies answers application/octet-stream: every live tag, 16 bytes each, in byte order. */
+export const REPLY_LIST_PATH = '/api/v1/replies';
+
+/** POST /api/v1/replies/fetch: exactly REPLY_FETCH_SLOTS tags; answers application/octet-stream, one slot each
+ * in the order asked (replySlotBytes each). The same size whatever was found. */
+export const ReplyFetchRequest = z.object({ tags: z.array(ReplyTag).length(REPLY_FETCH_SLOTS) });
+export type ReplyFetchRequest = z.infer<typeof ReplyFetchRequest>;
+
+/** POST /api/v1/replies/delete: the tag and the deletion token from inside the reply. */
+export const ReplyDeleteRequest = z.object({ tag: ReplyTag, token: Bytes32 });
+export type ReplyDeleteRequest = z.infer<typeof ReplyDeleteRequest>;
+export const ReplyDeleted = z.object({ deleted: z.literal(true) });
+
+/** POST /api/v1/staff/replies (desk): a reply sealed and tagged on the desk's machine. `envelope` is standard
+ * base64 of exactly REPLY_ENVELOPE_LENGTH bytes of one stanza. */
+export const ReplyPost = z.object({ tag: ReplyTag, delete_hash: Bytes32, envelope: z.string().max(100_000) });
+export type ReplyPost = z.infer<typeof ReplyPost>;
+export const ReplyPosted = z.object({ posted_day: Day, expires_day: Day });
+export type ReplyPosted = z.infer<typeof ReplyPosted>;

@@ -215,7 +215,7 @@ t.test('manifest version 2: sent_day is required, a real UTC day, and version 1 
   const base = manifestFor([]);
   t.throws(enc({ v: 1, message: 'x', files: [] }), { code: 'TIPLINE_ERR_CRYPTO_ARGUMENT', message: /unsupported version 1/ });
   const { sent_day: _, ...noDay } = base;
-  t.throws(enc(noDay), /expected \{v, sent_day, message, files, reply\?\}/, 'sent_day missing');
+  t.throws(enc(noDay), /expected \{v, sent_day, message, files, reply\?, answer\?\}/, 'sent_day missing');
   for (const bad of ['2025-02-30', '2025-13-01', '2025-1-01', '2025-01-01T00:00:00Z', 20250101, '']) {
     t.throws(enc({ ...base, sent_day: bad }), /sent_day must be a UTC day/, `sent_day ${JSON.stringify(bad)}`);
   }

@@ -190,7 +190,7 @@ t.test('the client asks for the envelope\'s size and refuses an absurd price', a
 t.test('sendEnvelope fetches a challenge for the envelope\'s size when the first covers fewer bytes', async (t) => {
   const chunk = 64 * 1024;
   const size = 2 * MiB + 5;
-  const receipt: Receipt = { tip_id: 'a'.repeat(26), size, received_day: '2026-11-26' };
+  const receipt: Receipt = { tip_id: 'a'.repeat(26), size, received_day: '2026-11-26', expires_day: '2026-12-26' };
   const { api, sent } = fakeApi((req) => {
     if (req.path.startsWith('/api/v1/pow')) return json(200, { token: 'S'.repeat(64), difficulty: 1, expires_in: 600, size: 4 * MiB, chunk_size: chunk });
     if (req.method === 'POST') return json(201, { id: 'a'.repeat(26), chunk_size: chunk, chunk_count: Math.ceil(size / chunk), expires_in: 86400 });

@@ -17,7 +17,7 @@ import { countingForwarder, tamperingProxy } from './helpers/loopback-proxies.js
 const json = (status: number, value: unknown): WireAnswer => ({ status, body: utf8Encode(JSON.stringify(value)) });
 const errorAnswer = (status: number, code: string) => json(status, { error: { code, message: `server says ${code}` } });
 const ID = 'a'.repeat(26);
-const receipt = { tip_id: ID, size: 0, received_day: '2026-11-26' };
+const receipt = { tip_id: ID, size: 0, received_day: '2026-11-26', expires_day: '2026-12-26' };
 const challenge = (chunkSize: number, token = 'token-1') => ({ token, difficulty: 0, expires_in: 600, size: 2 ** 40, chunk_size: chunkSize });
 
 /** A scripted server: answers each request with the first matching handler, and records what it was sent. */

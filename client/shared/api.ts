@@ -4,7 +4,22 @@
 // differs (undici on one pipelined connection in Node, fetch in the page).
 import * as z from 'zod';
 import { ErrorBody } from '../../schema/errors.js';
-import { ChunkAccepted, POW_HEADERS, PowChallenge, Receipt, UploadCreated, UploadStatus } from '../../schema/wire.js';
+import {
+  ChunkAccepted,
+  MAX_LIVE_REPLIES,
+  POW_HEADERS,
+  PowChallenge,
+  REPLY_FETCH_SLOTS,
+  REPLY_LIST_PATH,
+  Receipt,
+  ReplyDeleted,
+  UploadCreated,
+  UploadStatus,
+  replySlotBytes,
+} from '../../schema/wire.js';
+import { REPLY_TAG_BYTES } from '../../crypto/reply-tags.js';
+import { REPLY_ENVELOPE_LENGTH } from '../../crypto/reply.js';
+import { toBase64Url, utf8Encode } from '../../crypto/bytes.js';
 import { POW_FREE_BYTES, POW_MAX_BASE_DIFFICULTY, POW_MAX_LOAD_BITS, powSizeBits } from '../../crypto/pow.js';
 import { ApiError, MalformedAnswer } from './errors.js';
 
@@ -154,5 +169,34 @@ export class SourceApi {
 
   status(id: string): Promise<UploadStatus> {
     return this.call({ method: 'GET', path: `/api/v1/uploads/${idPath(id)}` }, UploadStatus, 'checking the upload');
+  }
+
+  /** Every live reply tag (16 bytes each, laid end to end): the same list for every visitor. */
+  async replyTags(): Promise<Uint8Array> {
+    const a = await this.transport.send({ method: 'GET', path: REPLY_LIST_PATH }, MAX_LIVE_REPLIES * REPLY_TAG_BYTES);
+    if (a.status !== 200) throw apiError(a, 'fetching the reply list');
+    if (a.body.length % REPLY_TAG_BYTES !== 0) throw new MalformedAnswer(`fetching the reply list: ${a.body.length} bytes is not a list of ${REPLY_TAG_BYTES}-byte tags`);
+    return a.body;
+  }
+
+  /** The envelopes of exactly REPLY_FETCH_SLOTS tags, in the order asked: undefined where the server had none. */
+  async replyEnvelopes(tags: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (tags.length !== REPLY_FETCH_SLOTS || tags.some((t) => t.length !== REPLY_TAG_BYTES)) throw new RangeError(`expected ${REPLY_FETCH_SLOTS} tags of ${REPLY_TAG_BYTES} bytes`);
+    const slot = replySlotBytes(REPLY_ENVELOPE_LENGTH);
+    const body = utf8Encode(JSON.stringify({ tags: tags.map((t) => toBase64Url(t)) }));
+    const a = await this.transport.send({ method: 'POST', path: `${REPLY_LIST_PATH}/fetch`, headers: { 'content-type': 'application/json' }, body, idempotent: true }, slot * REPLY_FETCH_SLOTS);
+    if (a.status !== 200) throw apiError(a, 'fetching replies');
+    if (a.body.length !== slot * REPLY_FETCH_SLOTS) throw new MalformedAnswer(`fetching replies: ${a.body.length} bytes, not ${slot * REPLY_FETCH_SLOTS}`);
+    return tags.map((_, i) => {
+      const flag = a.body[i * slot];
+      if (flag !== 0 && flag !== 1) throw new MalformedAnswer('fetching replies: the server\'s answer is malformed');
+      return flag === 1 ? a.body.slice(i * slot + 1, (i + 1) * slot) : undefined;
+    });
+  }
+
+  /** Deletes one reply with the token from inside it. */
+  async deleteReply(tag: Uint8Array, token: Uint8Array): Promise<void> {
+    const body = utf8Encode(JSON.stringify({ tag: toBase64Url(tag), token: toBase64Url(token) }));
+    await this.call({ method: 'POST', path: `${REPLY_LIST_PATH}/delete`, headers: { 'content-type': 'application/json' }, body, idempotent: true }, ReplyDeleted, 'deleting a reply');
   }
 }

@@ -20,7 +20,10 @@ export interface Manifest {
   sent_day: string;
   message: string;
   files: ManifestFile[];
+  /** A follow-up or a tip that asks for replies: the source's reply key and tag key (crypto/codename.ts). */
   reply?: { box_key: string; mailbox: string };
+  /** A reply from a desk (crypto/reply.ts): who signed it, the signature, and the token that deletes it. */
+  answer?: { desk_key: string; delete_token: string; signature: string };
 }
 
 export type DecryptEvent =
@@ -72,10 +75,10 @@ export function sentDayMismatch(manifestSentDay: string, receivedDay: string): s
 
 /** Returns a copy with fields in canonical order (so the encoding does not depend on how the caller built it). */
 export function _validateManifest(m: unknown, fail: (msg: string) => Error): Manifest {
-  if (!_isPlainObject(m)) throw fail('manifest: expected {v, sent_day, message, files, reply?}');
+  if (!_isPlainObject(m)) throw fail('manifest: expected {v, sent_day, message, files, reply?, answer?}');
   if (m.v !== 2) throw fail(`manifest: unsupported version ${String(m.v)} (expected 2)`);
-  if (!_hasExactKeys(m, ['v', 'sent_day', 'message', 'files'], ['reply'])) {
-    throw fail('manifest: expected {v, sent_day, message, files, reply?}');
+  if (!_hasExactKeys(m, ['v', 'sent_day', 'message', 'files'], ['reply', 'answer'])) {
+    throw fail('manifest: expected {v, sent_day, message, files, reply?, answer?}');
   }
   if (parseDay(m.sent_day) === undefined) throw fail('manifest: sent_day must be a UTC day "YYYY-MM-DD"');
   if (typeof m.message !== 'string') throw fail('manifest: message must be a string');
@@ -111,6 +114,25 @@ export function _validateManifest(m: unknown, fail: (msg: string) => Error): Man
       throw fail(`manifest: reply.mailbox must be 1..${MAX_MAILBOX} characters`);
     }
     out.reply = { box_key: r.box_key as string, mailbox: r.mailbox };
+  }
+  if (m.answer !== undefined) {
+    const a = m.answer;
+    if (!_isPlainObject(a) || !_hasExactKeys(a, ['desk_key', 'delete_token', 'signature'])) {
+      throw fail('manifest: answer must be {desk_key, delete_token, signature}');
+    }
+    const b64 = (v: unknown, n: number) => {
+      try {
+        return typeof v === 'string' && fromBase64(v).length === n;
+      } catch {
+        return false;
+      }
+    };
+    if (!b64(a.desk_key, 32)) throw fail('manifest: answer.desk_key must be base64 of 32 bytes');
+    if (!b64(a.delete_token, 32)) throw fail('manifest: answer.delete_token must be base64 of 32 bytes');
+    if (!b64(a.signature, 64)) throw fail('manifest: answer.signature must be base64 of 64 bytes');
+    // A reply is text from a desk to a source: it neither carries files nor asks for replies itself.
+    if (out.files.length > 0 || out.reply !== undefined) throw fail('manifest: a reply (answer) carries no files and no reply field');
+    out.answer = { desk_key: a.desk_key as string, delete_token: a.delete_token as string, signature: a.signature as string };
   }
   return out;
 }

@@ -48,11 +48,11 @@ export async function existingReceipt(db: Db, uploadId: string, now: Date): Prom
   const row = await db
     .selectFrom('upload_receipts')
     .innerJoin('tips', 'tips.id', 'upload_receipts.tip_id')
-    .select(['tips.id as id', 'tips.size as size', sql<string>`tips.received_day::text`.as('received_day')])
+    .select(['tips.id as id', 'tips.size as size', sql<string>`tips.received_day::text`.as('received_day'), sql<string>`tips.expires_day::text`.as('expires_day')])
     .where('upload_receipts.upload_id', '=', uploadId)
     .where('upload_receipts.expires_at', '>', now)
     .executeTakeFirst();
-  return row && { tip_id: row.id, size: Number(row.size), received_day: row.received_day };
+  return row && { tip_id: row.id, size: Number(row.size), received_day: row.received_day, expires_day: row.expires_day };
 }
 
 /** The blob an upload id stores its chunks in, open or finished (for a repeated opening request). */
@@ -161,5 +161,5 @@ export async function finishUpload(db: Db, id: string, now: Date, day: string, e
   // Its received bytes move from "in progress" to "stored"; refused (and all of this rolled back) when the
   // stored tips would pass their cap: the upload stays open and may finish once space is freed.
   if (!(await chargeQuota(db, { pending: -Number(gone.received_bytes), stored: u.size, maxStored: o.maxStored }))) throw storageFull(o.retryAfter);
-  return { tip_id: u.blob_id, size: u.size, received_day: day };
+  return { tip_id: u.blob_id, size: u.size, received_day: day, expires_day: expiresDay };
 }
