@@ -261,7 +261,12 @@ function args<const O extends Options>(command: string, argv: string[], options:
   try {
     return parseArgs({ args: argv, options, allowPositionals: positionals as true, strict: true });
   } catch (err) {
-    throw usage(command, explainParseError(err as Error & { code?: string }, options));
+    const e = err as Error & { code?: string };
+    // A codename typed as an argument: not repeated back (it is already in the shell history; clear it there).
+    if ((command === 'replies' || (command === 'submit' && argv.includes('--codename'))) && (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' || /--codename/.test(e.message))) {
+      throw usage(command, 'the codename is never given as an argument (it would stay in your shell history, and in the process list while this runs): set TIPLINE_CODENAME or let tipline ask for it without echo');
+    }
+    throw usage(command, explainParseError(e, options));
   }
 }
 
