@@ -8,8 +8,9 @@ import { findOwnTags } from '../../crypto/reply-tags.js';
 
 export type RepliesCommand =
   | { cmd: 'init' }
-  /** Derives the keys of `codename` at `fingerprint` `runs` times; answers the times and the tag key (hex). */
-  | { cmd: 'derive'; codename: string; fingerprint: string; runs: number }
+  /** Derives the keys of each codename at `fingerprint` (all different: Firefox's NSS keeps the last PBKDF2
+   * result and answers the same inputs again from it); answers the times and the last one's tag key (hex). */
+  | { cmd: 'derive'; codenames: string[]; fingerprint: string }
   /** Fetches the list at `url` once, then finds the tags of `tagKey` (hex) in it `runs` times. */
   | { cmd: 'find'; url: string; tagKey: string; runs: number };
 
@@ -41,11 +42,11 @@ async function run(c: RepliesCommand): Promise<RepliesAnswer> {
     return { wasm, sodiumMs: performance.now() - t };
   }
   if (c.cmd === 'derive') {
-    const parsed = parseCodename(c.codename);
-    if (!parsed.ok) return { error: `codename did not parse: ${parsed.problem.kind}` };
     const times: number[] = [];
     let tagKey = '';
-    for (let i = 0; i < c.runs; i++) {
+    for (const typed of c.codenames) {
+      const parsed = parseCodename(typed);
+      if (!parsed.ok) return { error: `codename did not parse: ${parsed.problem.kind}` };
       const t = performance.now();
       const k = await deriveCodenameKeys(parsed.codename, c.fingerprint);
       times.push(performance.now() - t);
