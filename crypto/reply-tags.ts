@@ -27,10 +27,11 @@ function importTagKey(tagKey: Uint8Array, usage: KeyUsage[]): Promise<CryptoKey>
   return subtle().importKey('raw', tagKey as Uint8Array<ArrayBuffer>, 'AES-CBC', false, usage);
 }
 
-/** AES-256 of one block: CBC with a zero IV, first output block (the second is PKCS#7 padding). */
+/** AES-256 of one block: CBC with a zero IV, first output block (the second is PKCS#7 padding). A copy, not a
+ * view: a caller that sends `tag.buffer` must not send the padding block behind it too. */
 async function encryptBlock(key: CryptoKey, block: Uint8Array, iv = new Uint8Array(BLOCK)): Promise<Uint8Array> {
   const out = await subtle().encrypt({ name: 'AES-CBC', iv: iv as Uint8Array<ArrayBuffer> }, key, block as Uint8Array<ArrayBuffer>);
-  return new Uint8Array(out, 0, BLOCK);
+  return new Uint8Array(out, 0, BLOCK).slice();
 }
 
 /** A new tag for a reply to the source whose tag key this is. `random` is for test vectors only. */

@@ -7,7 +7,7 @@ import { _frame } from './_frame.js';
 import { _abytes } from './_guard.js';
 import { equalBytes, fromBase64, toBase32, toBase64, utf8Encode } from './bytes.js';
 import { BadSignatureError, CryptoArgumentError, MalformedEnvelopeError } from './errors.js';
-import { sign, verify } from './keys.js';
+import { _assertSigningPair, sign, verify } from './keys.js';
 import { sodium } from './sodium.js';
 import { decryptEnvelope, encryptEnvelope, envelopeLength, contentLength, sentDay, type Identity, type Manifest } from './envelope/index.js';
 import type { Directory, Recipient } from './directory.js';
@@ -63,6 +63,9 @@ export interface ReplyDesk {
 export async function sealReply(o: { toBoxKey: Uint8Array; message: string; desk: ReplyDesk; now: Date; random?: (n: number) => Uint8Array }): Promise<SealedReply> {
   _abytes('toBoxKey', o.toBoxKey, 32);
   _abytes('desk.signPublic', o.desk.signPublic, 32);
+  // A secret key that is not the named key's would sign a reply every source refuses (BadSignatureError), found
+  // only on the source's side: refuse it here, where the desk sees the error.
+  _assertSigningPair(o.desk.signPublic, o.desk.signSecret);
   if (typeof o.message !== 'string') throw new CryptoArgumentError('message: expected a string');
   // Threat: a tip carrying a small-order "reply key" would make the reply readable by anyone.
   if (isWeakBoxKey(o.toBoxKey)) throw new CryptoArgumentError('the reply key is a weak (small-order) key: refusing to seal a reply to it');

@@ -50,6 +50,10 @@ t.test('every command and subcommand has --help', async (t) => {
     [['submit', '--help'], /usage: tipline submit --server URL[\s\S]*--socks HOST:PORT/],
     [['fetch', '--help'], /usage: tipline fetch --server URL --key FILE --out DIR/],
     [['delete', '--help'], /usage: tipline delete --server URL --key FILE TIP_ID/],
+    [['submit', '--help'], /--replies[\s\S]*--codename[\s\S]*TIPLINE_CODENAME[\s\S]*--keep-metadata/],
+    [['replies', '--help'], /usage: tipline replies --server URL --fingerprint FP \[--out DIR\] \[--delete\]/],
+    [['reply', '--help'], /usage: tipline reply --server URL --key FILE TIP_ID \[-m TEXT \| < reply.txt\] \[--inbox DIR\]/],
+    [['fetch', '--help'], /threads\.json/],
     [['help', 'keys', 'init'], /usage: tipline keys init/],
     // --help wins over whatever else is on the line, wrong or not.
     [['delete', '--server', 'nowhere', '--help'], /usage: tipline delete/],
@@ -82,7 +86,7 @@ t.test('each usual mistake: one line saying what to do, exit 2', async (t) => {
   writeFileSync(join(work, 'demand.pdf'), 'x');
   const cases: [string[], RegExp][] = [
     [['sbumit'], /unknown command "sbumit": did you mean submit\?/],
-    [['frobnicate'], /unknown command "frobnicate": the commands are serve, keys, submit, fetch, delete/],
+    [['frobnicate'], /unknown command "frobnicate": the commands are serve, keys, submit, replies, fetch, reply, delete/],
     [['--port', '8080'], /"--port" is not a command: the command comes first, e.g\. tipline serve --port 8080/],
     [['keys'], /keys needs a subcommand: tipline keys init --dir DIR .* tipline keys add-desk/],
     [['keys', 'make'], /unknown keys subcommand "make"/],
@@ -112,6 +116,13 @@ t.test('each usual mistake: one line saying what to do, exit 2', async (t) => {
     [['serve', '--directory', join(work, 'nope.json')], /--directory .*nope\.json: no such file \(tipline keys init --dir keys makes keys\/directory\.json\)/],
     [['serve', '--fingerprint', 'not one'], /--fingerprint: .*copy the 8 groups of 4/],
     [['help', 'frob'], /no help for "frob"/],
+    [['submit', '--server', '127.0.0.1:8080', '--fingerprint', FP, '-m', 'x', '--replies', '--codename'], /--replies and --codename do not go together/],
+    [['replies', '--server', '127.0.0.1:8080'], /missing --fingerprint FP: .*\(tipline replies --help\)/],
+    [['replies', '--server', '127.0.0.1:8080', '--fingerprint', FP, 'abandon ability'], /^tipline: the codename is never given as an argument[^"]*TIPLINE_CODENAME[^"]*$/],
+    [['submit', '--server', '127.0.0.1:8080', '--fingerprint', FP, '-m', 'x', '--codename', 'abandon ability'], /^tipline: the codename is never given as an argument[^"]*$/],
+    [['reply', '--server', '127.0.0.1:8081', '--key', key], /which tip\? give its id/],
+    [['reply', '--server', '127.0.0.1:8081', '--key', key, 'a', 'b'], /one tip at a time/],
+    [['reply', '--server', '127.0.0.1:8081', '--key', key, 'inbox/abc'], /"inbox\/abc" is not a tip id: 26 characters/],
   ];
   writeFileSync(key, '{}');
   const results = await inParallel(cases.map(([args]) => () => runCli(args)));

@@ -1,8 +1,8 @@
-// Photo metadata stripping (client/web/strip.ts), byte by byte: what goes, what stays, and files it does not
+// Photo metadata stripping (client/shared/strip.ts), byte by byte: what goes, what stays, and files it does not
 // understand left alone rather than damaged.
 import t from 'tap';
 import { deflateSync } from 'node:zlib';
-import { stripImage, stripJpeg, stripPng, imageKind } from '../client/web/strip.js';
+import { stripImage, stripJpeg, stripPng, imageKind } from '../client/shared/strip.js';
 
 function crc32(buf: Buffer): number {
   let c = ~0;

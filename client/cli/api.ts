@@ -1,7 +1,8 @@
 // The Tipline HTTP API as the command-line clients use it: the source's side from client/shared/api.ts, the
 // staff's side here, all over one connection per run (client/cli/http.ts).
 import { randomBytes } from 'node:crypto';
-import { Id, TipList, Deleted, SignedDocumentBody } from '../../schema/wire.js';
+import { Id, TipList, Deleted, SignedDocumentBody, ReplyPosted, type ReplyPost } from '../../schema/wire.js';
+import { utf8Encode } from '../../crypto/bytes.js';
 import { signStaffRequest } from '../../crypto/staff-request.js';
 import { SourceApi, apiError, checked, type WireRequest } from '../shared/api.js';
 import { CliError } from './errors.js';
@@ -39,13 +40,17 @@ export class Api {
   // Staff requests: signed, so the server needs no password or session (design: "staff authenticate with
   // signing keys, never passwords").
   // Signed with crypto/staff-request.ts (PROTOCOL.md §Staff requests), the one implementation the server checks.
-  private staffHeaders(who: StaffIdentity, method: string, host: string, pathAndQuery: string, body: Uint8Array): Record<string, string> {
-    return signStaffRequest({ host, method, pathAndQuery, timestamp: Math.floor(Date.now() / 1000), nonce: new Uint8Array(randomBytes(16)), body }, who.signSecret);
+  // A body is signed with its content type (the header sent is the value signed): the server checks the raw bytes
+  // it received, so a body rewritten on the way, or relabelled as another type, does not verify.
+  private staffHeaders(who: StaffIdentity, method: string, host: string, pathAndQuery: string, body: Uint8Array, contentType?: string): Record<string, string> {
+    return signStaffRequest({ host, method, pathAndQuery, timestamp: Math.floor(Date.now() / 1000), nonce: new Uint8Array(randomBytes(16)), body, ...(contentType ? { contentType } : {}) }, who.signSecret);
   }
 
-  private staffRequest(who: StaffIdentity, method: WireRequest['method'], path: string): WireRequest {
+  private staffRequest(who: StaffIdentity, method: WireRequest['method'], path: string, body?: { bytes: Uint8Array; contentType: string }): WireRequest {
     const url = new URL(path, this.base);
-    return { method, path: url.pathname + url.search, headers: this.staffHeaders(who, method, url.host, url.pathname + url.search, new Uint8Array(0)) };
+    const target = url.pathname + url.search;
+    const headers = this.staffHeaders(who, method, url.host, target, body?.bytes ?? new Uint8Array(0), body?.contentType);
+    return { method, path: target, headers, ...(body ? { body: body.bytes } : {}) };
   }
 
   /** The sources' address answers the staff API with a plain 404: it is served on the staff listener only. */
@@ -88,5 +93,16 @@ export class Api {
       throw apiError({ status: res.status, body: new Uint8Array(Buffer.concat(parts)) }, `downloading tip ${id}`);
     }
     return res;
+  }
+
+  /** Posts a reply sealed and tagged on this machine. 'tag-taken' when the server already holds a reply with this
+   * tag (409): the caller draws another tag. Not pipelined: a POST is not sent twice. */
+  async postReply(who: StaffIdentity, post: ReplyPost): Promise<ReplyPosted | 'tag-taken'> {
+    const bytes = utf8Encode(JSON.stringify(post));
+    const req = { ...this.staffRequest(who, 'POST', '/api/v1/staff/replies', { bytes, contentType: 'application/json' }), idempotent: false };
+    const answer = await this.connection.send(req, 64 * 1024, STAFF_TIMEOUT_MS);
+    if (answer.status === 404 && apiError(answer, '').code === 'TIPLINE_ERR_NOT_FOUND') throw this.notStaff();
+    if (answer.status === 409) return 'tag-taken';
+    return checked(answer, ReplyPosted, 'posting the reply');
   }
 }

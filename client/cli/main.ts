@@ -19,13 +19,16 @@ The newsroom:
   keys certify    the root certifies the directory signing key (every few months, offline)
   keys request    make your own desk key on your machine, and a request to hand to the root holder
   keys passwd     change one key file's passphrase
-  fetch           download and decrypt, on this machine, every tip not yet in a folder
+  fetch           download and decrypt, on this machine, every tip not yet in a folder, grouped into threads
+  reply           answer a tip whose source asked for replies (sealed and signed on this machine)
   delete          delete tips from the server
 A source:
-  submit          encrypt a tip on this machine and send it (through Tor with --socks)
+  submit          encrypt a tip on this machine and send it (through Tor with --socks); --replies for a codename
+  replies         read (and delete) the newsroom's replies with your codename
 
   tipline --version   the version
-Passphrases for key files are read from TIPLINE_PASSPHRASE when it is set, otherwise asked for without echo.`;
+Passphrases for key files are read from TIPLINE_PASSPHRASE when it is set, otherwise asked for without echo;
+a source's codename likewise from TIPLINE_CODENAME, never from an argument.`;
 
 const HELP: Record<string, string> = {
   serve: `usage: tipline serve [--port N] [--staff-port N] [--host H] [--staff-host HOST] [--data DIR]
@@ -151,7 +154,8 @@ signing key, then run tipline keys renew there.
   --days N       how long the certificate is valid (90)
 
 example:  tipline keys certify --dir /media/KEYS/tipline`,
-  submit: `usage: tipline submit --server URL --fingerprint FP [--file PATH]... [--socks HOST:PORT] < message.txt
+  submit: `usage: tipline submit --server URL --fingerprint FP [--file PATH]... [--replies | --codename]
+                     [--keep-metadata] [--socks HOST:PORT] < message.txt
 
 Encrypts a tip on this machine to every desk key the newsroom's signed directory lists, checks that
 directory against FP first, and sends it in chunks, resuming after a dropped connection. The message comes
@@ -159,17 +163,59 @@ on standard input; -m TEXT works too, but leaves it in your shell history.
 
   --server URL          the tip line: http://….onion, or http://127.0.0.1:8080 (http:// is assumed)
   --fingerprint FP      the newsroom's root fingerprint as it publishes it (8 groups of 4 characters)
-  --file PATH           a file to attach; repeat for several
+  --file PATH           a file to attach; repeat for several. Its name is sent too (encrypted)
   -m, --message TEXT    the message, instead of standard input
+  --replies             let the newsroom answer: prints a new codename (nine words) made on this machine;
+                        write it down, it is the only way to read the replies and nobody can recover it
+  --codename            send more under the codename you have (a follow-up the newsroom sees as yours),
+                        read from TIPLINE_CODENAME or typed without echo; never give it as an argument
+  --keep-metadata       send photos as they are; by default JPEG and PNG photos lose their metadata (GPS
+                        position, camera, time) before encryption, and one that cannot be cleaned is refused
   --socks HOST:PORT     send through Tor: 127.0.0.1:9150 for Tor Browser, 127.0.0.1:9050 for tor
                         (ALL_PROXY=socks5h://HOST:PORT works too); needed for an .onion address
   --retry-for S         keep retrying a dropped connection for S seconds (600)
 
-example:  tipline submit --server http://127.0.0.1:8080 --fingerprint "abcd efgh …" --file demand.pdf < message.txt`,
+Before sending, each file that may carry hidden details this does not remove (PDF, office documents, other
+images, recordings) is named in a warning. The receipt says the day the server deletes the tip.
+example:  tipline submit --server http://127.0.0.1:8080 --fingerprint "abcd efgh …" --replies --file demand.pdf < message.txt`,
+  replies: `usage: tipline replies --server URL --fingerprint FP [--out DIR] [--delete] [--socks HOST:PORT]
+
+Reads the newsroom's replies to your tips with your codename (from tipline submit --replies), decrypted and
+checked on this machine: who wrote each (the desk's name in the newsroom's signed directory) and the day.
+The codename comes from TIPLINE_CODENAME or is typed without echo; never give it as an argument. Every
+visit asks the server the same things whatever it finds, so the server cannot tell whose replies, if any,
+were read, nor whether the codename was mistyped; it never sees the codename.
+
+  --server URL          the tip line: http://….onion, or http://127.0.0.1:8080 (http:// is assumed)
+  --fingerprint FP      the newsroom's root fingerprint as it publishes it (8 groups of 4 characters)
+  --out DIR             also save each reply as a text file in DIR (readable by you only)
+  --delete              delete the replies read from the server (only your codename can)
+  --socks HOST:PORT     through Tor, on a circuit of its own (ALL_PROXY works too); needed for an .onion
+
+Exit code 0 (with or without replies), 2 for a mistyped codename, 1 when the tip line cannot be read.
+example:  tipline replies --server http://127.0.0.1:8080 --fingerprint "abcd efgh …" --delete`,
+  reply: `usage: tipline reply --server URL --key FILE TIP_ID [-m TEXT | < reply.txt] [--inbox DIR] [--socks HOST:PORT]
+
+Answers the source of tip TIP_ID, who asked for replies: the reply is sealed on this machine to the source's
+reply key (from the decrypted tip), signed with your desk key, and posted with a fresh tag; the server cannot
+tell which tip or source it answers. The source sees your name as the directory lists it. Replies are text
+(at most about 64 KB), kept as long as tips; the source deletes them once read.
+
+  --server URL          the tip line's staff address, as for fetch (http:// is assumed)
+  --key FILE            your desk key file; asks for its passphrase
+  -m, --message TEXT    the reply, instead of standard input
+  --inbox DIR           fetch's --out folder: the reply key is read from DIR/TIP_ID/manifest.json, else the tip
+                        is downloaded and decrypted again
+  --socks HOST:PORT     through Tor's SOCKS port (ALL_PROXY works too)
+
+example:  tipline reply --server http://127.0.0.1:8081 --key keys/desk.key --inbox inbox cu3tpwjntm56q7llcx4m3gqghy < reply.txt`,
   fetch: `usage: tipline fetch --server URL --key FILE --out DIR [--socks HOST:PORT]
 
 Downloads every tip not yet in DIR and decrypts it on this machine into DIR/<tip-id>/: message.txt,
 files/<name>, manifest.json. A tip that does not decrypt completely is reported and nothing of it is kept.
+Tips and follow-ups sent under one codename are grouped into a thread, decided here from their reply key
+(the server cannot link them): each manifest.json names its thread, DIR/threads.json lists every thread's
+tips oldest first, and a line per thread shows the tipline reply command that answers it.
 
   --server URL          the tip line's staff address: its staff onion, or http://127.0.0.1:8081 for a
                         local tipline serve (http:// is assumed)
@@ -194,7 +240,7 @@ name of the tip's folder under fetch's --out, or the id the source's receipt sho
 example:  tipline delete --server http://127.0.0.1:8081 --key keys/desk.key cu3tpwjntm56q7llcx4m3gqghy`,
 };
 
-const COMMANDS = ['serve', 'keys', 'submit', 'fetch', 'delete'];
+const COMMANDS = ['serve', 'keys', 'submit', 'replies', 'fetch', 'reply', 'delete'];
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const warn = (s: string) => process.stderr.write(`${s}\n`);
@@ -215,7 +261,12 @@ function args<const O extends Options>(command: string, argv: string[], options:
   try {
     return parseArgs({ args: argv, options, allowPositionals: positionals as true, strict: true });
   } catch (err) {
-    throw usage(command, explainParseError(err as Error & { code?: string }, options));
+    const e = err as Error & { code?: string };
+    // A codename typed as an argument: not repeated back (it is already in the shell history; clear it there).
+    if ((command === 'replies' || (command === 'submit' && argv.includes('--codename'))) && (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' || /--codename/.test(e.message))) {
+      throw usage(command, 'the codename is never given as an argument (it would stay in your shell history, and in the process list while this runs): set TIPLINE_CODENAME or let tipline ask for it without echo');
+    }
+    throw usage(command, explainParseError(e, options));
   }
 }
 
@@ -287,6 +338,11 @@ function fileArgs(command: string, paths: string[]): string[] {
     if (!st.isFile()) throw usage(command, `--file ${p}: not a file (attach files one by one: --file A --file B)`);
   }
   return paths;
+}
+
+/** A word for a command line the user may paste: quoted unless it is plainly safe. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 function proxyArg(command: string, value: string | undefined) {
@@ -495,7 +551,9 @@ async function main(argv: string[]): Promise<number> {
       const { values } = args('submit', rest, {
         server: { type: 'string' }, fingerprint: { type: 'string' }, message: { type: 'string', short: 'm' },
         file: { type: 'string', multiple: true }, socks: { type: 'string' }, 'retry-for': { type: 'string' },
+        replies: { type: 'boolean' }, codename: { type: 'boolean' }, 'keep-metadata': { type: 'boolean' },
       });
+      if (values.replies && values.codename) throw usage('submit', '--replies and --codename do not go together: --replies asks for replies with a new codename, --codename follows up with the one you have');
       const server = serverUrl('submit', need('submit', values.server, '--server URL', "the tip line's address, e.g. --server http://127.0.0.1:8080"));
       const fingerprint = need('submit', values.fingerprint, '--fingerprint FP', 'the root fingerprint the newsroom publishes, in quotes');
       const files = fileArgs('submit', values.file ?? []);
@@ -511,11 +569,29 @@ async function main(argv: string[]): Promise<number> {
         message = readFileSync(0, 'utf8');
       }
       if (message.trim() === '' && files.length === 0) throw usage('submit', 'nothing to send: the message is empty and no --file is given');
+      const { generateCodename, parseCodename } = await import('../../crypto/codename.js');
+      let codename;
+      if (values.codename) {
+        // Read and checked before anything is sent: a mistyped codename would file the follow-up under nobody.
+        const { readCodename, codenameProblemText } = await import('./codename-prompt.js');
+        const parsed = parseCodename(await readCodename());
+        if (!parsed.ok) throw new CliError(`${codenameProblemText(parsed.problem)}; nothing was sent`, USAGE_EXIT);
+        codename = parsed.codename;
+      } else if (values.replies) codename = generateCodename();
       serverForErrors = server;
       const { submit } = await import('./commands/submit.js');
-      const receipt = await submit({ server, fingerprint, message, files, proxy, retryForMs, say: warn });
+      const receipt = await submit({ server, fingerprint, message, files, proxy, retryForMs, say: warn, keepMetadata: values['keep-metadata'] ?? false, codename });
+      if (values.replies && codename) {
+        say(`codename: ${codename.text}`);
+        warn('Write the codename down now, on paper, and keep it somewhere safe: it is the only way to read the newsroom\'s replies and to send more under the same name.');
+        warn('Nobody can recover it, not the newsroom, not the tip line: it was made on this machine and never left it. Whoever has it can read the replies, so do not store it next to anything that names you.');
+      }
       say(`tip id: ${receipt.tip_id}`);
       say(`stored: ${receipt.size} bytes of ciphertext, received ${receipt.received_day} (the server keeps the day, not the time)`);
+      say(`deleted on: ${receipt.expires_day}, by the server, whether or not the newsroom has read it by then`);
+      if (values.replies) say('replies: possible. Read them with tipline replies --server URL --fingerprint FP and your codename; send more with tipline submit --codename');
+      else if (values.codename) say('replies: possible, with the same codename (tipline replies); the newsroom sees that this follows your earlier tips');
+      else say('replies: not possible: this tip carries no codename (tipline submit --replies asks for replies)');
       say('Nothing about you was kept with it: no address, no browser details, no exact time.');
       return 0;
     }
@@ -532,8 +608,53 @@ async function main(argv: string[]): Promise<number> {
       serverForErrors = server;
       const { fetchAll } = await import('./commands/fetch.js');
       const r = await fetchAll({ server, key, out, proxy, say });
+      for (const [thread, ids] of Object.entries(r.threads)) {
+        say(`thread ${thread}: ${ids.join(', ')}; answer with: tipline reply --server ${shellWord(server)} --key ${shellWord(keyFile)} --inbox ${shellWord(out)} ${ids[ids.length - 1]} < reply.txt`);
+      }
       say(`${r.fetched} fetched, ${r.skipped} already here, ${r.before ? `${r.before} sent before this key was added, ` : ''}${r.failed} failed`);
       return r.failed > 0 ? 1 : 0;
+    }
+    case 'replies': {
+      const { values } = args('replies', rest, { server: { type: 'string' }, fingerprint: { type: 'string' }, out: { type: 'string' }, delete: { type: 'boolean' }, socks: { type: 'string' } });
+      const server = serverUrl('replies', need('replies', values.server, '--server URL', "the tip line's address, e.g. --server http://127.0.0.1:8080"));
+      const fingerprint = need('replies', values.fingerprint, '--fingerprint FP', 'the root fingerprint the newsroom publishes, in quotes');
+      if (values.out !== undefined && values.out.trim() === '') throw usage('replies', '--out is empty: give a folder for the replies, e.g. --out replies');
+      const proxy = proxyArg('replies', values.socks);
+      const { initCrypto } = await import('../../crypto/node.js');
+      await initCrypto();
+      await fingerprintArg('replies', fingerprint);
+      const { readCodename } = await import('./codename-prompt.js');
+      const typed = await readCodename();
+      serverForErrors = server;
+      const { readReplies } = await import('./commands/replies.js');
+      return readReplies({ server, fingerprint, typed, out: values.out, delete: values.delete ?? false, proxy, say, warn });
+    }
+    case 'reply': {
+      const { values, positionals } = args('reply', rest, { server: { type: 'string' }, key: { type: 'string' }, message: { type: 'string', short: 'm' }, inbox: { type: 'string' }, socks: { type: 'string' } }, true);
+      const server = serverUrl('reply', need('reply', values.server, '--server URL', "the tip line's staff address (its staff onion), e.g. --server http://127.0.0.1:8081"));
+      const keyFile = keyFileArg('reply', need('reply', values.key, '--key FILE', 'your desk key file, e.g. --key keys/desk.key'));
+      if (positionals.length !== 1) throw usage('reply', positionals.length === 0 ? 'which tip? give its id after the options (the folder name fetch wrote)' : 'one tip at a time: give a single TIP_ID');
+      const tipId = positionals[0]!;
+      if (!/^[a-z2-7]{26}$/.test(tipId)) throw usage('reply', `"${printable(tipId, 40)}" is not a tip id: 26 characters, a-z and 2-7`);
+      if (values.inbox !== undefined && !existsSync(values.inbox)) throw usage('reply', `--inbox ${values.inbox}: no such folder (fetch's --out)`);
+      const proxy = proxyArg('reply', values.socks);
+      let message = values.message;
+      if (message === undefined) {
+        if (process.stdin.isTTY) throw usage('reply', 'no reply: pipe it on standard input (tipline reply … < reply.txt) or give -m TEXT');
+        message = readFileSync(0, 'utf8');
+      }
+      if (message.trim() === '') throw usage('reply', 'the reply is empty');
+      const { initCrypto } = await import('../../crypto/node.js');
+      await initCrypto();
+      const { loadStaffKey } = await import('./keyfiles.js');
+      const key = await loadStaffKey(keyFile);
+      if (key.role !== 'desk') throw usage('reply', `${keyFile} is an ${key.role}'s key: replies are signed by a desk key`);
+      serverForErrors = server;
+      const { replyToTip } = await import('./commands/reply.js');
+      const sent = await replyToTip({ server, key, tipId, message, inbox: values.inbox, proxy, warn });
+      say(`reply to ${tipId} posted: the source will see it as from "${printable(sent.author, 200)}"${sent.current ? '' : ' (no longer listed)'}`);
+      say(`kept until: ${sent.expires_day}, unless the source deletes it sooner; the server cannot tell which tip or source it answers`);
+      return 0;
     }
     case 'delete': {
       const { values, positionals } = args('delete', rest, { server: { type: 'string' }, key: { type: 'string' }, socks: { type: 'string' } }, true);

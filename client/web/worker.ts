@@ -8,7 +8,7 @@ import { fromBase64 } from '../../crypto/bytes.js';
 import { sendEnvelope } from '../shared/transfer.js';
 import { withRetry, type RetryOptions } from '../shared/retry.js';
 import { webApi } from './api.js';
-import { stripImage, imageKind } from './strip.js';
+import { stripImage, imageKind } from '../shared/strip.js';
 import { guessType } from '../shared/filetypes.js';
 import type { SendRequest, WorkerEvent } from './protocol.js';
 

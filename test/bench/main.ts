@@ -5,7 +5,7 @@
 // default 10), BENCH_CONCURRENCY (default 8), BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
 // BENCH_PIPELINE_PG=0 to skip the 256 MiB pipeline on PostgreSQL, BENCH_PROFILE_DIR to CPU-profile the serve children,
 // BENCH_BROWSER=0 to skip the web page in real browsers (browser.ts, which has its own knobs and runs alone too),
-// BENCH_TOR=0 to skip the Tor-like link (tor.ts). `node dist/test/bench/main.js tor` (`npm run bench:tor`) runs
+// BENCH_TOR=0 to skip the Tor-like link (tor.ts), BENCH_REPLIES=0 to skip replies (replies.ts, runs alone too). `node dist/test/bench/main.js tor` (`npm run bench:tor`) runs
 // only the Tor-like link section; BENCH_CLI=<other build>/dist/client/cli/main.js runs the CLIs (and the server
 // and page they serve) of another build, for before/after figures from one harness.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { browserBench } from './browser.js';
 import { torBench } from './tor.js';
 import { floodBench } from './flood.js';
 import { powRateBench, serverCostBench } from './pow-rate.js';
+import { repliesBench } from './replies.js';
 import { HAVE_GNU_TIME, MiB, f1, f2, log, mbps, mib, now, ratio } from './util.js';
 
 const SIZE = Number(process.env.BENCH_MIB ?? 256) * MiB;
@@ -243,6 +244,7 @@ try {
   if (process.env.BENCH_TOR !== '0') await torBench({ work, keys, fingerprint: fp }, row);
   else log('\n(BENCH_TOR=0: the Tor-like link skipped)');
   if (process.env.BENCH_FLOOD !== '0') await floodBench({ work, keys, fingerprint: fp }, row); // test/bench/flood.ts
+  if (process.env.BENCH_REPLIES !== '0') await repliesBench({ work }, row); // issue 8: the reply list, finding one's own, a visit
 
   // ---------------------------------------------------------------- table
   summary('test-output/bench.md', [

@@ -2,7 +2,9 @@
 // A tip is written to a hidden folder and renamed only once it decrypted completely, so a tampered or
 // truncated envelope never leaves half a file that looks whole. The downloads are pipelined on the run's one
 // connection: the next tips are asked for while one arrives, so there is no round trip per tip.
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+// Tips and follow-ups of one source share a reply key: they are grouped into threads here, on the desk's machine
+// (the server holds nothing that links them), in each tip's manifest.json and in OUT/threads.json.
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { decryptEnvelope, sentDayMismatch, type Manifest } from '../../../crypto/envelope/index.js';
@@ -10,6 +12,8 @@ import { NotForYouError } from '../../../crypto/errors.js';
 import { verifyDirectory } from '../../../crypto/directory.js';
 import { documentFingerprint, type SignedDocument } from '../../../crypto/signed.js';
 import { toBase64 } from '../../../crypto/bytes.js';
+import { threadId } from '../../../crypto/reply.js';
+import { Id } from '../../../schema/wire.js';
 import { Api } from '../api.js';
 import { CliError } from '../errors.js';
 import { NetworkError, type Proxy, type StreamedAnswer } from '../http.js';
@@ -87,7 +91,18 @@ async function close(stream: WriteStream): Promise<void> {
 const AHEAD_BYTES = 4 * 1024 * 1024;
 const AHEAD_TIPS = 24;
 
-export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: number, out: string, asked = api.downloadTip(key, id), onBytes?: (n: number) => void): Promise<Manifest> {
+/** The thread of a reply key, or undefined for a key that is not 32 bytes of base64 (the manifest parser refuses
+ * those, so only a damaged or hand-edited manifest.json has one). */
+function threadOf(boxKey: unknown): string | undefined {
+  if (typeof boxKey !== 'string') return undefined;
+  try {
+    return threadId(boxKey);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: number, out: string, asked = api.downloadTip(key, id), onBytes?: (n: number) => void, receivedDay?: string): Promise<Manifest> {
   const final = join(out, id);
   const partial = join(out, `.${id}.partial`);
   // Ids were checked against the wire schema; this is the second lock on the door to the rest of the disk.
@@ -132,7 +147,15 @@ export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: n
   }
   bar.done();
   if (!manifest) throw new CliError(`tip ${id}: no manifest`);
-  const meta = { tip_id: id, files: manifest.files.map((f, i) => ({ original_name: f.name, saved_as: `files/${names[i]}`, type: f.type, size: f.size })), reply: manifest.reply ?? null };
+  const thread = manifest.reply ? threadOf(manifest.reply.box_key) : undefined;
+  const meta = {
+    tip_id: id,
+    ...(receivedDay ? { received_day: receivedDay } : {}),
+    sent_day: manifest.sent_day,
+    files: manifest.files.map((f, i) => ({ original_name: f.name, saved_as: `files/${names[i]}`, type: f.type, size: f.size })),
+    reply: manifest.reply ?? null,
+    thread: thread ?? null,
+  };
   writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
   renameSync(partial, final);
   return manifest;
@@ -145,6 +168,51 @@ export interface FetchResult {
   before: number;
   /** Every other tip that was not fetched, including those not addressed to this key. */
   failed: number;
+  /** The threads a tip fetched in this run belongs to: thread id -> its tips in OUT, oldest first. */
+  threads: Record<string, string[]>;
+}
+
+interface TipInOut {
+  id: string;
+  day: string;
+  sent: string;
+  thread: string | undefined;
+}
+
+/**
+ * Rebuilds OUT/threads.json from every tip folder in OUT: {thread id: [tip ids, oldest first]}, by the day the
+ * server received each (it keeps days only), then the day sealed, then id. Each tip's manifest.json gets its
+ * `thread` (tips fetched by an older tipline have none yet). Only tips that asked for replies have a thread.
+ */
+export function rebuildThreads(out: string, say: (s: string) => void): Record<string, string[]> {
+  const tips: TipInOut[] = [];
+  for (const name of readdirSync(out)) {
+    if (!Id.safeParse(name).success) continue; // hidden .partial folders, threads.json, anything else
+    const path = join(out, name, 'manifest.json');
+    let meta: Record<string, unknown>;
+    try {
+      meta = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    } catch {
+      continue; // a folder that is not a fetched tip
+    }
+    const reply = meta.reply as { box_key?: unknown } | null | undefined;
+    const thread = reply ? threadOf(reply.box_key) : undefined;
+    if (reply && !thread) say(`warning: ${name}: its reply key is malformed; it is in no thread`);
+    if ((meta.thread ?? null) !== (thread ?? null)) {
+      writeFileSync(`${path}.tmp`, `${JSON.stringify({ ...meta, thread: thread ?? null }, null, 2)}\n`, { mode: 0o600 });
+      renameSync(`${path}.tmp`, path);
+    }
+    const day = typeof meta.received_day === 'string' ? meta.received_day : '';
+    const sent = typeof meta.sent_day === 'string' ? meta.sent_day : '';
+    tips.push({ id: name, day, sent, thread });
+  }
+  const cmp = (a: TipInOut, b: TipInOut) => (a.day !== b.day ? (a.day < b.day ? -1 : 1) : a.sent !== b.sent ? (a.sent < b.sent ? -1 : 1) : a.id < b.id ? -1 : 1);
+  const threads: Record<string, string[]> = {};
+  for (const t of tips.sort(cmp)) if (t.thread) (threads[t.thread] ??= []).push(t.id);
+  const file = join(out, 'threads.json');
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(threads, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+  return threads;
 }
 
 export async function fetchAll(o: FetchOptions): Promise<FetchResult> {
@@ -159,6 +227,7 @@ export async function fetchAll(o: FetchOptions): Promise<FetchResult> {
     const todo = tips.filter((t) => !existsSync(join(o.out, t.id)));
     const skipped = tips.length - todo.length;
     let fetched = 0;
+    const fetchedIds: string[] = [];
     let failed = 0;
     let before = 0;
     const notAddressed: { id: string; received_day: string }[] = [];
@@ -183,10 +252,20 @@ export async function fetchAll(o: FetchOptions): Promise<FetchResult> {
       asked[current]!.catch(() => {});
       askAhead();
       try {
-        const m = await fetchOne(api, o.key, tip.id, tip.size, o.out, asked[current], (n) => {
-          receivedOfCurrent += n;
-          askAhead();
-        });
+        const m = await fetchOne(
+          api,
+          o.key,
+          tip.id,
+          tip.size,
+          o.out,
+          asked[current],
+          (n) => {
+            receivedOfCurrent += n;
+            askAhead();
+          },
+          tip.received_day,
+        );
+        fetchedIds.push(tip.id);
         o.say(`${tip.id}: received ${tip.received_day}, ${m.files.length} file(s) -> ${printable(join(o.out, tip.id))}`);
         // The sealed day is inside the encryption: an operator re-delivering an old tip as new shows here.
         const mismatch = sentDayMismatch(m.sent_day, tip.received_day);
@@ -215,7 +294,10 @@ export async function fetchAll(o: FetchOptions): Promise<FetchResult> {
         o.say(`${why.before ? '' : 'error: '}${tip.id}: ${why.line}`);
       }
     }
-    return { fetched, skipped, before, failed };
+    const all = rebuildThreads(o.out, o.say);
+    const touched = new Set(fetchedIds);
+    const threads = Object.fromEntries(Object.entries(all).filter(([, ids]) => ids.some((id) => touched.has(id))));
+    return { fetched, skipped, before, failed, threads };
   } finally {
     await api.close();
   }
