@@ -4,7 +4,7 @@
 // codename" (replies-ui.ts). The crypto code runs in the worker (worker-client.ts). It stores nothing: no
 // cookies, no localStorage, nothing that outlives the tab.
 import { LANGUAGES, DEFAULT_LANGUAGE, type Strings } from './strings/index.js';
-import { FINGERPRINT_SLOT } from './page.js';
+import { FINGERPRINT_SLOT } from '../../schema/page.js';
 import { $ } from './format.js';
 import { Composer } from './composer.js';
 import { CodenameConfirm } from './codename-ui.js';
@@ -85,8 +85,13 @@ if (fingerprint === '') {
   tip.form.hidden = false;
   $('returning-top').hidden = false;
   replies.show();
-  $('returning-link').addEventListener('click', () => setTimeout(() => replies.focus(), 0));
-  if (location.hash === '#returning') replies.focus();
+  // The link (or an address ending in #returning) lands in the codename field, ready to type.
+  const toReturning = () => {
+    if (location.hash === '#returning') replies.focus();
+  };
+  window.addEventListener('hashchange', toReturning);
+  $('returning-link').addEventListener('click', () => setTimeout(toReturning, 0));
+  toReturning();
   // The crypto code (most of the page's weight) loads in the worker only after the form is on screen.
   const later = (globalThis as { requestIdleCallback?: (f: () => void) => void }).requestIdleCallback ?? ((f: () => void) => setTimeout(f, 50));
   later(() => void startWorker());
