@@ -195,6 +195,8 @@ t.test('tolerant entry: case, spacing, punctuation, line breaks, accents and 4-l
     ['accents (combining)', w.map((x) => x.replace(/[aeiou]/, (v) => `${v}\u0300`)).join(' ')],
     ['4-letter prefixes', w.map((x) => x.slice(0, 4)).join(' ')],
     ['5-letter prefixes where longer', w.map((x) => x.slice(0, Math.max(4, Math.min(5, x.length)))).join(' ')],
+    ['full-width letters (a phone keyboard in CJK mode)', w.map((x) => [...x].map((ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0)).join('')).join('\u3000')],
+    ['Turkish capital dotted I', w.map((x) => x.toUpperCase().replace(/I/g, '\u0130')).join(' ')],
     ['all at once', `  ${w.map((x, i) => (i % 3 === 0 ? x.slice(0, 4).toUpperCase() : accent(x))).join(' ,\n ')} .`],
   ];
   t.equal(w[0], 'abandon', 'the first word is abandon');

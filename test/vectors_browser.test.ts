@@ -20,13 +20,18 @@ await initCrypto();
 const root = fileURLToPath(new URL('../../', import.meta.url)); // compiled to dist/test/
 const vectorsDir = join(root, 'test', 'vectors');
 const readVector = (name: string) => readFileSync(join(vectorsDir, name), 'utf8');
-const files = { envelope: JSON.parse(readVector(VECTOR_FILES.envelope)), keys: JSON.parse(readVector(VECTOR_FILES.keys)), protocol: JSON.parse(readVector(VECTOR_FILES.protocol)) };
+const files = {
+  envelope: JSON.parse(readVector(VECTOR_FILES.envelope)),
+  keys: JSON.parse(readVector(VECTOR_FILES.keys)),
+  protocol: JSON.parse(readVector(VECTOR_FILES.protocol)),
+  replies: JSON.parse(readVector(VECTOR_FILES.replies)),
+};
 
 const nodeResults = await checkAllVectors(files, { keyFiles: false });
 
 t.test('Node: every vector of every format holds', async (t) => {
   t.ok(nodeResults.length >= 90, `${nodeResults.length} checks`);
-  for (const prefix of ['envelope.json', 'keys.json', 'protocol.json']) t.ok(nodeResults.some((r) => r.name.startsWith(prefix)), `${prefix} is checked`);
+  for (const prefix of ['envelope.json', 'keys.json', 'protocol.json', 'replies.json']) t.ok(nodeResults.some((r) => r.name.startsWith(prefix)), `${prefix} is checked`);
   for (const r of nodeResults) t.ok(r.ok, r.name, r.ok ? {} : { detail: r.detail });
 });
 
@@ -66,7 +71,7 @@ const server: Server = createServer((req, res) => {
   if (url === '/') return send(200, 'text/html; charset=utf-8', PAGE);
   if (url === '/check.js') return send(200, 'text/javascript; charset=utf-8', script);
   if (url === '/favicon.ico') return send(204, 'text/plain', '');
-  const m = /^\/vectors\/(envelope|keys|protocol)\.json$/.exec(url);
+  const m = /^\/vectors\/(envelope|keys|protocol|replies)\.json$/.exec(url);
   if (m) return send(200, 'application/json', readVector(`${m[1]}.json`));
   return send(404, 'text/plain', 'not found');
 });
@@ -93,6 +98,10 @@ async function runIn(t: Test, browser: Browser, expectWasm: boolean): Promise<vo
   t.same(results.map((r) => r.name), nodeResults.map((r) => r.name), 'the same checks as in Node, in the same order');
   for (const r of results) t.ok(r.ok, r.name, r.ok ? {} : { detail: r.detail });
   t.comment(`${results.length} checks in ${report.ms} ms; proof-of-work ${report.powAttemptsPerSecond} solver attempts/s = ${report.powIterationsPerSecond} PBKDF2 iterations/s`);
+  // A source's wait on "I have a codename": the codename KDF at full cost, then finding its tags among 10,000.
+  t.same(report.findTagsFound, [0, 5000, 9999], 'findOwnTags finds its 3 tags among 10,000');
+  t.ok(report.codenameKdfMs?.length === 3 && report.codenameKdfMs.every((ms) => ms > 0 && ms < 30_000), `codename KDF (1,000,000 iterations): ${report.codenameKdfMs?.join(', ')} ms`);
+  t.comment(`codename KDF at full cost: ${report.codenameKdfMs?.join(', ')} ms; findOwnTags over 10,000 tags: ${report.findTagsMs?.join(', ')} ms`);
 }
 
 t.test('Chromium: every vector of every format holds', { skip: browserSkip(CHROMIUM, 'Chromium'), timeout: 600_000 }, async (t) => {

@@ -4,6 +4,8 @@
 import sodium from 'libsodium-wrappers';
 import { useSodium } from '../../crypto/sodium.js';
 import { POW_ITERATIONS, solvePow } from '../../crypto/pow.js';
+import { CODENAME_KDF_ITERATIONS, deriveCodenameKeys, generateCodename } from '../../crypto/codename.js';
+import { findOwnTags, makeReplyTag } from '../../crypto/reply-tags.js';
 import { checkAllVectors, VECTOR_FILES, type CheckResult } from './check.js';
 
 export interface BrowserVectorReport {
@@ -15,6 +17,34 @@ export interface BrowserVectorReport {
   /** proof-of-work solver attempts per second here (PBKDF2-SHA256 of POW_ITERATIONS iterations each), for the record */
   powAttemptsPerSecond?: number;
   powIterationsPerSecond?: number;
+  /** deriveCodenameKeys at its full cost (CODENAME_KDF_ITERATIONS), ms: each of 3 runs */
+  codenameKdfMs?: number[];
+  /** findOwnTags over 10,000 tags (3 of them its own), ms: each of 3 runs; and the positions found */
+  findTagsMs?: number[];
+  findTagsFound?: number[];
+}
+
+/** What a source waits for on "I have a codename": the KDF, then the search of a 10,000-tag list. */
+async function replyTimings(): Promise<Pick<BrowserVectorReport, 'codenameKdfMs' | 'findTagsMs' | 'findTagsFound'>> {
+  const fp = 'aaaa bbbb cccc dddd eeee ffff gggg hhhh';
+  const codenameKdfMs: number[] = [];
+  let tagKey: Uint8Array = new Uint8Array(32);
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    tagKey = (await deriveCodenameKeys(generateCodename(), fp, CODENAME_KDF_ITERATIONS)).tagKey;
+    codenameKdfMs.push(Math.round(performance.now() - t0));
+  }
+  const list = new Uint8Array(10_000 * 16);
+  for (let off = 0; off < list.length; off += 65_536) crypto.getRandomValues(list.subarray(off, off + 65_536));
+  for (const p of [0, 5000, 9999]) list.set(await makeReplyTag(tagKey), p * 16);
+  const findTagsMs: number[] = [];
+  let findTagsFound: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    findTagsFound = await findOwnTags(tagKey, list);
+    findTagsMs.push(Math.round((performance.now() - t0) * 10) / 10);
+  }
+  return { codenameKdfMs, findTagsMs, findTagsFound };
 }
 
 /** Attempts per second of the solver (its default attempts in flight), over fresh tokens at difficulty 6; the
@@ -38,7 +68,7 @@ async function main(): Promise<BrowserVectorReport> {
     if (!res.ok) throw new Error(`GET /vectors/${name}: ${res.status}`);
     return res.json();
   };
-  const files = { envelope: await load(VECTOR_FILES.envelope), keys: await load(VECTOR_FILES.keys), protocol: await load(VECTOR_FILES.protocol) };
+  const files = { envelope: await load(VECTOR_FILES.envelope), keys: await load(VECTOR_FILES.keys), protocol: await load(VECTOR_FILES.protocol), replies: await load(VECTOR_FILES.replies) };
   const t0 = performance.now();
   const results = await checkAllVectors(files, { keyFiles: false });
   const ms = Math.round(performance.now() - t0);
@@ -48,6 +78,7 @@ async function main(): Promise<BrowserVectorReport> {
     ms,
     env: { webassembly: typeof WebAssembly !== 'undefined', subtle: typeof crypto.subtle !== 'undefined', secureContext: isSecureContext, userAgent: navigator.userAgent },
     ...(await powRate().then((r) => ({ powAttemptsPerSecond: r, powIterationsPerSecond: r * POW_ITERATIONS }))),
+    ...(await replyTimings()),
   };
 }
 

@@ -152,6 +152,8 @@ export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: n
     tip_id: id,
     ...(receivedDay ? { received_day: receivedDay } : {}),
     sent_day: manifest.sent_day,
+    // This machine's clock, not the server's: orders a thread's tips received on one day (the server keeps days).
+    fetched_at: new Date().toISOString(),
     files: manifest.files.map((f, i) => ({ original_name: f.name, saved_as: `files/${names[i]}`, type: f.type, size: f.size })),
     reply: manifest.reply ?? null,
     thread: thread ?? null,
@@ -174,14 +176,14 @@ export interface FetchResult {
 
 interface TipInOut {
   id: string;
-  day: string;
-  sent: string;
+  /** Sort key: received day, sealed day, when this machine fetched it, id. */
+  key: string[];
   thread: string | undefined;
 }
 
 /**
  * Rebuilds OUT/threads.json from every tip folder in OUT: {thread id: [tip ids, oldest first]}, by the day the
- * server received each (it keeps days only), then the day sealed, then id. Each tip's manifest.json gets its
+ * server received each (it keeps days only), then the day sealed, then when this machine fetched it, then id. Each tip's manifest.json gets its
  * `thread` (tips fetched by an older tipline have none yet). Only tips that asked for replies have a thread.
  */
 export function rebuildThreads(out: string, say: (s: string) => void): Record<string, string[]> {
@@ -202,11 +204,13 @@ export function rebuildThreads(out: string, say: (s: string) => void): Record<st
       writeFileSync(`${path}.tmp`, `${JSON.stringify({ ...meta, thread: thread ?? null }, null, 2)}\n`, { mode: 0o600 });
       renameSync(`${path}.tmp`, path);
     }
-    const day = typeof meta.received_day === 'string' ? meta.received_day : '';
-    const sent = typeof meta.sent_day === 'string' ? meta.sent_day : '';
-    tips.push({ id: name, day, sent, thread });
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    tips.push({ id: name, key: [text(meta.received_day), text(meta.sent_day), text(meta.fetched_at), name], thread });
   }
-  const cmp = (a: TipInOut, b: TipInOut) => (a.day !== b.day ? (a.day < b.day ? -1 : 1) : a.sent !== b.sent ? (a.sent < b.sent ? -1 : 1) : a.id < b.id ? -1 : 1);
+  const cmp = (a: TipInOut, b: TipInOut) => {
+    for (let i = 0; i < a.key.length; i++) if (a.key[i] !== b.key[i]) return a.key[i]! < b.key[i]! ? -1 : 1;
+    return 0;
+  };
   const threads: Record<string, string[]> = {};
   for (const t of tips.sort(cmp)) if (t.thread) (threads[t.thread] ??= []).push(t.id);
   const file = join(out, 'threads.json');

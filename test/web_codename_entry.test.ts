@@ -1,0 +1,82 @@
+// "I have a codename" at Tor Browser's "Safer", in Firefox ESR: a mistyped codename is reported as mistyped,
+// naming the word (or saying the words do not fit together); a valid codename with no replies says so kindly,
+// in every language. Either way the page makes the same visit as one that finds replies: the same requests,
+// with bodies of the same sizes, so the server cannot tell them apart.
+import t from 'tap';
+import type { Page } from 'puppeteer-core';
+import { dialects } from './helpers/databases.js';
+import { newsroomServer } from './helpers/setup.js';
+import { browserSkip, launchFirefox, FIREFOX, SAFER_PREFS, SCREENSHOTS } from './helpers/browser.js';
+import { generateCodename } from '../crypto/codename.js';
+import { initCrypto } from '../crypto/node.js';
+
+await initCrypto();
+const [pglite] = await dialects();
+
+/** Enters a codename as typed and checks; returns what the page then says and the requests the visit made. */
+async function visit(page: Page, url: string, typed: string): Promise<{ error: string; status: string; followup: boolean; requests: string[] }> {
+  const requests: string[] = [];
+  const record = (r: { method(): string; url(): string; postData(): string | undefined }) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/api/') || path.startsWith('/.well-known/')) requests.push(`${r.method()} ${path} ${r.postData()?.length ?? 0}`);
+  };
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('#returning-top:not([hidden])');
+  await page.click('#returning-link');
+  await page.waitForFunction(() => document.activeElement?.id === 'codename');
+  await page.type('#codename', typed);
+  page.on('request', record);
+  await page.click('#check');
+  // The button is disabled while the visit runs (from the click on): enabled again, the visit is over.
+  await page.waitForFunction(() => !(document.getElementById('check') as HTMLButtonElement).disabled, { timeout: 120_000 });
+  page.off('request', record);
+  return {
+    error: await page.$eval('#visit-error', (e) => ((e as HTMLElement).hidden ? '' : (e.textContent ?? ''))),
+    status: await page.$eval('#visit-status', (e) => e.textContent ?? ''),
+    followup: await page.$eval('#followup', (e) => !(e as HTMLElement).hidden),
+    requests: requests.sort(),
+  };
+}
+
+t.test('mistyped codenames are named as mistyped; a valid one with no replies is told so kindly', { skip: browserSkip(FIREFOX, 'Firefox ESR'), timeout: 600_000 }, async (t) => {
+  const { server } = await newsroomServer(t, pglite!);
+  const browser = await launchFirefox(SAFER_PREFS);
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  const words = generateCodename().words;
+
+  const unknown = [...words];
+  unknown[2] = 'zzzz';
+  const a = await visit(page, `${server.url}/`, unknown.join(' '));
+  t.match(a.error, /mistyped/, 'a word that is not a codename word: reported as mistyped');
+  t.match(a.error, /word 3 \(“zzzz”\)/, 'naming the word and where it is');
+  t.equal(a.followup, false, 'no follow-up form for a mistyped codename');
+  await page.screenshot({ path: `${SCREENSHOTS}/firefox-safer-codename-entry-mistyped-1280x800.png`, fullPage: true });
+
+  const swapped = [...words];
+  [swapped[0], swapped[1]] = [swapped[1]!, swapped[0]!];
+  const b = await visit(page, `${server.url}/`, swapped.join(' '));
+  if (swapped[0] !== words[0]) t.match(b.error, /do not fit together/, 'two words swapped: the check word says it is mistyped');
+
+  const c = await visit(page, `${server.url}/`, words.slice(0, 8).join(' '));
+  t.match(c.error, /9 words, and you typed 8/, 'a word missing: says how many there are');
+
+  const ok = await visit(page, `${server.url}/`, `  ${words.join('-').toUpperCase()} `);
+  t.equal(ok.error, '', 'the codename (dashes, capitals, spaces) is accepted');
+  t.match(ok.status, /No replies yet/, 'no replies: said kindly');
+  t.match(ok.status, /come back later|Come back later/i, 'with what to do next');
+  t.equal(ok.followup, true, 'the follow-up form is offered');
+  await page.screenshot({ path: `${SCREENSHOTS}/firefox-safer-codename-entry-no-replies-1280x800.png`, fullPage: true });
+
+  // The server sees the same visit whatever was typed.
+  t.ok(ok.requests.some((r) => r.startsWith('GET /api/v1/replies ')), `the list of tags was fetched: ${ok.requests.join(', ')}`);
+  t.ok(ok.requests.some((r) => r.startsWith('POST /api/v1/replies/fetch ')), 'envelopes were fetched');
+  for (const [name, other] of [['unknown word', a], ['swapped', b], ['count', c]] as const) t.same(other.requests, ok.requests, `${name}: the same requests, with bodies of the same sizes`);
+
+  for (const [path, none] of [['/es/', /Todavía no hay respuestas/], ['/de/', /Noch keine Antworten/]] as const) {
+    const r = await visit(page, `${server.url}${path}`, words.join(' '));
+    t.match(r.status, none, `${path}: no replies, in its language`);
+    const m = await visit(page, `${server.url}${path}`, unknown.join(' '));
+    t.match(m.error, /zzzz/, `${path}: the mistyped word is named`);
+  }
+});
