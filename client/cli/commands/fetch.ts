@@ -184,7 +184,8 @@ interface TipInOut {
 /**
  * Rebuilds OUT/threads.json from every tip folder in OUT: {thread id: [tip ids, oldest first]}, by the day the
  * server received each (it keeps days only), then the day sealed, then when this machine fetched it, then id. Each tip's manifest.json gets its
- * `thread` (tips fetched by an older tipline have none yet). Only tips that asked for replies have a thread.
+ * `thread` (tips fetched by an older tipline have none yet). Only tips that asked for replies have a thread; the
+ * file is written once there is one.
  */
 export function rebuildThreads(out: string, say: (s: string) => void): Record<string, string[]> {
   const tips: TipInOut[] = [];
@@ -213,9 +214,13 @@ export function rebuildThreads(out: string, say: (s: string) => void): Record<st
   };
   const threads: Record<string, string[]> = {};
   for (const t of tips.sort(cmp)) if (t.thread) (threads[t.thread] ??= []).push(t.id);
+  // Written once there is a thread (and kept up to date after): an inbox whose sources never asked for replies
+  // has no file to explain.
   const file = join(out, 'threads.json');
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(threads, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  if (Object.keys(threads).length > 0 || existsSync(file)) {
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(threads, null, 2)}\n`, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
   return threads;
 }
 
