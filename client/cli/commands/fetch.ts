@@ -183,9 +183,9 @@ interface TipInOut {
 
 /**
  * Rebuilds OUT/threads.json from every tip folder in OUT: {thread id: [tip ids, oldest first]}, by the day the
- * server received each (it keeps days only), then the day sealed, then when this machine fetched it, then id. Each tip's manifest.json gets its
- * `thread` (tips fetched by an older tipline have none yet). Only tips that asked for replies have a thread; the
- * file is written once there is one.
+ * server received each (it keeps days only), then the day sealed, then when this machine fetched it, then id.
+ * Each tip's manifest.json gets its `thread` (tips fetched by an older tipline have none yet). Only tips that
+ * asked for replies have a thread; the file is written once there is one.
  */
 export function rebuildThreads(out: string, say: (s: string) => void): Record<string, string[]> {
   const tips: TipInOut[] = [];
