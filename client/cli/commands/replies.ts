@@ -69,6 +69,9 @@ function writeReplies(dir: string, replies: FoundReply[]): string[] {
 export async function readReplies(o: RepliesOptions): Promise<number> {
   const fingerprint = normalizeFingerprint(o.fingerprint);
   const api = new Api(new URL(o.server), o.proxy);
+  if (!o.proxy && !/^(127\.|localhost$|\[::1\]$)/.test(api.base.hostname)) {
+    o.warn('warning: reading without Tor (no --socks): the server and your network can see your address');
+  }
   const source = new KeepingDirectory(api.connection);
   try {
     let visit;
