@@ -36,6 +36,14 @@ export const ErrorCode = z.enum([
   'TIPLINE_ERR_BUSY',
   /** Too many requests at once for one upload: wait Retry-After seconds, then send again. */
   'TIPLINE_ERR_RATE_LIMITED',
+  /** No live reply has this tag (never posted, expired or already deleted). */
+  'TIPLINE_ERR_REPLY_UNKNOWN',
+  /** The deletion token does not match the reply's: only the source who opened the reply holds it. */
+  'TIPLINE_ERR_REPLY_FORBIDDEN',
+  /** A posted reply is not one: tag, hash or envelope not canonical, or not exactly one stanza and one chunk. */
+  'TIPLINE_ERR_REPLY_MALFORMED',
+  /** A reply with this tag is already stored: tags are fresh per reply, so make a new one. */
+  'TIPLINE_ERR_REPLY_EXISTS',
   'TIPLINE_ERR_INTERNAL',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -67,6 +75,10 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   TIPLINE_ERR_TIP_UNKNOWN: 404,
   TIPLINE_ERR_BUSY: 503,
   TIPLINE_ERR_RATE_LIMITED: 429,
+  TIPLINE_ERR_REPLY_UNKNOWN: 404,
+  TIPLINE_ERR_REPLY_FORBIDDEN: 403,
+  TIPLINE_ERR_REPLY_MALFORMED: 400,
+  TIPLINE_ERR_REPLY_EXISTS: 409,
   TIPLINE_ERR_INTERNAL: 500,
 };
 

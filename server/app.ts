@@ -13,13 +13,15 @@ import { ErrorBody } from '../schema/errors.js';
 import { AppError, fromDatabaseError, fromFastifyError } from './errors.js';
 import { resolveConfig, type ServerConfig } from './config.js';
 import { loadPowSecret } from './store/pow.js';
-import { listenerStaffHosts, staffAuth, type StaffHosts } from './staff-auth.js';
+import { keepSignedBodies, listenerStaffHosts, staffAuth, type StaffHosts } from './staff-auth.js';
 import { processGauge } from './load.js';
 import { STAFF_PREFIX, type App, type AppContext } from './context.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { staffRoutes } from './routes/staff.js';
 import { pageRoutes } from './routes/page.js';
+import { replyRoutes } from './routes/replies.js';
+import { staffReplyRoutes } from './routes/staff-replies.js';
 
 export type Surface = 'public' | 'staff';
 
@@ -147,8 +149,12 @@ export async function buildServer(options: ServerConfig, surface: Surface, staff
     await app.register(publicRoutes, { ctx });
     await app.register(uploadRoutes, { ctx });
     await app.register(pageRoutes, { ctx });
+    await app.register(replyRoutes, { ctx });
   } else {
+    // Signed bodies (a desk's reply) are checked against the bytes received.
+    keepSignedBodies(app);
     await app.register(staffRoutes, { ctx, prefix: STAFF_PREFIX });
+    await app.register(staffReplyRoutes, { ctx, prefix: STAFF_PREFIX });
   }
   return app;
 }

@@ -1,5 +1,6 @@
-// Deletes expired tips and transient rows. Each purge that removes anything is recorded in the audit chain,
-// with counts only: listing purged tip ids would let whoever holds a source's receipt confirm the tip existed.
+// Deletes expired tips, replies and transient rows. Each purge that removes anything is recorded in the audit
+// chain, with counts only: listing purged tip ids (or reply tags) would let whoever holds a source's receipt (or
+// a copy of the tag list) confirm the tip (or the reply) existed.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema/db.js';
 import { appendAudit } from './audit.js';
@@ -8,6 +9,7 @@ import { utcDay } from './days.js';
 export interface PurgeResult {
   tips: number;
   uploads: number;
+  replies: number;
 }
 
 export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<PurgeResult> {
@@ -16,6 +18,8 @@ export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<Pur
     // Row locks first (tips, uploads), the quota row last: the order every writer keeps (no deadlock).
     const tips = await trx.deleteFrom('tips').where('expires_day', '<=', today).returning(['id', 'size']).execute();
     const uploads = await trx.deleteFrom('uploads').where('expires_at', '<=', now).returning(['blob_id', 'received_bytes']).execute();
+    // Replies live under the tips' retention, to the day (every lookup already treats these as gone).
+    const replies = await trx.deleteFrom('replies').where('expires_day', '<=', today).returning('tag').execute();
     const blobs = [...tips.map((r) => r.id), ...uploads.map((r) => r.blob_id)];
     if (blobs.length > 0) await trx.deleteFrom('blob_chunks').where('blob_id', 'in', blobs).execute();
     // Chunks whose upload expired while they were being written belong to nothing: remove them too.
@@ -41,11 +45,13 @@ export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<Pur
     if (freedPending > 0 || freedStored > 0) {
       await trx.updateTable('upload_quota').set({ pending_bytes: sql`greatest(pending_bytes - ${freedPending}, 0)`, stored_bytes: sql`greatest(stored_bytes - ${freedStored}, 0)` }).where('id', '=', 1).execute();
     }
-    if (tips.length + uploads.length > 0) await appendAudit(trx, today, 'purge', { tips: tips.length, uploads: uploads.length });
-    return { tips: tips.length, uploads: uploads.length };
+    if (tips.length + uploads.length + replies.length > 0) {
+      await appendAudit(trx, today, 'purge', { tips: tips.length, uploads: uploads.length, replies: replies.length });
+    }
+    return { tips: tips.length, uploads: uploads.length, replies: replies.length };
   });
   await reconcileQuota(db);
-  await vacuumTransient(db);
+  await vacuumTransient(db, result.replies);
   return result;
 }
 
@@ -68,21 +74,40 @@ export async function reconcileQuota(db: Kysely<Database>): Promise<void> {
  * leaves the bytes of a tuple at the edge of the page's free space (and in the index) until overwritten, which
  * a test showed. VACUUM FULL writes the two small tables anew, indexes included. It takes the tables' exclusive
  * lock, so it waits at most a moment for it (uploads go on meanwhile) and falls back to plain VACUUM, to try
- * again on the next pass. Neither can run in a transaction: this runs after the purge commits.
+ * again on the next pass. Replies likewise: a read-and-deleted reply's tag (which a kept copy of the public list
+ * holds) and envelope must not stay readable in the table's file; the envelope is stored out of line (TOAST), and
+ * VACUUM FULL rewrites that too. At the live cap the table is some GB, so it is rewritten only when it holds
+ * dead rows: replies this pass expired (`repliesGone`), or that sources deleted since the last pass (counted by
+ * PostgreSQL's statistics, which may lag a moment: then the next pass does it). Neither can run in a transaction: this runs after the purge commits.
  */
-export async function vacuumTransient(db: Kysely<Database>): Promise<void> {
+export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Promise<void> {
   await db.connection().execute(async (conn) => {
     await sql`set lock_timeout = '2s'`.execute(conn);
     try {
       await sql`vacuum full upload_receipts, uploads`.execute(conn);
     } catch {
       await sql`vacuum uploads, upload_receipts`.execute(conn);
+    }
+    try {
+      if (repliesGone > 0 || (await deadReplies(conn)) > 0) {
+        try {
+          await sql`vacuum full replies`.execute(conn);
+        } catch {
+          await sql`vacuum replies`.execute(conn);
+        }
+      }
     } finally {
       await sql`reset lock_timeout`.execute(conn);
     }
     // Not joinable to a tip (a spent solution's id; a staff nonce): the ordinary clean-up is enough.
     await sql`vacuum pow_redeemed, staff_nonces`.execute(conn);
   });
+}
+
+/** Dead rows of the replies table (deleted, not yet vacuumed), as PostgreSQL's statistics count them. */
+async function deadReplies(conn: Kysely<Database>): Promise<number> {
+  const r = await sql<{ n: string | number | null }>`select n_dead_tup as n from pg_stat_user_tables where relname = 'replies'`.execute(conn);
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 /** Runs the purge now and then every `intervalMs` (10 minutes in `serve`, so transient rows do not linger

@@ -8,7 +8,7 @@
 // that declares none is refused at registration, so a new staff route cannot be public by omission.
 import fp from 'fastify-plugin';
 import type { AddressInfo } from 'node:net';
-import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { STAFF_CLOCK_SKEW_SECONDS, staffRequestFresh, verifyStaffRequest, type StaffRejectReason } from '../crypto/staff-request.js';
 import { findSigner, type Recipient, type Role } from '../crypto/directory.js';
 import type { ErrorCode } from '../schema/errors.js';
@@ -64,6 +64,42 @@ export function listenerStaffHosts(address: AddressInfo | string | null): string
   return loopback ? [withPort(host), withPort('localhost')] : [withPort(host)];
 }
 
+// The bytes of a staff request's body exactly as received, kept by the staff listener's parsers (see
+// keepSignedBodies) for the signature check: the signature covers those bytes, never a re-serialisation of what
+// they parsed to (threat: two bodies that parse alike, one of them signed, the other sent).
+const receivedBodies = new WeakMap<FastifyRequest, Uint8Array>();
+
+function signedBody(req: FastifyRequest): Uint8Array {
+  const kept = receivedBodies.get(req);
+  if (kept) return kept;
+  if (req.body === undefined || req.body === null) return new Uint8Array(0);
+  if (req.body instanceof Uint8Array) return req.body; // application/octet-stream: parsed as the bytes themselves
+  // A body whose bytes were not kept could not be checked against the signature: refused, never trusted.
+  throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'staff requests carry a JSON or application/octet-stream body, or none');
+}
+
+/**
+ * On the staff listener: JSON bodies are parsed from the bytes received, and those bytes are kept for the
+ * signature check. The parse is Fastify's own (prototype-poisoning checks included); a body that is not UTF-8 is
+ * refused rather than decoded with replacement characters.
+ */
+export function keepSignedBodies(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, raw, done) => {
+    const bytes = raw as Buffer;
+    receivedBodies.set(req, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      done(new AppError('TIPLINE_ERR_BAD_REQUEST', 'malformed request body (not UTF-8)'), undefined);
+      return;
+    }
+    json(req, text, done);
+  });
+}
+
 // The signature format is crypto/staff-request.ts (PROTOCOL.md §Staff requests); this adds the directory, the
 // configured host, the clock and the single-use nonce.
 export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, roles: readonly Role[], staffHosts: StaffHosts): Promise<Recipient> {
@@ -79,10 +115,10 @@ export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, ro
     throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'the published directory is expired or invalid; publish a new one');
   }
   if (!published) throw new AppError('TIPLINE_ERR_NO_DIRECTORY', 'no directory has been published');
-  // Staff routes take no body yet; one that arrives anyway would not be covered by the signature.
-  if (req.body !== undefined && req.body !== null) throw new AppError('TIPLINE_ERR_BAD_REQUEST', 'staff requests carry no body');
+  const body = signedBody(req);
   const lookup = (key: string) => findSigner(published.directory, key, now);
-  const check = (host: string) => verifyStaffRequest(req.headers, { host, method: req.method, pathAndQuery: req.url, body: new Uint8Array(0) }, lookup);
+  // The content type is the header as received (verifyStaffRequest's default), so it is covered too.
+  const check = (host: string) => verifyStaffRequest(req.headers, { host, method: req.method, pathAndQuery: req.url, body }, lookup);
   // Threat: a request captured on (or sent by a desk to) another tip line that lists the same key, replayed
   // here. The signed host is checked against this server's own staff address(es), never the Host header.
   let verdict = check(hosts[0]!);

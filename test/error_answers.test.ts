@@ -10,6 +10,10 @@ import { buildServer } from '../server/app.js';
 import { publishDirectory } from '../server/directory.js';
 import { ErrorBody, ERROR_STATUS, type ErrorCode } from '../schema/errors.js';
 import { MIN_ENVELOPE_LENGTH } from '../crypto/envelope/index.js';
+import { signStaffRequest } from '../crypto/staff-request.js';
+import { toBase64 } from '../crypto/bytes.js';
+import { sealReply } from '../crypto/reply.js';
+import { generateDeskKey } from '../crypto/keys.js';
 
 const HOST = 'tipline.test';
 const ID = 'a'.repeat(26);
@@ -50,6 +54,23 @@ t.test('error answers of every route', async (t) => {
   const signed = (who: typeof newsroom.desk, method: string, url: string) => ({ host: HOST, ...staffHeaders(who, method, url, { host: HOST }) });
   const octets = { host: HOST, 'content-type': 'application/octet-stream' };
   const pow = { 'tipline-pow-token': 'AAAA', 'tipline-pow-nonce': '1' };
+  // A staff request with a JSON body, signed over its bytes and content type.
+  const signedJson = (who: typeof newsroom.desk, url: string, body: unknown): InjectOptions => {
+    const payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const nonce = new Uint8Array(16).map(() => Math.floor(Math.random() * 256));
+    const headers = signStaffRequest({ host: HOST, method: 'POST', pathAndQuery: url, timestamp: Math.floor(Date.now() / 1000), nonce, body: payload, contentType: 'application/json' }, who.signSecret);
+    return { method: 'POST', url, headers, payload };
+  };
+  const json = (url: string, body: unknown): InjectOptions => ({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+  const TAG = 'A'.repeat(22);
+  const STORED_TAG = 'B'.repeat(21) + 'A';
+  const H32 = 'A'.repeat(43);
+  const reply = { tag: TAG, delete_hash: H32, envelope: toBase64(new Uint8Array(100)) };
+  const sealed = await sealReply({ toBoxKey: generateDeskKey().boxPublic, message: 'a reply', desk: newsroom.desk, now: new Date() });
+  const wellFormed = { ...reply, envelope: toBase64(sealed.envelope) };
+  const storeReply = async () => {
+    await store.db.insertInto('replies').values({ tag: Buffer.from(STORED_TAG, 'base64url'), delete_hash: new Uint8Array(32), envelope: new Uint8Array(10), posted_day: '2026-01-01', expires_day: '2999-01-01' }).execute();
+  };
 
   type Case = { name: string; req: InjectOptions; code: ErrorCode; before?: () => Promise<void> };
   // route -> the error answers it is asked for, or why it has none a client can cause.
@@ -104,6 +125,25 @@ t.test('error answers of every route', async (t) => {
       { name: 'stale', req: { url: '/api/v1/staff/audit', headers: { host: HOST, ...staffHeaders(newsroom.auditor, 'GET', '/api/v1/staff/audit', { host: HOST, timestamp: 1 }) } }, code: 'TIPLINE_ERR_STALE_REQUEST' },
     ],
     'GET /api/v1/staff/directory': [{ name: 'unsigned', req: { url: '/api/v1/staff/directory' }, code: 'TIPLINE_ERR_UNAUTHENTICATED' }],
+    'POST /api/v1/staff/replies': [
+      { name: 'unsigned', req: json('/api/v1/staff/replies', reply), code: 'TIPLINE_ERR_UNAUTHENTICATED' },
+      { name: 'auditor', req: signedJson(newsroom.auditor, '/api/v1/staff/replies', reply), code: 'TIPLINE_ERR_FORBIDDEN' },
+      { name: 'not an envelope', req: signedJson(newsroom.desk, '/api/v1/staff/replies', reply), code: 'TIPLINE_ERR_REPLY_MALFORMED' },
+      { name: 'no tag', req: signedJson(newsroom.desk, '/api/v1/staff/replies', { ...reply, tag: undefined }), code: 'TIPLINE_ERR_BAD_REQUEST' },
+      { name: 'over the body limit', req: signedJson(newsroom.desk, '/api/v1/staff/replies', { ...reply, envelope: 'A'.repeat(200_000) }), code: 'TIPLINE_ERR_BODY_TOO_LARGE' },
+      { name: 'tag taken', req: signedJson(newsroom.desk, '/api/v1/staff/replies', { ...wellFormed, tag: STORED_TAG }), code: 'TIPLINE_ERR_REPLY_EXISTS', before: storeReply },
+    ],
+    'GET /api/v1/replies': 'the same list for everyone, nothing a client can get wrong',
+    'POST /api/v1/replies/fetch': [
+      { name: 'three tags', req: json('/api/v1/replies/fetch', { tags: [TAG, TAG, TAG] }), code: 'TIPLINE_ERR_BAD_REQUEST' },
+      { name: 'a tag of 17 bytes', req: json('/api/v1/replies/fetch', { tags: [TAG, TAG, TAG, 'A'.repeat(23)] }), code: 'TIPLINE_ERR_BAD_REQUEST' },
+      { name: 'over 4 KiB', req: json('/api/v1/replies/fetch', { tags: [TAG, TAG, TAG, TAG], pad: 'x'.repeat(5000) }), code: 'TIPLINE_ERR_BODY_TOO_LARGE' },
+    ],
+    'POST /api/v1/replies/delete': [
+      { name: 'unknown tag', req: json('/api/v1/replies/delete', { tag: TAG, token: H32 }), code: 'TIPLINE_ERR_REPLY_UNKNOWN' },
+      { name: 'wrong token', req: json('/api/v1/replies/delete', { tag: STORED_TAG, token: H32 }), code: 'TIPLINE_ERR_REPLY_FORBIDDEN' },
+      { name: 'no token', req: json('/api/v1/replies/delete', { tag: STORED_TAG }), code: 'TIPLINE_ERR_BAD_REQUEST' },
+    ],
     'GET /': 'the built page, from memory',
     'GET /es': 'a redirect',
     'GET /es/': 'the built page, from memory',
@@ -135,7 +175,7 @@ t.test('error answers of every route', async (t) => {
       seen.add(c.code);
     }
   }
-  t.ok(seen.size >= 12, `${seen.size} distinct codes seen`);
+  t.ok(seen.size >= 16, `${seen.size} distinct codes seen`);
 
   for (const a of [app, staffApp]) {
     const nowhere = await a.inject({ url: '/nowhere', headers: { host: HOST } });

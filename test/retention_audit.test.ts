@@ -30,13 +30,13 @@ for (const dialect of await dialects()) {
     t.equal(new Date(upload.hard_expires_at).getTime() % 3_600_000, 0, 'its overall cap a whole hour');
 
     clock += 2 * DAY;
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 1 }, 'the abandoned upload is purged after a day');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 1, replies: 0 }, 'the abandoned upload is purged after a day');
     clock += 27 * DAY; // 2026-03-30
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0 }, 'the tip is kept until its expiry day');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'the tip is kept until its expiry day');
     clock += 1 * DAY; // 2026-03-31
-    t.same(await purgeExpired(store.db, now()), { tips: 1, uploads: 0 }, 'and deleted on it');
+    t.same(await purgeExpired(store.db, now()), { tips: 1, uploads: 0, replies: 0 }, 'and deleted on it');
     t.equal((await store.db.selectFrom('blob_chunks').select('idx').execute()).length, 0, 'with its chunks');
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0 }, 'a second purge finds nothing');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'a second purge finds nothing');
 
     const audit = await readAudit(store.db);
     t.same(audit.map((e) => e.kind), ['directory-published', 'purge', 'purge']);
