@@ -77,8 +77,9 @@ export async function reconcileQuota(db: Kysely<Database>): Promise<void> {
  * again on the next pass. Replies likewise: a read-and-deleted reply's tag (which a kept copy of the public list
  * holds) and envelope must not stay readable in the table's file; the envelope is stored out of line (TOAST), and
  * VACUUM FULL rewrites that too. At the live cap the table is some GB, so it is rewritten only when it holds
- * dead rows: replies this pass expired (`repliesGone`), or that sources deleted since the last pass (counted by
- * PostgreSQL's statistics, which may lag a moment: then the next pass does it). Neither can run in a transaction: this runs after the purge commits.
+ * dead rows: replies this pass expired (`repliesGone`), or that sources deleted since the last rewrite (each
+ * delete is a 'reply-delete' entry of the audit chain, which every instance on the database shares; PostgreSQL's
+ * own count of dead rows is asked too, for rows deleted any other way). Neither can run in a transaction: this runs after the purge commits.
  */
 export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Promise<void> {
   await db.connection().execute(async (conn) => {
@@ -89,10 +90,14 @@ export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Pr
       await sql`vacuum uploads, upload_receipts`.execute(conn);
     }
     try {
-      if (repliesGone > 0 || (await deadReplies(conn)) > 0) {
+      const rewritten = repliesRewritten.get(db) ?? 0;
+      const deletedThrough = await lastReplyDelete(conn, rewritten);
+      if (repliesGone > 0 || deletedThrough > rewritten || (await deadReplies(conn)) > 0) {
         try {
           await sql`vacuum full replies`.execute(conn);
+          repliesRewritten.set(db, deletedThrough);
         } catch {
+          // Not rewritten (the lock was busy): the next pass tries again, as it still sees the deletes.
           await sql`vacuum replies`.execute(conn);
         }
       }
@@ -102,6 +107,17 @@ export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Pr
     // Not joinable to a tip (a spent solution's id; a staff nonce): the ordinary clean-up is enough.
     await sql`vacuum pow_redeemed, staff_nonces`.execute(conn);
   });
+}
+
+/** The audit sequence number up to which sources' reply deletions are rewritten out of the table, by database
+ * (a first pass in a process rewrites the table if any was ever deleted). */
+const repliesRewritten = new WeakMap<object, number>();
+
+/** The sequence number of the latest 'reply-delete' audit entry after `after` (`after` when there is none): a
+ * range of the primary key, not the whole log. */
+async function lastReplyDelete(conn: Kysely<Database>, after: number): Promise<number> {
+  const r = await conn.selectFrom('audit_log').select(sql<string | null>`max(seq)`.as('n')).where('seq', '>', after).where('kind', '=', 'reply-delete').executeTakeFirst();
+  return Math.max(after, Number(r?.n ?? 0));
 }
 
 /** Dead rows of the replies table (deleted, not yet vacuumed), as PostgreSQL's statistics count them. */

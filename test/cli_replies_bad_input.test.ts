@@ -4,7 +4,7 @@
 // all. A desk's reply to an unknown tip, to a tip whose source did not ask for replies, or too long for a reply,
 // is refused with nothing posted.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -115,6 +115,23 @@ for (const dialect of await dialects()) {
       t.equal((await runCli(['fetch', ...desk, '--out', inbox])).code, 0);
       const fromInbox = await runCli(['reply', ...desk, '--inbox', inbox, id, '-m', 'hello']);
       oneLine(t, fromInbox, 1, /^tipline: this source did not ask for replies/);
+      t.equal(await count('replies'), 1, 'nothing posted');
+    });
+
+    await t.test('a reply field that would expose the reply is refused', async (t) => {
+      // Hand-edited inbox manifests: a small-order reply key (all zeros) and a tag key that is not 32 bytes.
+      const inbox = join(work, 'inbox-edited');
+      const edit = (reply: { box_key: string; mailbox: string }) => {
+        mkdirSync(join(inbox, tipWithCodename), { recursive: true });
+        writeFileSync(join(inbox, tipWithCodename, 'manifest.json'), JSON.stringify({ tip_id: tipWithCodename, reply }));
+      };
+      const goodMailbox = Buffer.alloc(32, 7).toString('base64');
+      edit({ box_key: Buffer.alloc(32).toString('base64'), mailbox: goodMailbox });
+      const weak = await runCli(['reply', ...desk, '--inbox', inbox, tipWithCodename, '-m', 'hello']);
+      oneLine(t, weak, 1, /^tipline: tip [a-z2-7]{26}: its reply key is a weak \(small-order\) key/);
+      edit({ box_key: Buffer.alloc(32, 9).toString('base64'), mailbox: Buffer.alloc(16, 7).toString('base64') });
+      const shortTag = await runCli(['reply', ...desk, '--inbox', inbox, tipWithCodename, '-m', 'hello']);
+      oneLine(t, shortTag, 1, /^tipline: tip [a-z2-7]{26}: its reply mailbox is not a 32-byte tag key; no reply was sent/);
       t.equal(await count('replies'), 1, 'nothing posted');
     });
   });

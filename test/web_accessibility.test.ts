@@ -55,6 +55,7 @@ const revealReceipt = (page: Page) =>
     document.getElementById('tip-form')!.hidden = true;
     document.getElementById('receipt-id')!.textContent = 'abcdefghijklmnopqrstuvwxyz'.slice(0, 26);
     document.getElementById('receipt-day')!.textContent = '2025-01-31';
+    document.getElementById('receipt-expires')!.textContent = '2025-03-02';
     document.getElementById('receipt')!.hidden = false;
   });
 
@@ -129,7 +130,7 @@ t.test('every control has an accessible name', { skip: chromiumSkip, timeout: 12
   }
 });
 
-const EXPECTED_ORDER = ['a[hreflang=en]', 'a[hreflang=es]', 'a[hreflang=de]', 'textarea#message', 'input#files', 'input#strip', 'button#send'];
+const EXPECTED_ORDER = ['a[hreflang=en]', 'a[hreflang=es]', 'a[hreflang=de]', 'a#returning-link', 'textarea#message', 'input#files', 'input#strip', 'input#want-replies', 'button#send'];
 
 async function tabThrough(t: Test, page: Page, label: string): Promise<void> {
   const order: string[] = [];
@@ -147,7 +148,7 @@ async function tabThrough(t: Test, page: Page, label: string): Promise<void> {
     const shows = (f.outline !== 'none' && f.outlineWidth >= 2) || (f.shadow !== 'none' && f.shadow !== '');
     t.ok(shows, `${label}: ${f.sel} shows focus (outline ${f.outline} ${f.outlineWidth}px, box-shadow ${f.shadow})`);
   }
-  t.same(order, EXPECTED_ORDER, `${label}: Tab reaches the language links, the message, the files, the strip option and the send button in order`);
+  t.same(order, EXPECTED_ORDER, `${label}: Tab reaches the language links, "I have a codename", the message, the files, the strip option, the replies choice and the send button in order`);
 }
 
 const keyboardBrowsers: { name: string; skip: string | false; launch: () => Promise<Browser> }[] = [

@@ -3,6 +3,8 @@
 // in every language. Either way the page makes the same visit as one that finds replies: the same requests,
 // with bodies of the same sizes, so the server cannot tell them apart.
 import t from 'tap';
+import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer-core';
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
@@ -13,23 +15,52 @@ import { initCrypto } from '../crypto/node.js';
 await initCrypto();
 const [pglite] = await dialects();
 
+/** What the server sees of each API request: method, path, request and answer body sizes. A proxy in front of
+ * the server records it (Firefox's remote protocol does not give request bodies). */
+let seen: string[] | undefined;
+async function recordingProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const backend = new URL(target);
+  const proxy = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let sent = 0;
+    req.on('data', (c: Buffer) => (sent += c.length));
+    const up = httpRequest({ host: backend.hostname, port: backend.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      let got = 0;
+      r.on('data', (c: Buffer) => (got += c.length));
+      r.on('end', () => {
+        const path = new URL(req.url ?? '/', 'http://x').pathname;
+        if (path.startsWith('/api/') || path.startsWith('/.well-known/')) seen?.push(`${req.method} ${path} sent ${sent} got ${r.headers['content-encoding'] ?? ''}${got}`);
+      });
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: () => {
+      proxy.closeAllConnections();
+      return new Promise<void>((r) => proxy.close(() => r()));
+    },
+  };
+}
+
 /** Enters a codename as typed and checks; returns what the page then says and the requests the visit made. */
 async function visit(page: Page, url: string, typed: string): Promise<{ error: string; status: string; followup: boolean; requests: string[] }> {
-  const requests: string[] = [];
-  const record = (r: { method(): string; url(): string; postData(): string | undefined }) => {
-    const path = new URL(r.url()).pathname;
-    if (path.startsWith('/api/') || path.startsWith('/.well-known/')) requests.push(`${r.method()} ${path} ${r.postData()?.length ?? 0}`);
-  };
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForSelector('#returning-top:not([hidden])');
   await page.click('#returning-link');
   await page.waitForFunction(() => document.activeElement?.id === 'codename');
   await page.type('#codename', typed);
-  page.on('request', record);
+  // The worker loads while the page is idle: wait for it, so only the visit's requests are recorded.
+  await new Promise((r) => setTimeout(r, 1500));
+  const requests: string[] = [];
+  seen = requests;
   await page.click('#check');
   // The button is disabled while the visit runs (from the click on): enabled again, the visit is over.
   await page.waitForFunction(() => !(document.getElementById('check') as HTMLButtonElement).disabled, { timeout: 120_000 });
-  page.off('request', record);
+  seen = undefined;
   return {
     error: await page.$eval('#visit-error', (e) => ((e as HTMLElement).hidden ? '' : (e.textContent ?? ''))),
     status: await page.$eval('#visit-status', (e) => e.textContent ?? ''),
@@ -39,7 +70,9 @@ async function visit(page: Page, url: string, typed: string): Promise<{ error: s
 }
 
 t.test('mistyped codenames are named as mistyped; a valid one with no replies is told so kindly', { skip: browserSkip(FIREFOX, 'Firefox ESR'), timeout: 600_000 }, async (t) => {
-  const { server } = await newsroomServer(t, pglite!);
+  const { server: direct } = await newsroomServer(t, pglite!);
+  const server = await recordingProxy(direct.url);
+  t.teardown(() => server.close());
   const browser = await launchFirefox(SAFER_PREFS);
   t.teardown(() => browser.close());
   const page = await browser.newPage();

@@ -42,13 +42,25 @@ t.test('JavaScript off ("Safest"): the page explains, offers the command line, a
   const { server } = await newsroomServer(t, pglite!);
   const browser = await launchFirefox(SAFEST_PREFS);
   t.teardown(() => browser.close());
-  for (const [path, pattern] of [['/', /JavaScript is needed to encrypt/], ['/es/', /Se necesita JavaScript/], ['/de/', /wird JavaScript benötigt/]] as const) {
+  for (const [path, pattern, wholeBrowser] of [
+    ['/', /JavaScript is needed to encrypt/, /applies to the whole browser/],
+    ['/es/', /Se necesita JavaScript/, /se aplica a todo el navegador/],
+    ['/de/', /wird JavaScript benötigt/, /gilt für den ganzen Browser/],
+  ] as const) {
     const page = await browser.newPage();
     const requests = await record(page);
     await page.goto(server.url + path, { waitUntil: 'load' });
     const text = await page.evaluate(() => document.body.innerText);
     t.match(text, pattern, `${path}: the explanation is shown`);
     t.match(text, /tipline submit/, `${path}: the command-line route is offered`);
+    const fp = await page.$eval('#fingerprint', (e) => e.textContent ?? '');
+    const command = await page.$eval('.noscript pre code', (e) => e.textContent ?? '');
+    t.match(fp, /^[a-z2-7]{4}( [a-z2-7]{4})+$/i, `${path}: the fingerprint is on the page`);
+    t.ok(command.includes(`--fingerprint "${fp}"`), `${path}: the command carries the real fingerprint, not a placeholder`);
+    t.match(command, /--file /, `${path}: the command shows how to attach a file`);
+    t.match(text, /Node\.js/, `${path}: it says how to get tipline`);
+    t.match(text, wholeBrowser, `${path}: the security level is said to apply to the whole browser`);
+    t.notMatch(text, /WebAssembly|JIT|this site only|solo para este sitio|nur für diese Seite/, `${path}: no jargon, no "this site only"`);
     t.equal(await page.$eval('#tip-form', (e) => (e as HTMLElement).hidden), true, `${path}: the form stays hidden`);
     t.same(requests.filter((r) => !r.startsWith('GET ')), [], `${path}: nothing is posted`);
     await page.screenshot({ path: `${SCREENSHOTS}/firefox-safest${path.replaceAll('/', '-')}noscript-1280x800.png` });

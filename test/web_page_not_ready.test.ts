@@ -12,7 +12,7 @@ const [pglite] = await dialects();
 
 const PAGES = [
   { path: '/', title: /This tip line is not set up yet/, body: /has not published its keys here yet/, operator: /tipline keys init --dir keys/ },
-  { path: '/es/', title: /Este buzón de pistas aún no está listo/, body: /todavía no ha publicado aquí sus claves/, operator: /tipline keys init --dir keys/ },
+  { path: '/es/', title: /Este buzón seguro aún no está listo/, body: /todavía no ha publicado aquí sus claves/, operator: /tipline keys init --dir keys/ },
   { path: '/de/', title: /noch nicht eingerichtet/, body: /hat ihre Schlüssel hier noch nicht veröffentlicht/, operator: /tipline keys init --dir keys/ },
 ];
 
@@ -50,6 +50,8 @@ for (const level of [
       t.equal(await page.$eval('#error', (e) => (e as HTMLElement).hidden), true, `${p.path}: the error line stays hidden`);
       t.notOk(await shown(page, '#tip-form'), `${p.path}: no form`);
       t.notOk(await shown(page, '#fp-section'), `${p.path}: no empty fingerprint box`);
+      t.notOk(await shown(page, '#returning'), `${p.path}: no codename entry either`);
+      t.notMatch(text, /\bpistas?\b/i, `${p.path}: a tip is never a "pista" (a clue)`);
       t.notMatch(text, /JavaScript is needed|Se necesita JavaScript|wird JavaScript benötigt/, `${p.path}: no advice to turn JavaScript on for a page that cannot send anyway`);
       t.same(requests.filter((r) => !r.startsWith('GET ') || /worker\.js|well-known|\/api\//.test(r)), [], `${p.path}: no crypto code, no directory, no API request`);
       if (p.path === '/') await page.screenshot({ path: `${SCREENSHOTS}/firefox-${level.slug}-not-set-up-1280x800.png` });

@@ -64,7 +64,9 @@ for (const b of BROWSERS) {
     await shot(page, `${b.slug}-4-receipt-1280x800`);
     const tipId = await page.$eval('#receipt-id', (e) => e.textContent ?? '');
     t.match(tipId, /^[a-z2-7]{26}$/, 'the receipt shows the tip id');
-    t.match(await page.$eval('#receipt-day', (e) => e.textContent ?? ''), /^\d{4}-\d{2}-\d{2}$/);
+    t.match(await page.$eval('#receipt-day', (e) => e.getAttribute('datetime') ?? ''), /^\d{4}-\d{2}-\d{2}$/, 'the receipt has the day it arrived');
+    t.match(await page.$eval('#receipt-day', (e) => e.textContent ?? ''), /^[A-Z][a-z]+ \d{1,2}, \d{4}$/, 'shown as the page writes dates ("November 26, 2026")');
+    t.match(await page.$eval('#receipt', (e) => (e as HTMLElement).innerText), /cannot answer you/, 'without a codename, the receipt says the newsroom cannot answer');
     sent.push({ tipId, message, browser: b.slug });
 
     const foreign = requests.filter((r) => !r.split(' ')[1]!.startsWith(`${server.url}/`));

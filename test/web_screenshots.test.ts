@@ -1,6 +1,6 @@
-// Screenshots of every step of the source's page — form, file listed, sending, receipt, error, and the page
-// with JavaScript off — at 1280×800 and 390×844, in Firefox ESR at Tor Browser's "Safer" and in Chromium
-// (light and dark), saved under test-output/screenshots/ to be looked at. Each step also asserts what must be on
+// Screenshots of every step of the source's page — form, file listed, sending, receipt, error, the codename of a
+// tip that asks for replies, a mistyped codename at "I have a codename", and the page with JavaScript off — at
+// 1280×800 and 390×844, in Firefox ESR at Tor Browser's "Safer" and in Chromium (light and dark), saved under test-output/screenshots/ to be looked at. Each step also asserts what must be on
 // screen and that nothing scrolls sideways on a phone.
 //
 // The "sending" step is a real submit held mid-upload: a small proxy in front of the server holds the second
@@ -135,6 +135,24 @@ for (const target of TARGETS) {
       await page.waitForSelector('#error:not([hidden])');
       t.ok(await visible(page, '#error'), '5: the error is on screen');
       await shot(t, page, `${base}-5-error`, size.width);
+
+      // 7. A tip that asks for replies: its codename, large, with the advice, before anything is sent.
+      await page.type('#message', 'A tip that asks for replies.');
+      t.notOk(await visible(page, '#error'), '7: typing a message cleared the error');
+      await page.click('#want-replies');
+      await page.click('#send');
+      await page.waitForFunction(() => document.querySelectorAll('#codename-words li').length === 9, { timeout: 120_000 });
+      t.ok(await visible(page, '#codename-words li:last-child'), '7: every word of the codename is on screen');
+      t.ok(await visible(page, '#codename-written'), '7: "I have written it down" is on screen');
+      await shot(t, page, `${base}-7-codename`, size.width);
+      await page.click('#codename-cancel');
+
+      // 8. "I have a codename", mistyped: said so, naming the word.
+      await page.type('#codename', 'these are surely not the nine words wanted');
+      await page.click('#check');
+      await page.waitForSelector('#visit-error:not([hidden])', { timeout: 120_000 });
+      t.ok(await visible(page, '#visit-error'), '8: the mistyped codename is reported on screen');
+      await shot(t, page, `${base}-8-codename-mistyped`, size.width);
     });
   }
 }

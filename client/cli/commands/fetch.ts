@@ -176,6 +176,7 @@ export interface FetchResult {
 
 interface TipInOut {
   id: string;
+  mailbox: unknown;
   /** Sort key: received day, sealed day, when this machine fetched it, id. */
   key: string[];
   thread: string | undefined;
@@ -183,8 +184,9 @@ interface TipInOut {
 
 /**
  * Rebuilds OUT/threads.json from every tip folder in OUT: {thread id: [tip ids, oldest first]}, by the day the
- * server received each (it keeps days only), then the day sealed, then when this machine fetched it, then id. Each tip's manifest.json gets its
- * `thread` (tips fetched by an older tipline have none yet). Only tips that asked for replies have a thread.
+ * server received each (it keeps days only), then the day sealed, then when this machine fetched it, then id.
+ * Each tip's manifest.json gets its `thread` (tips fetched by an older tipline have none yet). Only tips that
+ * asked for replies have a thread; the file is written once there is one.
  */
 export function rebuildThreads(out: string, say: (s: string) => void): Record<string, string[]> {
   const tips: TipInOut[] = [];
@@ -197,7 +199,7 @@ export function rebuildThreads(out: string, say: (s: string) => void): Record<st
     } catch {
       continue; // a folder that is not a fetched tip
     }
-    const reply = meta.reply as { box_key?: unknown } | null | undefined;
+    const reply = meta.reply as { box_key?: unknown; mailbox?: unknown } | null | undefined;
     const thread = reply ? threadOf(reply.box_key) : undefined;
     if (reply && !thread) say(`warning: ${name}: its reply key is malformed; it is in no thread`);
     if ((meta.thread ?? null) !== (thread ?? null)) {
@@ -205,17 +207,30 @@ export function rebuildThreads(out: string, say: (s: string) => void): Record<st
       renameSync(`${path}.tmp`, path);
     }
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
-    tips.push({ id: name, key: [text(meta.received_day), text(meta.sent_day), text(meta.fetched_at), name], thread });
+    tips.push({ id: name, mailbox: reply?.mailbox, key: [text(meta.received_day), text(meta.sent_day), text(meta.fetched_at), name], thread });
   }
   const cmp = (a: TipInOut, b: TipInOut) => {
     for (let i = 0; i < a.key.length; i++) if (a.key[i] !== b.key[i]) return a.key[i]! < b.key[i]! ? -1 : 1;
     return 0;
   };
   const threads: Record<string, string[]> = {};
-  for (const t of tips.sort(cmp)) if (t.thread) (threads[t.thread] ??= []).push(t.id);
+  const mailboxes = new Map<string, unknown>();
+  for (const t of tips.sort(cmp)) {
+    if (!t.thread) continue;
+    (threads[t.thread] ??= []).push(t.id);
+    // One codename gives one reply key and one tag key: a tip with the thread's reply key and another tag key was
+    // not made from the same codename (whoever made it learnt the reply key elsewhere); replies to it would be
+    // tagged where the source never looks.
+    if (!mailboxes.has(t.thread)) mailboxes.set(t.thread, t.mailbox);
+    else if (mailboxes.get(t.thread) !== t.mailbox) say(`warning: ${t.id}: same reply key as thread ${t.thread} but another tag key: not made from the same codename; answer the thread's first tip, not this one`);
+  }
+  // Written once there is a thread (and kept up to date after): an inbox whose sources never asked for replies
+  // has no file to explain.
   const file = join(out, 'threads.json');
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(threads, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  if (Object.keys(threads).length > 0 || existsSync(file)) {
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(threads, null, 2)}\n`, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
   return threads;
 }
 

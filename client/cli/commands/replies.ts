@@ -45,7 +45,7 @@ class KeepingDirectory extends SourceApi {
 
 /** A reply's text as lines safe for a terminal (a desk's text is trusted no more than a server's). */
 function lines(text: string): string[] {
-  return text.split(/\r\n|\r|\n/).map((l) => printable(l.replace(/\t/g, '    '), 100_000));
+  return text.replace(/\s+$/, '').split(/\r\n|\r|\n/).map((l) => printable(l.replace(/\t/g, '    '), 100_000));
 }
 
 /** Writes each reply to DIR as its own 0600 text file, never over an existing one; returns the paths. */
@@ -69,6 +69,9 @@ function writeReplies(dir: string, replies: FoundReply[]): string[] {
 export async function readReplies(o: RepliesOptions): Promise<number> {
   const fingerprint = normalizeFingerprint(o.fingerprint);
   const api = new Api(new URL(o.server), o.proxy);
+  if (!o.proxy && !/^(127\.|localhost$|\[::1\]$)/.test(api.base.hostname)) {
+    o.warn('warning: reading without Tor (no --socks): the server and your network can see your address');
+  }
   const source = new KeepingDirectory(api.connection);
   try {
     let visit;
@@ -85,10 +88,10 @@ export async function readReplies(o: RepliesOptions): Promise<number> {
       throw new CliError((err as Error).message.replace('refusing to encrypt', 'refusing to show replies'));
     }
     // The same visit happened either way: only now is the mistake told (the server could not tell it apart).
-    if (visit.codename === 'mistyped') throw new CliError(`${codenameProblemText(visit.problem)}; check it against what you wrote down`, USAGE_EXIT);
+    if (visit.codename === 'mistyped') throw new CliError(codenameProblemText(visit.problem), USAGE_EXIT);
     for (const r of visit.refused) o.warn(`warning: not shown: ${printable(r)}`);
     if (visit.replies.length === 0) {
-      o.say('No replies yet for this codename. Replies are kept as long as tips (until the day your receipt said the tip is deleted), then deleted: come back in a few days.');
+      o.say('No replies yet for this codename. Replies wait on the tip line as long as tips do (your receipt showed until which day), then are deleted: come back in a few days.');
       if (visit.more) o.say('More replies are waiting than one visit fetches, but none could be read this time: run tipline replies again.');
       return 0;
     }

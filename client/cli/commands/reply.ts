@@ -29,6 +29,8 @@ export interface ReplyOptions {
   inbox?: string | undefined;
   proxy?: Proxy | undefined;
   warn: (s: string) => void;
+  /** For tests: how a tag is drawn (makeReplyTag). */
+  drawTag?: (tagKey: Uint8Array) => Promise<Uint8Array>;
 }
 
 export interface ReplySent extends ReplyPosted {
@@ -125,7 +127,7 @@ export async function replyToTip(o: ReplyOptions): Promise<ReplySent> {
     // A tag drawn at random collides with a stored one with probability 2^-64 per reply: one retry is plenty, and
     // a second 409 is a server refusing on purpose.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const tag = await makeReplyTag(tagKey);
+      const tag = await (o.drawTag ?? makeReplyTag)(tagKey);
       const posted = await api.postReply(o.key, { tag: toBase64Url(tag), ...post });
       if (posted !== 'tag-taken') return { ...posted, author: author.name, current: author.current };
     }
