@@ -3,7 +3,7 @@
 // list of every reply tag together (one round trip), then exactly REPLY_FETCH_SLOTS envelopes, the source's own
 // made up with others picked at random from the list. A mistyped codename makes that same visit (all decoys),
 // so the server cannot tell it from a codename with replies. The codename and its keys never leave the device.
-import { parseCodename, deriveCodenameKeys, type Codename, type CodenameKeys, type CodenameProblem } from '../../crypto/codename.js';
+import { parseCodename, deriveCodenameKeys, generateCodename, type Codename, type CodenameKeys, type CodenameProblem } from '../../crypto/codename.js';
 import { findOwnTags, REPLY_TAG_BYTES } from '../../crypto/reply-tags.js';
 import { openReply, replyAuthor } from '../../crypto/reply.js';
 import { verifyDirectory, type Directory } from '../../crypto/directory.js';
@@ -96,15 +96,19 @@ export function codenameKeys(codename: Codename, fingerprint: string, iterations
 export async function visitReplies(api: SourceApi, o: VisitOptions): Promise<VisitOutcome & { directory: Directory }> {
   const parsed = parseCodename(o.typed);
   o.onParsed?.(parsed.ok);
-  const keys = parsed.ok ? deriveCodenameKeys(parsed.codename, o.fingerprint, o.iterations) : undefined;
-  keys?.catch(() => {}); // awaited below
+  // A mistyped codename derives the keys of a random one and searches the list with them: the same work, so the
+  // fetch leaves as late as it would have (threat: a server timing the gap between the list and the fetch to
+  // tell a mistyped codename, or a slow device's real one, from the other).
+  const keys = deriveCodenameKeys(parsed.ok ? parsed.codename : generateCodename(), o.fingerprint, o.iterations);
+  keys.catch(() => {}); // awaited below
   const [doc, list] = await Promise.all([api.directory(), api.replyTags()]);
   const directory = verifyDirectory(doc, o.fingerprint, o.now);
   const k = await keys;
-  const own = k ? await findOwnTags(k.tagKey, list) : [];
+  const found = await findOwnTags(k.tagKey, list);
+  const own = parsed.ok ? found : [];
   const slots = chooseSlots(list, own);
   const envelopes = await api.replyEnvelopes(slots.tags);
-  if (!parsed.ok || !k) return { codename: 'mistyped', problem: (parsed as { ok: false; problem: CodenameProblem }).problem, directory };
+  if (!parsed.ok) return { codename: 'mistyped', problem: (parsed as { ok: false; problem: CodenameProblem }).problem, directory };
   const replies: FoundReply[] = [];
   const refused: string[] = [];
   for (let i = 0; i < REPLY_FETCH_SLOTS; i++) {
