@@ -8,7 +8,11 @@ import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
 import { holds } from './fuzz/config.js';
 import { applyBytes, byteOp } from './fuzz/mutate.js';
+import { REPLY_FETCH_SLOTS, replySlotBytes } from '../schema/wire.js';
+import { REPLY_ENVELOPE_LENGTH } from '../crypto/reply.js';
 import { answerProblem, body, countRows, exchange, headers, method, requestBytes, rowsChanged, target, type Outcome } from './fuzz/http.js';
+
+const FETCH_ANSWER = REPLY_FETCH_SLOTS * replySlotBytes(REPLY_ENVELOPE_LENGTH);
 
 for (const dialect of await dialects()) {
   t.test(`public surface on ${dialect.name}`, { skip: dialect.skip ?? false }, async (t) => {
@@ -27,6 +31,10 @@ for (const dialect of await dialects()) {
         const o = await exchange(server.url, requestBytes({ method: m, target: path, headers: hs, body: b, chunked }, host));
         const problem = answerProblem(o, m);
         if (problem) throw new Error(problem);
+        // A fetch of replies answers four slots of one size, or an error: never anything in between.
+        if (o.kind === 'answer' && o.answer.status === 200 && m === 'POST' && path.split('?')[0] === '/api/v1/replies/fetch' && o.answer.body.length !== FETCH_ANSWER) {
+          throw new Error(`a reply fetch answered ${o.answer.body.length} bytes, not ${FETCH_ANSWER}`);
+        }
         const changed = rowsChanged(before, await countRows(store.db));
         if (changed) throw new Error(`stored: ${changed}`);
         return true;
@@ -40,6 +48,9 @@ for (const dialect of await dialects()) {
       requestBytes({ method: 'POST', target: '/api/v1/uploads?size=65673', headers: [['content-type', 'application/octet-stream'], ['tipline-pow-token', 'A'.repeat(56)], ['tipline-pow-nonce', '1']], body: new Uint8Array(100) }, host),
       requestBytes({ method: 'PUT', target: `/api/v1/uploads/${'a'.repeat(26)}/chunks/1`, headers: [['content-type', 'application/octet-stream']], body: new Uint8Array(50) }, host),
       requestBytes({ method: 'GET', target: '/api/v1/staff/tips', headers: [['tipline-key', 'x'], ['tipline-timestamp', '1'], ['tipline-nonce', 'x'], ['tipline-signature', 'x']], body: new Uint8Array(0) }, host),
+      requestBytes({ method: 'GET', target: '/api/v1/replies', headers: [], body: new Uint8Array(0) }, host),
+      requestBytes({ method: 'POST', target: '/api/v1/replies/fetch', headers: [['content-type', 'application/json']], body: new TextEncoder().encode(JSON.stringify({ tags: ['A'.repeat(22), 'B'.repeat(21) + 'A', 'C'.repeat(21) + 'Q', 'D'.repeat(21) + 'g'] })) }, host),
+      requestBytes({ method: 'POST', target: '/api/v1/replies/delete', headers: [['content-type', 'application/json']], body: new TextEncoder().encode(JSON.stringify({ tag: 'A'.repeat(22), token: 'A'.repeat(43) })) }, host),
     ];
     const traps = [
       `POST /api/v1/uploads?size=65673 HTTP/1.1\r\nhost: ${host}\r\ncontent-length: 10\r\ncontent-length: 20\r\n\r\n0123456789`,

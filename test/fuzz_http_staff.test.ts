@@ -7,8 +7,11 @@ import t from 'tap';
 import fc from 'fast-check';
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
+import { randomBytes } from 'node:crypto';
 import { staffHeaders, uploadEnvelope, makeEnvelope } from './helpers/fixtures.js';
-import { STAFF_CLOCK_SKEW_SECONDS } from '../crypto/staff-request.js';
+import { makeReply, sourceKeys } from './helpers/replies.js';
+import { STAFF_CLOCK_SKEW_SECONDS, signStaffRequest } from '../crypto/staff-request.js';
+import { toBase64Url } from '../crypto/bytes.js';
 import { holds } from './fuzz/config.js';
 import { answerProblem, base32Id, countRows, exchange, requestBytes, rowsChanged } from './fuzz/http.js';
 
@@ -21,28 +24,39 @@ for (const dialect of await dialects()) {
     const host = new URL(server.staffUrl).host;
     const tip = (await uploadEnvelope(server.url, await makeEnvelope(newsroom, 'a tip for the staff fuzz'))).tip_id;
     const tally: Record<string, number> = {};
+    // One sealed reply, posted under a fresh tag each time (the server checks the envelope, not that it is new).
+    const reply = (await makeReply(newsroom.desk, await sourceKeys(newsroom.fingerprint), 'a reply for the staff fuzz')).post;
 
     await holds(
       t,
       `${dialect.name}: signed staff requests, damaged`,
       fc.asyncProperty(
         fc.record({
-          route: fc.constantFrom('list', 'get', 'get', 'delete', 'audit'),
+          route: fc.constantFrom('list', 'get', 'get', 'delete', 'audit', 'reply', 'reply'),
           id: fc.oneof(fc.constant(tip), base32Id),
           signer: mostly<'desk' | 'auditor' | 'outsider' | 'none'>('desk', fc.constantFrom('auditor' as const, 'outsider' as const, 'none' as const)),
           header: mostly<null | { name: (typeof NAMES)[number]; how: 'drop' | 'repeat' | 'flip' | 'junk'; at: number; junk: string }>(
             null,
             fc.record({ name: fc.constantFrom(...NAMES), how: fc.constantFrom('drop' as const, 'repeat' as const, 'flip' as const, 'junk' as const), at: fc.nat({ max: 90 }), junk: fc.stringMatching(/^[\x21-\x7e]{0,90}$/) }),
           ),
-          after: mostly<null | 'query' | 'method' | 'host' | 'case'>(null, fc.constantFrom('query' as const, 'method' as const, 'host' as const, 'case' as const)),
+          after: mostly<null | 'query' | 'method' | 'host' | 'case' | 'body' | 'type'>(null, fc.constantFrom('query' as const, 'method' as const, 'host' as const, 'case' as const, 'body' as const, 'type' as const)),
+          bodyAt: fc.nat(),
           skew: mostly(0, fc.constantFrom(-STAFF_CLOCK_SKEW_SECONDS - 5, STAFF_CLOCK_SKEW_SECONDS + 5, -10, 10)),
           replay: mostly(false, fc.constant(true)),
         }),
         async (c) => {
-          const path = c.route === 'list' ? '/api/v1/staff/tips' : c.route === 'audit' ? '/api/v1/staff/audit' : `/api/v1/staff/tips/${c.id}`;
-          const method = c.route === 'delete' ? 'DELETE' : 'GET';
+          const path = c.route === 'list' ? '/api/v1/staff/tips' : c.route === 'audit' ? '/api/v1/staff/audit' : c.route === 'reply' ? '/api/v1/staff/replies' : `/api/v1/staff/tips/${c.id}`;
+          const method = c.route === 'delete' ? 'DELETE' : c.route === 'reply' ? 'POST' : 'GET';
           const who = c.signer === 'desk' ? newsroom.desk : c.signer === 'auditor' ? newsroom.auditor : newsroom.outsider;
-          const signed = c.signer === 'none' ? {} : staffHeaders(who, method, path, { timestamp: Math.floor(Date.now() / 1000) + c.skew });
+          const timestamp = Math.floor(Date.now() / 1000) + c.skew;
+          // A reply is the one route with a body: signed over its bytes and content type.
+          const payload = c.route === 'reply' ? new TextEncoder().encode(JSON.stringify({ ...reply, tag: toBase64Url(new Uint8Array(randomBytes(16))) })) : new Uint8Array(0);
+          const signed =
+            c.signer === 'none'
+              ? c.route === 'reply' ? { 'content-type': 'application/json' } : {}
+              : c.route === 'reply'
+                ? signStaffRequest({ host, method, pathAndQuery: path, timestamp, nonce: new Uint8Array(randomBytes(16)), body: payload, contentType: 'application/json' }, who.signSecret)
+                : staffHeaders(who, method, path, { timestamp });
           const hs: [string, string][] = Object.entries(signed);
           let damaged = false;
           if (c.header && c.signer !== 'none') {
@@ -64,13 +78,22 @@ for (const dialect of await dialects()) {
           if (c.after === 'method') m = method === 'GET' ? 'DELETE' : 'GET';
           if (c.after === 'host') h = `localhost:${new URL(server.staffUrl).port}`;
           if (c.after === 'case') target = target.replace('staff', 'Staff');
+          let sent = payload;
+          if (c.after === 'body' && payload.length > 0) {
+            sent = payload.slice();
+            const at = c.bodyAt % sent.length;
+            // Another character that keeps the JSON what it was shaped like (a letter for a letter, a quote stays).
+            sent[at] = sent[at] === 0x41 ? 0x42 : sent[at] === 0x22 ? 0x22 : 0x41;
+          }
+          const typeIndex = hs.findIndex(([k]) => k === 'content-type');
+          if (c.after === 'type' && typeIndex >= 0) hs[typeIndex] = ['content-type', 'application/json; charset=utf-8'];
           // The Host header is not part of the check: the server verifies against its own configured staff host
           // (server/staff-auth.ts), so a rewritten Host changes nothing; every other change after signing must.
-          damaged ||= c.after !== null && c.after !== 'host';
+          damaged ||= c.after !== null && c.after !== 'host' && !(c.after === 'body' && sent.every((b, i) => b === payload[i])) && !(c.after === 'type' && typeIndex < 0);
           const admitted = c.signer === 'desk' || (c.signer === 'auditor' && c.route === 'audit');
           const allowed = admitted && !damaged && Math.abs(c.skew) <= STAFF_CLOCK_SKEW_SECONDS;
 
-          const send = () => exchange(server.staffUrl, requestBytes({ method: m, target, headers: hs, body: new Uint8Array(0) }, h));
+          const send = () => exchange(server.staffUrl, requestBytes({ method: m, target, headers: hs, body: sent }, h));
           if (c.replay) await send(); // the first use; what is checked below is the second
           const before = await countRows(store.db);
           const o = await send();

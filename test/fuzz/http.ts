@@ -153,12 +153,12 @@ export function answerProblem(o: Outcome, method: string, opts: { mayClose?: boo
 }
 
 /** Rows of every table a request could add to. */
-export type RowCounts = Record<'tips' | 'uploads' | 'blob_chunks' | 'pow_redeemed' | 'staff_nonces' | 'documents' | 'audit_log', number>;
+export type RowCounts = Record<'tips' | 'uploads' | 'blob_chunks' | 'pow_redeemed' | 'staff_nonces' | 'documents' | 'audit_log' | 'replies', number>;
 export async function countRows(db: Kysely<Database>): Promise<RowCounts> {
   const r = await sql<Record<string, string | number>>`select
     (select count(*) from tips) as tips, (select count(*) from uploads) as uploads, (select count(*) from blob_chunks) as blob_chunks,
     (select count(*) from pow_redeemed) as pow_redeemed, (select count(*) from staff_nonces) as staff_nonces,
-    (select count(*) from documents) as documents, (select count(*) from audit_log) as audit_log`.execute(db);
+    (select count(*) from documents) as documents, (select count(*) from audit_log) as audit_log, (select count(*) from replies) as replies`.execute(db);
   return Object.fromEntries(Object.entries(r.rows[0]!).map(([k, v]) => [k, Number(v)])) as RowCounts;
 }
 
@@ -193,7 +193,7 @@ export const target = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.oneof(
-      fc.constantFrom('/', '/es/', '/de/', '/es', '/de', '/fr/', '/favicon.ico', '/assets/app.js', '/assets/worker.js', '/assets/style.css', '/assets/nothing.js', '/assets/../index.html', '/.well-known/tipline/directory', '/api/v1/pow', '/api/v1/health', '/api/v1/uploads', '/api/v1/staff/tips', '/api/v1/staff/audit', '/api/v1', '/api/v2/pow', '*'),
+      fc.constantFrom('/', '/es/', '/de/', '/es', '/de', '/fr/', '/favicon.ico', '/assets/app.js', '/assets/worker.js', '/assets/style.css', '/assets/nothing.js', '/assets/../index.html', '/.well-known/tipline/directory', '/api/v1/pow', '/api/v1/health', '/api/v1/uploads', '/api/v1/staff/tips', '/api/v1/staff/audit', '/api/v1', '/api/v2/pow', '*', '/api/v1/replies', '/api/v1/replies/', '/api/v1/replies/fetch', '/api/v1/replies/delete', '/api/v1/staff/replies'),
       anyId.map((id) => `/api/v1/uploads/${id}`),
       fc.tuple(anyId, fc.oneof(fc.constantFrom('0', '1', '2', '-1', '01', '1e3', '9999999', '10000000', 'x', ''), fc.nat().map(String))).map(([id, n]) => `/api/v1/uploads/${id}/chunks/${n}`),
       anyId.map((id) => `/api/v1/uploads/${id}/finish`),
@@ -229,4 +229,18 @@ export const body = fc.oneof(
   { weight: 3, arbitrary: fc.uint8Array({ maxLength: 300 }) },
   { weight: 2, arbitrary: fc.json({ maxDepth: 3 }).map((s) => new TextEncoder().encode(s)) },
   { weight: 1, arbitrary: fc.constantFrom(16 * 1024, 16 * 1024 + 1, 65_673, 70_000, 200_000).map((n) => new Uint8Array(n).fill(0x74)) },
+  { weight: 2, arbitrary: replyJson() },
 );
+
+/** JSON shaped like the reply routes' requests: tags and tokens well-formed or nearly so, in lists of any length. */
+function replyJson(): fc.Arbitrary<Uint8Array> {
+  const tagish = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{21}[AQgw]$/), fc.stringMatching(/^[A-Za-z0-9_+/=-]{0,24}$/), fc.constantFrom('', 'A'.repeat(22), 'A'.repeat(21) + 'B'));
+  const tokenish = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/), fc.stringMatching(/^[A-Za-z0-9_+/=-]{0,45}$/));
+  return fc
+    .oneof(
+      fc.record({ tags: fc.array(tagish, { maxLength: 6 }) }),
+      fc.record({ tag: tagish, token: tokenish }, { requiredKeys: [] }),
+      fc.record({ tag: tagish, delete_hash: tokenish, envelope: fc.stringMatching(/^[A-Za-z0-9+/=]{0,200}$/) }, { requiredKeys: [] }),
+    )
+    .map((v) => new TextEncoder().encode(JSON.stringify(v)));
+}
