@@ -4,11 +4,12 @@
 // another tip line that lists the same key is refused here.
 //
 // A plugin, registered at the root before any route: a route declares the roles it admits in its options
-// (`config: { staff: ['desk'] }`) and gets the check as its first preHandler. A route under the staff prefix
+// (`config: { staff: ['desk'] }`) and gets the check as its first preValidation hook (the body is parsed by then,
+// and nothing about the request is validated for whoever did not sign it). A route under the staff prefix
 // that declares none is refused at registration, so a new staff route cannot be public by omission.
 import fp from 'fastify-plugin';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { STAFF_CLOCK_SKEW_SECONDS, staffRequestFresh, verifyStaffRequest, type StaffRejectReason } from '../crypto/staff-request.js';
 import { findSigner, type Recipient, type Role } from '../crypto/directory.js';
 import type { ErrorCode } from '../schema/errors.js';
@@ -162,11 +163,12 @@ const staffAuthPlugin: FastifyPluginAsync<{ ctx: AppContext; hosts: StaffHosts }
     if (underPrefix && (!roles || roles.length === 0)) throw new StaffRouteWithoutRoleError(String(route.method), route.url);
     if (!roles || roles.length === 0) return;
     const admitted = [...roles];
-    const check: preHandlerAsyncHookHandler = async (req) => {
+    const check: preValidationAsyncHookHandler = async (req) => {
       req.staff = await authenticateStaff(ctx, req, admitted, hosts);
     };
-    // First, so that no other preHandler of the route runs for an unsigned request.
-    route.preHandler = [check, ...(route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler])];
+    // Before validation and every other hook of the route after parsing: an unsigned request learns nothing of
+    // what the route would have said about its body or parameters.
+    route.preValidation = [check, ...(route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation])];
   });
 };
 

@@ -115,6 +115,9 @@ for (const dialect of await dialects()) {
       await expectError(t, await postReply(server.staffUrl, newsroom.auditor, fresh.post), 403, 'TIPLINE_ERR_FORBIDDEN', 'an auditor');
       await expectError(t, await postReply(server.staffUrl, newsroom.outsider, fresh.post), 401, 'TIPLINE_ERR_UNAUTHENTICATED', 'a key not in the directory');
       await expectError(t, await postReply(server.staffUrl, newsroom.desk, fresh.post, { unsigned: true }), 401, 'TIPLINE_ERR_UNAUTHENTICATED', 'unsigned');
+      // Authentication comes before validation: whoever did not sign learns nothing of what is wrong with the body.
+      await expectError(t, await postReply(server.staffUrl, newsroom.desk, { tag: 'nonsense' }, { unsigned: true }), 401, 'TIPLINE_ERR_UNAUTHENTICATED', 'unsigned, with a malformed body');
+      await expectError(t, await postReply(server.staffUrl, newsroom.auditor, { tag: 'nonsense' }), 403, 'TIPLINE_ERR_FORBIDDEN', 'an auditor, with a malformed body');
       const signedBytes = utf8Encode(JSON.stringify(fresh.post));
       // Altered after signing: another deletion hash, the same length (whoever holds it could delete the reply).
       const altered = utf8Encode(JSON.stringify({ ...fresh.post, delete_hash: toBase64Url(new Uint8Array(32).fill(9)) }));

@@ -1,6 +1,6 @@
 // Accessibility of the source's page: axe-core on every language page, in light and dark mode, in each state
-// (form, file listed, error, receipt); keyboard-only use (Tab order, visible focus); a name on every control;
-// nothing said by colour alone (the error carries "✗", the receipt "✓").
+// (form, file listed, error, receipt; a codename shown, refused, mistyped); keyboard-only use (Tab order, visible
+// focus); a name on every control; nothing said by colour alone (the error carries "✗", the receipt "✓").
 import t, { type Test } from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -96,6 +96,34 @@ t.test('axe-core finds no serious or critical violation on any language page, in
       await checkAxe(t, page, `${path} ${scheme} receipt`);
       await page.close();
     }
+  }
+});
+
+t.test('axe-core on the codename states: a fresh codename shown, a mistyped codename, in every language', { skip: chromiumSkip, timeout: 300_000 }, async (t) => {
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  for (const path of PAGES) {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
+    await page.waitForSelector('#tip-form:not([hidden])');
+    await page.type('#message', 'x');
+    await page.click('#want-replies');
+    await page.click('#send');
+    await page.waitForFunction(() => document.querySelectorAll('#codename-words li').length === 9, { timeout: 120_000 });
+    t.equal(await page.evaluate(() => document.activeElement?.id), 'codename-box', `${path}: focus moves to the codename`);
+    await checkAxe(t, page, `${path} codename shown`);
+    await page.click('#codename-written');
+    await page.type('#codename-confirm', 'abandon');
+    await page.click('#codename-send');
+    await page.waitForSelector('#codename-error:not([hidden])');
+    await checkAxe(t, page, `${path} codename copy refused`);
+    await page.click('#codename-cancel');
+    await page.type('#codename', 'not a codename');
+    await page.click('#check');
+    await page.waitForSelector('#visit-error:not([hidden])', { timeout: 120_000 });
+    t.match(await page.$eval('#visit-error', (e) => getComputedStyle(e, '::before').content), /✗/, `${path}: the mistyped codename is marked "✗"`);
+    await checkAxe(t, page, `${path} codename mistyped`);
+    await page.close();
   }
 });
 

@@ -1,7 +1,8 @@
 // "I have a codename" at Tor Browser's "Safer", in Firefox ESR: a mistyped codename is reported as mistyped,
 // naming the word (or saying the words do not fit together); a valid codename with no replies says so kindly,
-// in every language. Either way the page makes the same visit as one that finds replies: the same requests,
-// with bodies of the same sizes, so the server cannot tell them apart.
+// in every language; one with more replies than a visit fetches shows the first and says more are waiting.
+// Either way the page makes the same visit: the same requests, with bodies of the same sizes, so the server
+// cannot tell them apart.
 import t from 'tap';
 import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,8 +10,13 @@ import type { Page } from 'puppeteer-core';
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
 import { browserSkip, launchFirefox, FIREFOX, SAFER_PREFS, SCREENSHOTS } from './helpers/browser.js';
-import { generateCodename } from '../crypto/codename.js';
+import { generateCodename, deriveCodenameKeys } from '../crypto/codename.js';
 import { initCrypto } from '../crypto/node.js';
+import { sealReply } from '../crypto/reply.js';
+import { makeReplyTag } from '../crypto/reply-tags.js';
+import { signStaffRequest } from '../crypto/staff-request.js';
+import { toBase64, toBase64Url, utf8Encode } from '../crypto/bytes.js';
+import { REPLY_FETCH_SLOTS } from '../schema/wire.js';
 
 await initCrypto();
 const [pglite] = await dialects();
@@ -70,7 +76,7 @@ async function visit(page: Page, url: string, typed: string): Promise<{ error: s
 }
 
 t.test('mistyped codenames are named as mistyped; a valid one with no replies is told so kindly', { skip: browserSkip(FIREFOX, 'Firefox ESR'), timeout: 600_000 }, async (t) => {
-  const { server: direct } = await newsroomServer(t, pglite!);
+  const { server: direct, newsroom } = await newsroomServer(t, pglite!);
   const server = await recordingProxy(direct.url);
   t.teardown(() => server.close());
   const browser = await launchFirefox(SAFER_PREFS);
@@ -105,6 +111,35 @@ t.test('mistyped codenames are named as mistyped; a valid one with no replies is
   t.ok(ok.requests.some((r) => r.startsWith('GET /api/v1/replies ')), `the list of tags was fetched: ${ok.requests.join(', ')}`);
   t.ok(ok.requests.some((r) => r.startsWith('POST /api/v1/replies/fetch ')), 'envelopes were fetched');
   for (const [name, other] of [['unknown word', a], ['swapped', b], ['count', c]] as const) t.same(other.requests, ok.requests, `${name}: the same requests, with bodies of the same sizes`);
+
+  // More replies than one visit fetches: the first ones shown, and "more are waiting".
+  const keys = await deriveCodenameKeys(generateCodename(), newsroom.fingerprint);
+  const many = generateCodename();
+  const manyKeys = await deriveCodenameKeys(many, newsroom.fingerprint);
+  for (let i = 0; i < REPLY_FETCH_SLOTS + 1; i++) {
+    // Another source's reply too, so the list is not only this codename's.
+    const batch: [typeof keys, string][] = [[manyKeys, `reply ${i}`], ...(i === 0 ? ([[keys, 'for someone else']] as [typeof keys, string][]) : [])];
+    for (const [k, text] of batch) {
+      const sealed = await sealReply({ toBoxKey: k.boxPublic, message: text, desk: newsroom.desk, now: new Date() });
+      const body = utf8Encode(JSON.stringify({ tag: toBase64Url(await makeReplyTag(k.tagKey)), delete_hash: toBase64Url(sealed.deleteHash), envelope: toBase64(sealed.envelope) }));
+      const path = '/api/v1/staff/replies';
+      const headers = signStaffRequest({ host: new URL(direct.staffUrl).host, method: 'POST', pathAndQuery: path, body, contentType: 'application/json', timestamp: Math.floor(Date.now() / 1000), nonce: crypto.getRandomValues(new Uint8Array(16)) }, newsroom.desk.signSecret);
+      const res = await fetch(direct.staffUrl + path, { method: 'POST', headers, body: body as BodyInit });
+      t.equal(res.status, 201, 'a reply is posted');
+    }
+  }
+  const more = await visit(page, `${server.url}/`, many.words.join(' '));
+  await page.screenshot({ path: `${SCREENSHOTS}/firefox-safer-codename-entry-more-waiting-1280x800.png`, fullPage: true });
+  const listed = await page.$$eval('#reply-list .reply-text', (els) => els.map((e) => e.textContent ?? ''));
+  t.equal(listed.length, REPLY_FETCH_SLOTS, `one visit shows ${REPLY_FETCH_SLOTS} replies`);
+  t.ok(listed.every((x) => /^reply \d$/.test(x)), 'all of them this codename\'s');
+  t.ok(await page.$eval('#replies-more', (e) => !(e as HTMLElement).hidden), '"more are waiting" is said');
+  // The list of tags is everyone's, so it grew with the replies: compared with a visit that finds none now.
+  const noneNow = await visit(page, `${server.url}/`, words.join(' '));
+  t.match(noneNow.status, /No replies yet/);
+  t.same(more.requests, noneNow.requests, 'a visit that finds replies: the same requests and sizes as one that finds none');
+  const mistypedNow = await visit(page, `${server.url}/`, unknown.join(' '));
+  t.same(mistypedNow.requests, noneNow.requests, 'and as a mistyped one');
 
   for (const [path, none] of [['/es/', /Todavía no hay respuestas/], ['/de/', /Noch keine Antworten/]] as const) {
     const r = await visit(page, `${server.url}${path}`, words.join(' '));

@@ -111,7 +111,9 @@ export class CodenameConfirm {
   hide(): void {
     forget(JOB);
     this.box.hidden = true;
+    // Nothing of the codename stays in the page once it is sent: the worker alone holds it, for this tab.
     this.words.replaceChildren();
+    this.typed.value = '';
   }
 
   private showError(text: string | undefined): void {

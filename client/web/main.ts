@@ -35,7 +35,12 @@ function sendTip(withCodename: boolean): void {
 tip.form.addEventListener('submit', (e) => {
   e.preventDefault();
   if (!tip.check()) return;
-  if (!wantReplies.checked) return sendTip(false);
+  if (!wantReplies.checked) {
+    // Replies no longer wanted after a failed send: the codename made for it is not sent, nor shown.
+    codename.hide();
+    confirmed = false;
+    return sendTip(false);
+  }
   if (confirmed) return sendTip(true);
   // Nothing is sent until the codename is written down and typed back; the form stays as it was meanwhile.
   tip.freeze(true);
