@@ -22,13 +22,15 @@ interface Exchange {
   bodyLength: number;
   status?: number;
   answerLength?: number;
+  /** When the request was sent (ms, performance.now()): for the comment on timing below, not compared. */
+  at: number;
 }
 
 class Recording implements Transport {
   readonly log: Exchange[] = [];
   constructor(private readonly inner: Transport) {}
   async send(req: WireRequest, limit: number): Promise<WireAnswer> {
-    const e: Exchange = { method: req.method, path: req.path, bodyLength: req.body?.length ?? 0 };
+    const e: Exchange = { method: req.method, path: req.path, bodyLength: req.body?.length ?? 0, at: performance.now() };
     this.log.push(e);
     const a = await this.inner.send(req, limit);
     e.status = a.status;
@@ -91,5 +93,8 @@ for (const dialect of await dialects()) {
     t.equal(fetch.answerLength, REPLY_FETCH_SLOTS * replySlotBytes(REPLY_ENVELOPE_LENGTH), `every fetch answers ${REPLY_FETCH_SLOTS} full slots`);
     t.equal(a.log.find((e) => e.path === '/api/v1/replies')!.answerLength, 2 * 16, 'the tag list is the two live tags');
     t.comment(`a visit: ${requests(a).join(' | ')}; answers ${answers(a).join(' | ')}`);
+    // Measured, not asserted: the time between the first request and the fetch, as the server could see it.
+    const gap = (v: (typeof visits)[0]) => (v.log[2]!.at - v.log[0]!.at).toFixed(0);
+    t.comment(`first request to fetch: mistyped ${gap(a)} ms, no replies ${gap(b)} ms, one reply ${gap(c)} ms`);
   });
 }
