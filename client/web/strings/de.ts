@@ -108,7 +108,7 @@ export const de: Strings = {
   receiptDay: 'Eingegangen am',
   receiptExpires: 'Aufbewahrt bis',
   receiptNextTitle: 'Wie es weitergeht',
-  receiptAnswerYes: 'Die Redaktion kann Ihnen antworten. Kommen Sie in ein paar Tagen auf diese Seite zurück, wählen Sie oben „Ich habe einen Codenamen“ und geben Sie Ihren Codenamen ein, um die Antworten zu lesen und mehr zu senden.',
+  receiptAnswerYes: 'Die Redaktion kann Ihnen antworten. Kommen Sie in ein paar Tagen auf diese Seite zurück, wählen Sie oben „Ich habe einen Codenamen“ und geben Sie Ihren Codenamen ein, um die Antworten zu lesen und mehr zu senden. Schließen Sie vorher den Tor Browser (oder wählen Sie „Neue Identität“), damit Ihr nächster Besuch nicht dieselbe Verbindung nutzt wie dieser.',
   receiptAnswerNo: 'Die Redaktion kann Ihnen nicht antworten: Sie haben keine Antworten gewünscht, daher enthält dieser Hinweis keinen Weg, Sie zu erreichen. Wenn Sie etwas ergänzen möchten, senden Sie einen weiteren Hinweis.',
   receiptKeepYes: 'Bewahren Sie Ihren Codenamen auf, aufgeschrieben und nicht bei Ihren Geräten. Mehr brauchen Sie nicht, auch nicht die Hinweis-Nummer.',
   receiptKeepNo: 'Sie müssen nichts aufbewahren, auch nicht die Hinweis-Nummer.',

@@ -108,7 +108,7 @@ export const en: Strings = {
   receiptDay: 'Received on',
   receiptExpires: 'Kept until',
   receiptNextTitle: 'What happens next',
-  receiptAnswerYes: 'The newsroom can answer you. Come back to this page in a few days, choose “I have a codename” at the top and enter your codename to read their replies and send more.',
+  receiptAnswerYes: 'The newsroom can answer you. Come back to this page in a few days, choose “I have a codename” at the top and enter your codename to read their replies and send more. Close Tor Browser first (or choose “New Identity”), so that your next visit does not share this one’s connection.',
   receiptAnswerNo: 'The newsroom cannot answer you: you did not ask for replies, so this tip carries no way to reach you. To add something, send another tip.',
   receiptKeepYes: 'Keep your codename, written down, away from your devices. That is all you need: not the tip id, nothing else.',
   receiptKeepNo: 'Keep nothing: you do not need the tip id or anything else.',

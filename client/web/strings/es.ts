@@ -109,7 +109,7 @@ export const es: Strings = {
   receiptDay: 'Recibida el',
   receiptExpires: 'Se guarda hasta el',
   receiptNextTitle: 'Qué pasa ahora',
-  receiptAnswerYes: 'La redacción puede contestarle. Vuelva a esta página dentro de unos días, elija «Tengo un nombre clave» arriba y escriba su nombre clave para leer sus respuestas y enviar más.',
+  receiptAnswerYes: 'La redacción puede contestarle. Vuelva a esta página dentro de unos días, elija «Tengo un nombre clave» arriba y escriba su nombre clave para leer sus respuestas y enviar más. Antes, cierre el Tor Browser (o elija «Nueva identidad»), para que su próxima visita no comparta la conexión de esta.',
   receiptAnswerNo: 'La redacción no puede contestarle: no pidió respuestas, así que este envío no lleva ninguna forma de contactarle. Para añadir algo, haga otro envío.',
   receiptKeepYes: 'Guarde su nombre clave, apuntado y lejos de sus dispositivos. Es todo lo que necesita: ni el identificador ni nada más.',
   receiptKeepNo: 'No necesita guardar nada: ni el identificador ni ninguna otra cosa.',
