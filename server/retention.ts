@@ -78,8 +78,9 @@ export async function reconcileQuota(db: Kysely<Database>): Promise<void> {
  * holds) and envelope must not stay readable in the table's file; the envelope is stored out of line (TOAST), and
  * VACUUM FULL rewrites that too. At the live cap the table is some GB, so it is rewritten only when it holds
  * dead rows: replies this pass expired (`repliesGone`), or that sources deleted since the last rewrite (each
- * delete is a 'reply-delete' entry of the audit chain, which every instance on the database shares; PostgreSQL's
- * own count of dead rows is asked too, for rows deleted any other way). Neither can run in a transaction: this runs after the purge commits.
+ * delete is a 'reply-delete' entry of the audit chain, which every instance on the database shares). Not
+ * PostgreSQL's own count of dead rows: VACUUM FULL does not reset it, so every pass would rewrite the table again
+ * (measured). Neither can run in a transaction: this runs after the purge commits.
  */
 export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Promise<void> {
   await db.connection().execute(async (conn) => {
@@ -92,12 +93,14 @@ export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Pr
     try {
       const rewritten = repliesRewritten.get(db) ?? 0;
       const deletedThrough = await lastReplyDelete(conn, rewritten);
-      if (repliesGone > 0 || deletedThrough > rewritten || (await deadReplies(conn)) > 0) {
+      if (repliesGone > 0 || deletedThrough > rewritten || repliesOwed.has(db)) {
         try {
           await sql`vacuum full replies`.execute(conn);
           repliesRewritten.set(db, deletedThrough);
+          repliesOwed.delete(db);
         } catch {
-          // Not rewritten (the lock was busy): the next pass tries again, as it still sees the deletes.
+          // Not rewritten (the lock was busy): the next pass tries again.
+          repliesOwed.add(db);
           await sql`vacuum replies`.execute(conn);
         }
       }
@@ -112,18 +115,14 @@ export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Pr
 /** The audit sequence number up to which sources' reply deletions are rewritten out of the table, by database
  * (a first pass in a process rewrites the table if any was ever deleted). */
 const repliesRewritten = new WeakMap<object, number>();
+/** Databases whose replies table a pass had to rewrite and could not (its lock was busy). */
+const repliesOwed = new WeakSet<object>();
 
 /** The sequence number of the latest 'reply-delete' audit entry after `after` (`after` when there is none): a
  * range of the primary key, not the whole log. */
 async function lastReplyDelete(conn: Kysely<Database>, after: number): Promise<number> {
   const r = await conn.selectFrom('audit_log').select(sql<string | null>`max(seq)`.as('n')).where('seq', '>', after).where('kind', '=', 'reply-delete').executeTakeFirst();
   return Math.max(after, Number(r?.n ?? 0));
-}
-
-/** Dead rows of the replies table (deleted, not yet vacuumed), as PostgreSQL's statistics count them. */
-async function deadReplies(conn: Kysely<Database>): Promise<number> {
-  const r = await sql<{ n: string | number | null }>`select n_dead_tup as n from pg_stat_user_tables where relname = 'replies'`.execute(conn);
-  return Number(r.rows[0]?.n ?? 0);
 }
 
 /** Runs the purge now and then every `intervalMs` (10 minutes in `serve`, so transient rows do not linger

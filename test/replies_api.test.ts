@@ -93,5 +93,12 @@ for (const dialect of await dialects()) {
     t.equal(audit[1]!.detail, '{"replies":1}', 'counts only: no tag');
     t.equal(audit[1]!.day, '2026-03-01');
     t.match(verifyChain(audit, newsroom.fingerprint), { ok: true });
+
+    // The log holds routes and statuses, never a tag, a token or a hash a source or a desk sent.
+    const logs = server.logs();
+    t.match(logs, /\/api\/v1\/replies\/fetch/, '(the log does record the requests)');
+    for (const secret of [...[a1, a2, b1].flatMap((r) => [r.post.tag, r.post.delete_hash, hex(r.tag)]), toBase64Url(first.deleteToken)]) {
+      t.notOk(logs.includes(secret), 'no tag, hash or token in the log');
+    }
   });
 }
