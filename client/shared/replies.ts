@@ -12,6 +12,7 @@ import { sodium } from '../../crypto/sodium.js';
 import { REPLY_FETCH_SLOTS } from '../../schema/wire.js';
 import type { Manifest } from '../../crypto/envelope/index.js';
 import type { SourceApi } from './api.js';
+import { ApiError } from './errors.js';
 
 export interface FoundReply {
   tag: Uint8Array;
@@ -136,6 +137,12 @@ export async function visitReplies(api: SourceApi, o: VisitOptions): Promise<Vis
 /** Deletes replies one has read, with the tokens from inside them; every request is sent at once (one round trip
  * on a pipelined connection). Returns how many the server confirmed. */
 export async function deleteReplies(api: SourceApi, replies: Pick<FoundReply, 'tag' | 'deleteToken'>[]): Promise<number> {
-  const done = await Promise.allSettled(replies.map((r) => api.deleteReply(r.tag, r.deleteToken)));
+  // A delete is retried when its answer is lost; the retry then finds no such reply: it is gone, as asked.
+  const done = await Promise.allSettled(
+    replies.map((r) => api.deleteReply(r.tag, r.deleteToken).catch((err: unknown) => {
+      if (err instanceof ApiError && err.code === 'TIPLINE_ERR_REPLY_UNKNOWN') return;
+      throw err;
+    })),
+  );
   return done.filter((d) => d.status === 'fulfilled').length;
 }
