@@ -4,6 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema/db.js';
 import { appendAudit } from './audit.js';
+import { replyListChanged } from './store/replies.js';
 import { utcDay } from './days.js';
 
 export interface PurgeResult {
@@ -51,6 +52,7 @@ export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<Pur
     return { tips: tips.length, uploads: uploads.length, replies: replies.length };
   });
   await reconcileQuota(db);
+  if (result.replies > 0) replyListChanged(db);
   await vacuumTransient(db, result.replies);
   return result;
 }

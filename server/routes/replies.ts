@@ -11,7 +11,7 @@ import { fromBase64Url, toBase64Url } from '../../crypto/bytes.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import { appendAudit } from '../audit.js';
 import { utcDay } from '../days.js';
-import { deleteReply, findEnvelopes, liveTagList, lockLiveReply } from '../store/replies.js';
+import { cachedTagList, deleteReply, findEnvelopes, lockLiveReply, replyListChanged } from '../store/replies.js';
 import { errorResponses, type RoutePlugin } from '../context.js';
 
 /** The JSON bodies here are a few hundred bytes: anything near this is not a source's request. */
@@ -41,7 +41,8 @@ export const replyRoutes: RoutePlugin = async (app, { ctx }) => {
   // The whole list, the same bytes for every visitor on a given moment: the source finds its own tags in it on
   // its device (crypto/reply-tags.ts findOwnTags). At MAX_LIVE_REPLIES it is 1.6 MB.
   app.get(REPLY_LIST_PATH, { schema: { response: { 200: octets, ...errorResponses } } }, async (_req, reply) => {
-    const list = await liveTagList(db, utcDay(config.now()));
+    const now = config.now();
+    const list = await cachedTagList(db, utcDay(now), performance.now());
     return reply.header('content-type', 'application/octet-stream').send(Buffer.from(list.buffer, list.byteOffset, list.byteLength));
   });
 
@@ -81,6 +82,7 @@ export const replyRoutes: RoutePlugin = async (app, { ctx }) => {
         // Counts and the day only: the tag would let whoever kept the list confirm which reply was read.
         await appendAudit(trx, today, 'reply-delete', { replies: 1 });
       });
+      replyListChanged(db);
       await config.afterCommit();
       return { deleted: true as const };
     },

@@ -9,7 +9,7 @@ import { checkFraming } from '../../crypto/envelope/index.js';
 import { fromBase64, toBase64 } from '../../crypto/bytes.js';
 import { AppError } from '../errors.js';
 import { addDays, utcDay } from '../days.js';
-import { insertReply } from '../store/replies.js';
+import { insertReply, replyListChanged } from '../store/replies.js';
 import { exactBase64Url } from './replies.js';
 import { errorResponses, type RoutePlugin } from '../context.js';
 
@@ -59,6 +59,7 @@ export const staffReplyRoutes: RoutePlugin = async (app, { ctx }) => {
       );
       if (outcome === 'exists') throw new AppError('TIPLINE_ERR_REPLY_EXISTS', 'a reply with this tag is already stored; make a new tag');
       if (outcome === 'full') throw new AppError('TIPLINE_ERR_BUSY', `the tip line holds ${MAX_LIVE_REPLIES} replies, its most; try again once sources have read theirs`, FULL_RETRY_S);
+      replyListChanged(db);
       await config.afterCommit();
       return reply.code(201).send({ posted_day: postedDay, expires_day: expiresDay });
     },

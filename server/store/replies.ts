@@ -9,6 +9,36 @@ import type { Db } from './db.js';
 // Any constant (not the audit chain's): serialises posters so the live count cannot pass its cap in a race.
 const REPLY_POST_LOCK = 7_106_108;
 
+/** How long this process answers the list from memory. Threat: the list is free to ask for and costs a query over
+ * every live reply (150–370 ms at the cap): a flood of GETs must not become a flood of queries. A reply posted
+ * or deleted here shows at once (the cache is dropped); one posted through another instance within this time. */
+const LIST_CACHE_MS = 5_000;
+interface CachedList {
+  day: string;
+  at: number;
+  bytes: Uint8Array;
+}
+const listCache = new WeakMap<object, CachedList | undefined>();
+const listGeneration = new WeakMap<object, number>();
+
+/** Drops the cached list of the database `db` (the root handle the routes hold): call after a commit that
+ * added or removed replies. */
+export function replyListChanged(db: object): void {
+  listCache.delete(db);
+  listGeneration.set(db, (listGeneration.get(db) ?? 0) + 1);
+}
+
+/** The live list, from memory when it is fresh: the same bytes for every visitor either way. */
+export async function cachedTagList(db: Db, today: string, nowMs: number): Promise<Uint8Array> {
+  const hit = listCache.get(db);
+  if (hit && hit.day === today && nowMs - hit.at >= 0 && nowMs - hit.at < LIST_CACHE_MS) return hit.bytes;
+  const generation = listGeneration.get(db) ?? 0;
+  const bytes = await liveTagList(db, today);
+  // A change committed while this query ran may be missing from it: keep it only if nothing changed meanwhile.
+  if ((listGeneration.get(db) ?? 0) === generation) listCache.set(db, { day: today, at: nowMs, bytes });
+  return bytes;
+}
+
 /** Every live tag, 16 bytes each end to end, in byte order (bytea compares as unsigned bytes). */
 export async function liveTagList(db: Db, today: string): Promise<Uint8Array> {
   const rows = await db.selectFrom('replies').select('tag').where('expires_day', '>', today).orderBy('tag').execute();
