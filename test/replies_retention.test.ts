@@ -72,7 +72,14 @@ for (const dialect of await dialects()) {
     const token = (await openReply(read.envelope, source)).deleteToken;
     t.equal((await deleteReply(server.url, { tag: toBase64Url(read.tag), token: toBase64Url(token) })).status, 200);
     t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'nothing has expired on 03-06');
-    const afterDelete = await tableFiles(store.db);
+    let afterDelete = await tableFiles(store.db);
+    // A rewrite that cannot get the table's lock within 2 s (an autovacuum worker, a loaded CI machine) is owed to
+    // the next pass, by design: two more passes must pay it.
+    for (let pass = 0; pass < 2 && afterDelete.includes(Buffer.from(read.tag)); pass++) {
+      t.comment('the rewrite was deferred (busy lock): one more pass');
+      await purgeExpired(store.db, now());
+      afterDelete = await tableFiles(store.db);
+    }
     t.notOk(afterDelete.includes(Buffer.from(read.tag)), 'the deleted reply’s tag is not in the files after the purge');
     t.notOk(afterDelete.includes(piece(read.envelope)), 'nor its envelope');
     t.ok(afterDelete.includes(Buffer.from(old.tag)) && afterDelete.includes(piece(old.envelope)), 'the others are');
