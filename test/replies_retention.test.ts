@@ -95,7 +95,12 @@ for (const dialect of await dialects()) {
     t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 1 }, 'the purge deletes it');
     t.same((await store.db.selectFrom('replies').select('tag').execute()).map((r) => hex(r.tag)), [hex(later.tag)], 'the live one stays');
     t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'a second purge finds nothing');
-    const afterPurge = await tableFiles(store.db);
+    let afterPurge = await tableFiles(store.db);
+    for (let pass = 0; pass < 2 && afterPurge.includes(Buffer.from(old.tag)); pass++) {
+      t.comment('the rewrite was deferred (busy lock): one more pass');
+      await purgeExpired(store.db, now());
+      afterPurge = await tableFiles(store.db);
+    }
     t.notOk(afterPurge.includes(Buffer.from(old.tag)), 'the expired reply’s tag is not in the files');
     t.notOk(afterPurge.includes(piece(old.envelope)), 'nor its envelope');
     t.ok(afterPurge.includes(Buffer.from(later.tag)) && afterPurge.includes(piece(later.envelope)), 'the live one is');
