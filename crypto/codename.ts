@@ -116,19 +116,25 @@ function wordIndex(token: string): number | undefined {
   return i !== undefined && wordlist[i]!.startsWith(token) ? i : undefined;
 }
 
-/**
- * Reads a codename as a person types it: any case, any spacing, punctuation between words, accents dropped
- * ("Ábandon, ABILITY" reads as "abandon ability"). Never throws on what a person typed.
- */
-export function parseCodename(typed: string): ParsedCodename {
-  if (typeof typed !== 'string') throw new CryptoArgumentError('parseCodename: expected a string');
-  const tokens = typed
+/** The words of what a person typed, as parseCodename reads them: accents dropped, lower case, split on anything
+ * that is not a-z (the page's copy check uses the same reading). */
+export function codenameTokens(typed: string): string[] {
+  return typed
     .slice(0, 4096)
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .split(/[^a-z]+/)
     .filter((t) => t !== '');
+}
+
+/**
+ * Reads a codename as a person types it: any case, any spacing, punctuation between words, accents dropped
+ * ("Ábandon, ABILITY" reads as "abandon ability"). Never throws on what a person typed.
+ */
+export function parseCodename(typed: string): ParsedCodename {
+  if (typeof typed !== 'string') throw new CryptoArgumentError('parseCodename: expected a string');
+  const tokens = codenameTokens(typed);
   const indices: number[] = [];
   for (let p = 0; p < tokens.length && p < CODENAME_WORDS; p++) {
     const i = wordIndex(tokens[p]!);

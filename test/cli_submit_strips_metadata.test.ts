@@ -11,6 +11,7 @@ import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
 import { runCli } from './helpers/cli.js';
 import { readTip, listTips } from './helpers/tips.js';
+import { chunk } from './helpers/png.js';
 
 const [pglite] = await dialects();
 const work = mkdtempSync(join(tmpdir(), 'tipline-strip-cli-'));
@@ -35,22 +36,6 @@ const sos = seg(0xda, Buffer.from([1, 1, 0, 0, 63, 0]));
 const scan = Buffer.from([0x12, 0x34, 0xff, 0x00, 0x56, 0x78, 0x9a]);
 const jpegWithGps = Buffer.concat([Buffer.from([0xff, 0xd8]), jfif, exif, dqt, sof, dht, sos, scan, Buffer.from([0xff, 0xd9])]);
 
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
 const pngSig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const pngClean = Buffer.concat([pngSig, chunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0])), chunk('IDAT', deflateSync(Buffer.from([0, 0]))), chunk('IEND', Buffer.alloc(0))]);
 const pngWithText = Buffer.concat([pngClean.subarray(0, 33), chunk('tEXt', Buffer.from(`Comment\0${GPS}`, 'latin1')), pngClean.subarray(33)]);

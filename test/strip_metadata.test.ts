@@ -3,23 +3,8 @@
 import t from 'tap';
 import { deflateSync } from 'node:zlib';
 import { stripImage, stripJpeg, stripPng, imageKind } from '../client/shared/strip.js';
+import { chunk } from './helpers/png.js';
 
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
 /** A JPEG marker segment: FF, marker, 16-bit length (including itself), body. */
 function seg(marker: number, body: Buffer): Buffer {
   const len = Buffer.alloc(2);

@@ -6,6 +6,7 @@ import { openSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import { CODENAME_WORDS, type CodenameProblem } from '../../crypto/codename.js';
 import { CliError, USAGE_EXIT } from './errors.js';
+import { promptHidden } from './passphrase.js';
 
 export const CODENAME_ENV = 'TIPLINE_CODENAME';
 
@@ -17,7 +18,7 @@ export async function readCodename(prompt = 'Codename (the words are not shown a
   const input = process.stdin.isTTY ? process.stdin : terminal();
   if (!input) throw new CliError(`no codename: set ${CODENAME_ENV} or run in a terminal to be asked (never give it as an argument)`, USAGE_EXIT);
   try {
-    return await promptHidden(input, prompt);
+    return await promptHidden(prompt, input, 'codename');
   } finally {
     if (input !== process.stdin) input.destroy();
   }
@@ -41,36 +42,4 @@ export function codenameProblemText(problem: CodenameProblem): string {
     case 'check':
       return 'mistyped codename: every word is a codename word, but they do not fit together: one word is wrong, or two are swapped';
   }
-}
-
-/** Reads one line from the terminal without echo (as client/cli/passphrase.ts does for passphrases). */
-function promptHidden(stdin: ReadStream, prompt: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // Raw (no echo) before the prompt shows: what is typed the moment it appears must not be echoed.
-    stdin.setRawMode(true);
-    process.stderr.write(prompt);
-    let value = '';
-    const finish = (err?: Error) => {
-      stdin.setRawMode(false);
-      stdin.pause();
-      stdin.off('data', onData);
-      stdin.off('end', onEnd);
-      process.stderr.write('\n');
-      if (err) reject(err);
-      else resolve(value);
-    };
-    const onData = (buf: Buffer) => {
-      for (const ch of buf.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish();
-        if (ch === '\u0003') return finish(new CliError('cancelled', 130));
-        if (ch === '\u0004') return finish(value ? undefined : new CliError('no codename given', USAGE_EXIT));
-        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
-        else value += ch;
-      }
-    };
-    const onEnd = () => finish(new CliError('no codename given', USAGE_EXIT));
-    stdin.on('data', onData);
-    stdin.once('end', onEnd);
-    stdin.resume();
-  });
 }

@@ -1,6 +1,7 @@
 // Passphrases come from the environment (TIPLINE_PASSPHRASE, for scripts; TIPLINE_NEW_PASSPHRASE for the new one
 // of `keys passwd`) or a prompt that does not echo. A new passphrase meets the same minimum either way: a
 // script must not be the easy way to seal a key file with "x".
+import type { ReadStream } from 'node:tty';
 import { CliError, USAGE_EXIT } from './errors.js';
 
 /** Characters (Unicode code points after NFC, as the key file derivation sees them) a new passphrase needs. */
@@ -40,9 +41,10 @@ export async function readPassphrase(prompt: string, opts: PassphraseOptions = {
 // and the second line belongs to the next prompt.
 let pending = '';
 
-function promptHidden(prompt: string): Promise<string> {
+/** Reads one line from a terminal without echo: passphrases here, codenames in codename-prompt.ts. `what` names
+ * the secret in the error for an empty answer. */
+export function promptHidden(prompt: string, stdin: ReadStream = process.stdin, what = 'passphrase'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const stdin = process.stdin;
     // Raw (no echo) before the prompt shows: what is typed the moment it appears must not be echoed.
     stdin.setRawMode(true);
     process.stderr.write(prompt);
@@ -67,13 +69,13 @@ function promptHidden(prompt: string): Promise<string> {
           return finish();
         }
         if (ch === '\u0003') return finish(new CliError('cancelled', 130));
-        if (ch === '\u0004') return finish(value ? undefined : new CliError('no passphrase given', 2));
+        if (ch === '\u0004') return finish(value ? undefined : new CliError(`no ${what} given`, 2));
         if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
         else value += ch;
       }
     };
     const onData = (buf: Buffer) => take(buf.toString('utf8'));
-    const onEnd = () => finish(new CliError('no passphrase given', 2));
+    const onEnd = () => finish(new CliError(`no ${what} given`, 2));
     const early = pending;
     pending = '';
     take(early);

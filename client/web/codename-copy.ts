@@ -1,17 +1,10 @@
 // Compares a codename typed back from paper with the one shown, to say which word differs: "word 4" helps a
 // source more than "wrong". The same tolerance as parseCodename (crypto/codename.ts): any case, spacing,
-// punctuation and accents, and a word may be cut after its first four letters. Pure, no crypto.
+// punctuation and accents, and a word may be cut after its first four letters. Pure.
 import type { CopyProblem } from './protocol.js';
+import { codenameTokens } from '../../crypto/codename.js';
 
-function tokens(typed: string): string[] {
-  return typed
-    .slice(0, 4096)
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .split(/[^a-z]+/)
-    .filter((t) => t !== '');
-}
+const tokens = codenameTokens;
 
 const sameWord = (typed: string, word: string) => typed === word || (typed.length >= 4 && word.startsWith(typed));
 
