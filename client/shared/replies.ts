@@ -112,6 +112,9 @@ export async function visitReplies(api: SourceApi, o: VisitOptions): Promise<Vis
   if (!parsed.ok) return { codename: 'mistyped', problem: (parsed as { ok: false; problem: CodenameProblem }).problem, directory };
   const replies: FoundReply[] = [];
   const refused: string[] = [];
+  // Threat: a server listing one tag twice, or storing one sealed reply under two tags, must not make one reply
+  // show as two. Every sealed reply has its own random deletion token: one token, one reply.
+  const seen = new Set<string>();
   for (let i = 0; i < REPLY_FETCH_SLOTS; i++) {
     if (!slots.mine[i]) continue;
     const env = envelopes[i];
@@ -125,6 +128,9 @@ export async function visitReplies(api: SourceApi, o: VisitOptions): Promise<Vis
         refused.push('a reply signed by a key this newsroom does not list');
         continue;
       }
+      const token = toBase64(r.deleteToken);
+      if (seen.has(token)) continue;
+      seen.add(token);
       replies.push({ tag: slots.tags[i]!, message: r.message, sentDay: r.sentDay, desk: author.name, deskCurrent: author.current, deleteToken: r.deleteToken });
     } catch (err) {
       refused.push(`a reply that could not be opened (${(err as Error).message})`);
