@@ -217,12 +217,16 @@ export function rebuildThreads(out: string, say: (s: string) => void): Record<st
   const mailboxes = new Map<string, unknown>();
   for (const t of tips.sort(cmp)) {
     if (!t.thread) continue;
-    (threads[t.thread] ??= []).push(t.id);
     // One codename gives one reply key and one tag key: a tip with the thread's reply key and another tag key was
     // not made from the same codename (whoever made it learnt the reply key elsewhere); replies to it would be
-    // tagged where the source never looks.
+    // tagged where the source never looks. Kept out of the thread, so the tip fetch says to answer (the thread's
+    // last) is never the impostor's.
     if (!mailboxes.has(t.thread)) mailboxes.set(t.thread, t.mailbox);
-    else if (mailboxes.get(t.thread) !== t.mailbox) say(`warning: ${t.id}: same reply key as thread ${t.thread} but another tag key: not made from the same codename; answer the thread's first tip, not this one`);
+    else if (mailboxes.get(t.thread) !== t.mailbox) {
+      say(`warning: ${t.id}: same reply key as thread ${t.thread} but another tag key: not made from the same codename; answer the thread's first tip, not this one`);
+      continue;
+    }
+    (threads[t.thread] ??= []).push(t.id);
   }
   // Written once there is a thread (and kept up to date after): an inbox whose sources never asked for replies
   // has no file to explain.
