@@ -34,6 +34,8 @@ export interface ServerConfig {
   /** The longest an upload may stay open, however busy. */
   uploadTtlHours?: number;
   retentionDays?: number;
+  /** Reply fetches (262 KB answers) handled at once; more get 503 with Retry-After. */
+  maxReplyFetches?: number;
   /** The newsroom's root fingerprint (normalised); when set, only directories it signed are trusted. */
   rootFingerprint?: string | undefined;
   /** Called after a tip is committed and before it is acknowledged (PGlite: flush its WAL to disk). */
@@ -97,6 +99,7 @@ export const DEFAULTS = {
   uploadIdleMinutes: 10,
   uploadTtlHours: 24,
   retentionDays: 30,
+  maxReplyFetches: 8,
 } as const;
 
 /** The memory this process may use: its cgroup (v2) limit when it has one, else the machine's. */
@@ -154,6 +157,7 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     uploadIdleMinutes: c.uploadIdleMinutes ?? DEFAULTS.uploadIdleMinutes,
     uploadTtlHours: c.uploadTtlHours ?? DEFAULTS.uploadTtlHours,
     retentionDays: c.retentionDays ?? DEFAULTS.retentionDays,
+    maxReplyFetches: c.maxReplyFetches ?? DEFAULTS.maxReplyFetches,
     rootFingerprint: c.rootFingerprint,
     afterCommit: c.afterCommit ?? (async () => {}),
     now: c.now ?? (() => new Date()),

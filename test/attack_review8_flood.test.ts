@@ -78,7 +78,9 @@ for (const dialect of await dialects()) {
       t.comment(`${dialect.name} ${kind}: ${f.n} requests in ${SECONDS} s = ${rps.toFixed(0)}/s, statuses ${JSON.stringify(f.statuses)}, ${(f.bytes / SECONDS / 1e6).toFixed(1)} MB/s served, RSS ${(rss0 / 1e6).toFixed(0)} -> peak ${(peak / 1e6).toFixed(0)} MB, a real visit took ${visitMs.toFixed(0)} ms`);
       t.ok(outcome.codename === 'ok' && outcome.replies.length === 1 && outcome.replies[0]!.message === 'the real reply', `${kind}: the real visit completes during the flood`);
       t.ok(visitMs < 30_000, `${kind}: within 30 s`);
-      t.notOk(Object.keys(f.statuses).some((s) => s.startsWith('5') || s === 'err'), `${kind}: no 5xx, no dropped connection`);
+      // The fetch route sheds load beyond MAX_FETCHES_IN_FLIGHT with 503 + Retry-After (the source's client waits
+      // and asks again); nothing else may fail.
+      t.notOk(Object.keys(f.statuses).some((s) => (s.startsWith('5') && !(kind === 'fetch' && s === '503')) || s === 'err'), `${kind}: no 5xx but the fetch route's 503, no dropped connection`);
       t.ok(peak - rss0 < 512e6, `${kind}: RSS grows by less than 512 MB`);
     }
     t.equal(Number((await sql<{ n: string }>`select count(*) as n from replies`.execute(store.db)).rows[0]!.n), 1000, 'delete flood with wrong tokens removed nothing');

@@ -13,6 +13,7 @@ import { REPLY_FETCH_SLOTS } from '../../schema/wire.js';
 import type { Manifest } from '../../crypto/envelope/index.js';
 import type { SourceApi } from './api.js';
 import { ApiError } from './errors.js';
+import { withRetry, type RetryOptions } from './retry.js';
 
 export interface FoundReply {
   tag: Uint8Array;
@@ -45,6 +46,8 @@ export interface VisitOptions {
   now: Date;
   /** For tests: a lower KDF cost. */
   iterations?: number;
+  /** How long a failed exchange is retried (default a minute). */
+  retryForMs?: number;
   /** Called once the codename has been read (before the network answers), e.g. to say "checking…". */
   onParsed?(ok: boolean): void;
 }
@@ -102,13 +105,16 @@ export async function visitReplies(api: SourceApi, o: VisitOptions): Promise<Vis
   // tell a mistyped codename, or a slow device's real one, from the other).
   const keys = deriveCodenameKeys(parsed.ok ? parsed.codename : generateCodename(), o.fingerprint, o.iterations);
   keys.catch(() => {}); // awaited below
-  const [doc, list] = await Promise.all([api.directory(), api.replyTags()]);
+  // A dropped circuit or a busy server (503 with Retry-After) is waited out, a minute at most: the same requests
+  // again, so a retried visit still looks like every other.
+  const retry: RetryOptions = { retryForMs: o.retryForMs ?? 60_000 };
+  const [doc, list] = await withRetry('fetching the reply list', retry, () => Promise.all([api.directory(), api.replyTags()]));
   const directory = verifyDirectory(doc, o.fingerprint, o.now);
   const k = await keys;
   const found = await findOwnTags(k.tagKey, list);
   const own = parsed.ok ? found : [];
   const slots = chooseSlots(list, own);
-  const envelopes = await api.replyEnvelopes(slots.tags);
+  const envelopes = await withRetry('fetching replies', retry, () => api.replyEnvelopes(slots.tags));
   if (!parsed.ok) return { codename: 'mistyped', problem: (parsed as { ok: false; problem: CodenameProblem }).problem, directory };
   const replies: FoundReply[] = [];
   const refused: string[] = [];

@@ -4,6 +4,7 @@
 // fetch always four slots of one size whatever it found (threat: an answer's size or shape telling an observer,
 // or a log, which visitor has replies).
 import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
 import { REPLY_FETCH_SLOTS, REPLY_LIST_PATH, ReplyDeleted, ReplyDeleteRequest, ReplyFetchRequest, replySlotBytes } from '../../schema/wire.js';
 import { REPLY_ENVELOPE_LENGTH, REPLY_DELETE_TOKEN_BYTES, deleteTokenMatches } from '../../crypto/reply.js';
 import { REPLY_TAG_BYTES } from '../../crypto/reply-tags.js';
@@ -35,8 +36,11 @@ export function exactBase64Url(s: string, length: number, what: string, code: Er
 
 const octets = z.unknown().describe('application/octet-stream');
 
+const BUSY_RETRY_S = 2;
+
 export const replyRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, config } = ctx;
+  let fetchesInFlight = 0;
 
   // The whole list, the same bytes for every visitor on a given moment: the source finds its own tags in it on
   // its device (crypto/reply-tags.ts findOwnTags). At MAX_LIVE_REPLIES it is 1.6 MB.
@@ -51,19 +55,31 @@ export const replyRoutes: RoutePlugin = async (app, { ctx }) => {
     { bodyLimit: REPLY_JSON_BODY_LIMIT, schema: { body: ReplyFetchRequest, response: { 200: octets, ...errorResponses } } },
     async (req, reply) => {
       const tags = req.body.tags.map((t, i) => exactBase64Url(t, REPLY_TAG_BYTES, `tags[${i}]`));
-      // One query for the four, then four slots of one size, each filled by one copy: the answer's length and the
-      // work done after the query do not depend on what was found.
-      const found = await findEnvelopes(db, tags, utcDay(config.now()));
-      const out = Buffer.alloc(REPLY_FETCH_SLOTS * SLOT);
-      tags.forEach((tag, i) => {
-        const envelope = found.get(Buffer.from(tag).toString('hex'));
-        const usable = envelope !== undefined && envelope.length === REPLY_ENVELOPE_LENGTH;
-        out[i * SLOT] = usable ? 1 : 0;
-        out.set(usable ? envelope : NO_ENVELOPE, i * SLOT + 1);
-      });
-      return reply.header('content-type', 'application/octet-stream').send(out);
+      // Threat: a ~200-byte request that costs a query and a 262 KB answer is an amplifier; a flood of them must
+      // queue at the door, not pile up in the database and in memory. A source's client retries after the wait.
+      if (fetchesInFlight >= config.maxReplyFetches) throw new AppError('TIPLINE_ERR_BUSY', 'too many reply fetches at once; try again in a moment', BUSY_RETRY_S);
+      fetchesInFlight++;
+      try {
+        return await fetchSlots(tags, reply);
+      } finally {
+        fetchesInFlight--;
+      }
     },
   );
+
+  async function fetchSlots(tags: Uint8Array[], reply: FastifyReply) {
+    // One query for the four, then four slots of one size, each filled by one copy: the answer's length and the
+    // work done after the query do not depend on what was found.
+    const found = await findEnvelopes(db, tags, utcDay(config.now()));
+    const out = Buffer.alloc(REPLY_FETCH_SLOTS * SLOT);
+    tags.forEach((tag, i) => {
+      const envelope = found.get(Buffer.from(tag).toString('hex'));
+      const usable = envelope !== undefined && envelope.length === REPLY_ENVELOPE_LENGTH;
+      out[i * SLOT] = usable ? 1 : 0;
+      out.set(usable ? envelope : NO_ENVELOPE, i * SLOT + 1);
+    });
+    return reply.header('content-type', 'application/octet-stream').send(out);
+  }
 
   app.post(
     `${REPLY_LIST_PATH}/delete`,
