@@ -19,19 +19,11 @@ import {
 import { CryptoArgumentError, FingerprintFormatError } from '../crypto/errors.js';
 import { fingerprint } from '../crypto/keys.js';
 import { sodium } from '../crypto/sodium.js';
+import { lp } from './helpers/layout.js';
 
 await initCrypto();
 
 // ---- independent layouts (PROTOCOL.md), built with Buffer ----
-const lp = (...fields: (Buffer | string)[]) =>
-  Buffer.concat(
-    fields.flatMap((f) => {
-      const b = typeof f === 'string' ? Buffer.from(f, 'utf8') : f;
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(b.length);
-      return [len, b];
-    }),
-  );
 const u16s = (indices: readonly number[]) => Buffer.concat(indices.map((i) => Buffer.from([i >> 8, i & 0xff])));
 /** The check index as the spec states it: Σ x^k·i_k (k = 1..8) in GF(2^11) modulo x^11 + x^2 + 1, computed here
  * with BigInt carry-less products reduced at the end (the code reduces bit by bit). */

@@ -16,6 +16,7 @@ import { POW_ITERATIONS, POW_TOKEN_CHARS, POW_TTL_SECONDS, decodePowToken, encod
 import { STAFF_BODY_MAX, STAFF_PATH_MAX, signStaffRequest, staffRequestFresh, verifyStaffRequest } from '../crypto/staff-request.js';
 import { checkProtocolVectors } from './vectors/check.js';
 import type { ProtocolFile } from './vectors/protocol.js';
+import { lp } from './helpers/layout.js';
 
 await initCrypto();
 
@@ -42,15 +43,6 @@ t.test('the checker notices a changed vector', async (t) => {
 
 // ---- independent layouts, from PROTOCOL.md with Buffer ----
 
-const lp = (...fields: (Buffer | string)[]) =>
-  Buffer.concat(
-    fields.flatMap((f) => {
-      const b = typeof f === 'string' ? Buffer.from(f, 'utf8') : f;
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(b.length);
-      return [len, b];
-    }),
-  );
 const u64 = (n: number) => {
   const b = Buffer.alloc(8);
   b.writeBigUInt64BE(BigInt(n));

@@ -32,20 +32,12 @@ import {
 } from '../crypto/reply.js';
 import { checkRepliesVectors } from './vectors/check.js';
 import type { RepliesFile } from './vectors/replies.js';
+import { lp } from './helpers/layout.js';
 
 await initCrypto();
 
 const vectors = JSON.parse(readFileSync(new URL('../../test/vectors/replies.json', import.meta.url), 'utf8')) as RepliesFile;
 
-const lp = (...fields: (Uint8Array | string)[]) =>
-  Buffer.concat(
-    fields.flatMap((f) => {
-      const b = typeof f === 'string' ? Buffer.from(f, 'utf8') : Buffer.from(f);
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(b.length);
-      return [len, b];
-    }),
-  );
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const source = () => {
   const kp = sodium().crypto_box_keypair();

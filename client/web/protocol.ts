@@ -2,6 +2,7 @@
 // events carry back, so the page can send a follow-up while it shows replies, each part hearing only its own.
 import type { Receipt } from '../../schema/wire.js';
 import type { CodenameProblem } from '../../crypto/codename.js';
+import type { FoundReply } from '../shared/replies.js';
 
 export type Stage = 'loading' | 'verifying' | 'preparing' | 'encrypting' | 'retrying' | 'finishing';
 
@@ -33,12 +34,7 @@ export type WorkerRequest =
 export type CopyProblem = { kind: 'word'; position: number } | { kind: 'count'; count: number };
 
 /** A reply as the page shows it (the tag and deletion token stay in the worker). */
-export interface ShownReply {
-  message: string;
-  sentDay: string;
-  desk: string;
-  deskCurrent: boolean;
-}
+export type ShownReply = Omit<FoundReply, 'tag' | 'deleteToken'>;
 
 export type VisitShown =
   | { codename: 'mistyped'; problem: CodenameProblem }
