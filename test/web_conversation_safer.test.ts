@@ -1,62 +1,27 @@
 // The whole conversation from the page in Firefox ESR at Tor Browser's "Safer" (no JIT, no WebAssembly): a tip
 // that asks for replies shows a codename, refuses a copy with a wrong word (naming it), and is sent once the copy
-// matches; a desk (in-process, as `tipline reply` would) answers with a reply sealed to the tip's reply key and
-// addressed with its tag key; the source comes back with the codename typed with extra spaces and capitals,
-// reads the reply and the desk's name, sends a follow-up with a file carrying the same reply key, and deletes
-// the reply: the replies table is empty. The times of the codename's key derivation and of the visit are logged.
+// matches; the desk, with the real command line, fetches it and answers with `tipline reply`; the source comes
+// back with the codename typed with extra spaces and capitals, reads the reply and the desk's name, sends a
+// follow-up with a file, which `tipline fetch` puts in one thread with the first tip, and deletes the reply:
+// the replies table is empty. The times of the codename's key derivation and of the visit are logged.
 import t from 'tap';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dialects } from './helpers/databases.js';
-import { newsroomServer } from './helpers/setup.js';
+import { startServer } from './helpers/server.js';
+import { runCli } from './helpers/cli.js';
 import { browserSkip, launchFirefox, FIREFOX, SAFER_PREFS, SCREENSHOTS } from './helpers/browser.js';
-import { staffHeaders } from './helpers/fixtures.js';
-import { decryptEnvelope, type Manifest } from '../crypto/envelope/index.js';
-import { sealReply } from '../crypto/reply.js';
-import { makeReplyTag } from '../crypto/reply-tags.js';
-import { signStaffRequest } from '../crypto/staff-request.js';
-import { fromBase64, toBase64, toBase64Url, utf8Encode } from '../crypto/bytes.js';
-import type { DeskKeyPair } from '../crypto/keys.js';
+import { publishDirectory } from '../server/directory.js';
+import type { Manifest } from '../crypto/envelope/index.js';
 
 const [pglite] = await dialects();
+const DESK_NAME = 'María López';
 
-interface Opened {
-  manifest: Manifest;
-  files: Buffer[];
-}
-
-/** Downloads a stored tip as a desk does and decrypts it, manifest included (where the reply field travels). */
-async function openTip(staffUrl: string, desk: DeskKeyPair, id: string): Promise<Opened> {
-  const path = `/api/v1/staff/tips/${id}`;
-  const res = await fetch(staffUrl + path, { headers: staffHeaders(desk, 'GET', path) });
-  if (res.status !== 200) throw new Error(`download ${id}: ${res.status}`);
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  let manifest: Manifest | undefined;
-  const parts: Buffer[][] = [];
-  async function* one() {
-    yield bytes;
-  }
-  for await (const ev of decryptEnvelope(one(), desk)) {
-    if (ev.kind === 'manifest') {
-      manifest = ev.manifest;
-      ev.manifest.files.forEach(() => parts.push([]));
-    } else if (ev.kind === 'data') parts[ev.file]!.push(Buffer.from(ev.bytes));
-  }
-  return { manifest: manifest!, files: parts.map((p) => Buffer.concat(p)) };
-}
-
-/** What `tipline reply` does: seal to the tip's reply key, address with a fresh tag, post signed. */
-async function postReply(staffUrl: string, desk: DeskKeyPair, reply: NonNullable<Manifest['reply']>, message: string): Promise<Response> {
-  const sealed = await sealReply({ toBoxKey: fromBase64(reply.box_key), message, desk: { signPublic: desk.signPublic, signSecret: desk.signSecret }, now: new Date() });
-  const tag = await makeReplyTag(fromBase64(reply.mailbox));
-  const body = utf8Encode(JSON.stringify({ tag: toBase64Url(tag), delete_hash: toBase64Url(sealed.deleteHash), envelope: toBase64(sealed.envelope) }));
-  const path = '/api/v1/staff/replies';
-  const headers = signStaffRequest(
-    { host: new URL(staffUrl).host, method: 'POST', pathAndQuery: path, body, contentType: 'application/json', timestamp: Math.floor(Date.now() / 1000), nonce: crypto.getRandomValues(new Uint8Array(16)) },
-    desk.signSecret,
-  );
-  return fetch(staffUrl + path, { method: 'POST', headers, body: body as BodyInit });
+/** A tip as `tipline fetch` wrote it into the inbox. */
+function fetched(inbox: string, id: string): { message: string; reply: Manifest['reply'] | null; thread?: string; files: { original_name: string; saved_as: string }[] } {
+  const meta = JSON.parse(readFileSync(join(inbox, id, 'manifest.json'), 'utf8'));
+  return { ...meta, message: readFileSync(join(inbox, id, 'message.txt'), 'utf8') };
 }
 
 /** The codename as a hurried person types it: capitals here and there, spaces doubled, a comma. */
@@ -67,7 +32,18 @@ function sloppy(words: string[]): string {
 t.test('tip with replies, a reply, the reply read, a follow-up with a file, the reply deleted: at "Safer"', { skip: browserSkip(FIREFOX, 'Firefox ESR'), timeout: 600_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'tipline-conv-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
-  const { server, newsroom, store } = await newsroomServer(t, pglite!, { powDifficulty: 8 });
+  // The newsroom's keys as `tipline keys init` makes them: the desk side below is the real command line.
+  const keys = join(work, 'keys');
+  const inbox = join(work, 'inbox');
+  const init = await runCli(['keys', 'init', '--dir', keys, '--name', DESK_NAME]);
+  t.equal(init.code, 0, init.stderr);
+  const deskKey = join(keys, readdirSync(keys).find((f) => f.endsWith('.key') && !['root.key', 'signing.key'].includes(f))!);
+  const store = await pglite!.open();
+  t.teardown(() => store.drop());
+  await publishDirectory(store.db, JSON.parse(readFileSync(join(keys, 'directory.json'), 'utf8')), new Date());
+  const server = await startServer({ db: store.db, powDifficulty: 8 });
+  t.teardown(() => server.close());
+  const desk = ['--server', server.staffUrl, '--key', deskKey];
   const browser = await launchFirefox(SAFER_PREFS);
   t.teardown(() => browser.close());
   const page = await browser.newPage();
@@ -122,15 +98,18 @@ t.test('tip with replies, a reply, the reply read, a follow-up with a file, the 
   t.notMatch(expires[1], /^\d{4}-\d{2}-\d{2}$/, `shown in the local date form: "${expires[1]}"`);
   await page.screenshot({ path: `${SCREENSHOTS}/firefox-safer-codename-3-receipt-1280x800.png`, fullPage: true });
   const tipId = await page.$eval('#receipt-id', (e) => e.textContent ?? '');
-  const first = await openTip(server.staffUrl, newsroom.desk, tipId);
-  t.equal(first.manifest.message, tipText);
-  t.ok(first.manifest.reply, 'the tip carries a reply field');
-  t.notOk(JSON.stringify(first.manifest).includes(words.join(' ')), 'the codename itself is not in the tip');
+  const fetch1 = await runCli(['fetch', ...desk, '--out', inbox]);
+  t.equal(fetch1.code, 0, fetch1.stderr);
+  const first = fetched(inbox, tipId);
+  t.equal(first.message, tipText);
+  t.ok(first.reply, 'the tip carries a reply field');
+  t.notOk(readFileSync(join(inbox, tipId, 'manifest.json'), 'utf8').includes(words.join(' ')), 'the codename itself is not in the tip');
 
-  // 3. The desk answers.
+  // 3. The desk answers with tipline reply.
   const replyText = `Thank you. Which office sent the demand?\nA second line. ${Date.now()}`;
-  const posted = await postReply(server.staffUrl, newsroom.desk, first.manifest.reply!, replyText);
-  t.equal(posted.status, 201, `the reply is posted: ${await posted.clone().text()}`);
+  const replied = await runCli(['reply', ...desk, '--inbox', inbox, tipId], { input: replyText });
+  t.equal(replied.code, 0, `tipline reply: ${replied.stderr}`);
+  t.match(replied.stdout, new RegExp(`as from "${DESK_NAME}"`), 'tipline reply names the author the source will see');
 
   // 4. The source comes back with the codename, typed sloppily.
   const back = await browser.newPage();
@@ -145,7 +124,7 @@ t.test('tip with replies, a reply, the reply read, a follow-up with a file, the 
   t.equal(await back.$eval('#visit-error', (e) => (e as HTMLElement).hidden), true, 'the codename is accepted');
   const shown = await back.$eval('#reply-list li', (e) => ({ desk: e.querySelector('.reply-desk')?.textContent, text: e.querySelector('.reply-text')?.textContent, day: e.querySelector('time')?.getAttribute('datetime'), dayText: e.querySelector('time')?.textContent }));
   t.equal(shown.text, replyText, 'the reply is read, decrypted in the browser');
-  t.equal(shown.desk, newsroom.desk.name, "the desk's name from the signed directory");
+  t.equal(shown.desk, DESK_NAME, "the desk's name from the signed directory");
   t.match(shown.day, /^\d{4}-\d{2}-\d{2}$/);
   t.notMatch(shown.dayText ?? '', /^\d{4}-\d{2}-\d{2}$/, `the day in the local date form: "${shown.dayText}"`);
   await back.waitForFunction(() => document.getElementById('returning')!.dataset['deriveMs'] !== undefined, { timeout: 60_000 });
@@ -165,12 +144,16 @@ t.test('tip with replies, a reply, the reply read, a follow-up with a file, the 
   await back.waitForSelector('#followup-receipt:not([hidden]), #followup-error:not([hidden])', { timeout: 300_000 });
   t.equal(await back.$eval('#followup-error', (e) => (e as HTMLElement).hidden), true, 'the follow-up is sent');
   const followId = await back.$eval('#followup-receipt-id', (e) => e.textContent ?? '');
-  const follow = await openTip(server.staffUrl, newsroom.desk, followId);
-  t.equal(follow.manifest.message, followText);
-  t.same(follow.manifest.files.map((f) => f.name), ['demand-letter.txt'], 'with its file');
-  t.equal(follow.files[0]!.toString(), 'the letter, word for word');
-  t.equal(follow.manifest.reply?.box_key, first.manifest.reply!.box_key, 'the follow-up carries the same reply key as the first tip');
-  t.notOk(JSON.stringify(follow.manifest).includes(words[0]!), 'the codename is not in the follow-up');
+  const fetch2 = await runCli(['fetch', ...desk, '--out', inbox]);
+  t.equal(fetch2.code, 0, fetch2.stderr);
+  const follow = fetched(inbox, followId);
+  t.equal(follow.message, followText);
+  t.same(follow.files.map((f) => f.original_name), ['demand-letter.txt'], 'with its file');
+  t.equal(readFileSync(join(inbox, followId, follow.files[0]!.saved_as), 'utf8'), 'the letter, word for word');
+  t.equal(follow.reply?.box_key, first.reply!.box_key, 'the follow-up carries the same reply key as the first tip');
+  const threads = JSON.parse(readFileSync(join(inbox, 'threads.json'), 'utf8')) as Record<string, string[]>;
+  t.same(Object.values(threads), [[tipId, followId]], 'tipline fetch threads the follow-up with the first tip');
+  t.notOk(readFileSync(join(inbox, followId, 'manifest.json'), 'utf8').includes(words[0]!), 'the codename is not in the follow-up');
   await back.screenshot({ path: `${SCREENSHOTS}/firefox-safer-replies-2-followup-sent-1280x800.png`, fullPage: true });
 
   // 6. The reply deleted: gone from the database.
