@@ -52,6 +52,15 @@ export interface VisitOptions {
   onParsed?(ok: boolean): void;
 }
 
+const DAY_MS = 86_400_000;
+
+/** Whether a desk entry with this signing key was valid at some time during the UTC day `day`. */
+function deskValidOn(dir: Directory, deskKey: string, day: string): boolean {
+  const start = Date.parse(`${day}T00:00:00Z`);
+  if (!Number.isFinite(start)) return false;
+  return dir.recipients.some((r) => r.role === 'desk' && r.sign_key === deskKey && Date.parse(r.not_before) < start + DAY_MS && start < Date.parse(r.not_after));
+}
+
 /** Uniform random integer in [0, n) from libsodium's generator. */
 function below(n: number): number {
   return sodium().randombytes_uniform(n);
@@ -132,6 +141,13 @@ export async function visitReplies(api: SourceApi, o: VisitOptions): Promise<Vis
       // Threat: a reply signed by a key the newsroom never listed (the operator's, say) is not shown as the newsroom's.
       if (!author) {
         refused.push('a reply signed by a key this newsroom does not list');
+        continue;
+      }
+      // Threat: a listed desk key outside its validity (retired after a theft, or not yet in use) speaking for the
+      // newsroom now. A reply sealed while its key was valid is still shown; one signed for a day the key was not
+      // valid, or for a day still to come (a day of clock skew allowed), is not.
+      if (!deskValidOn(directory, r.deskKey, r.sentDay) || Date.parse(`${r.sentDay}T00:00:00Z`) > o.now.getTime() + DAY_MS) {
+        refused.push(`a reply dated ${r.sentDay}, a day its desk key was not valid`);
         continue;
       }
       const token = toBase64(r.deleteToken);

@@ -115,7 +115,8 @@ export async function replyToTip(o: ReplyOptions): Promise<ReplySent> {
     const directory = verifyDirectory(doc, documentFingerprint(doc as unknown as SignedDocument), now);
     const author = replyAuthor(directory, toBase64(o.key.signPublic), now);
     if (!author) throw new CliError(`${o.key.name}'s key is not a desk key in the tip line's directory: the source would refuse a reply signed by it`);
-    if (!author.current) o.warn(`warning: this key is no longer valid in the directory: the source will see the reply as from "${printable(author.name, 200)}", no longer listed`);
+    // The source refuses a reply dated a day its desk key was not valid (client/shared/replies.ts): do not post one.
+    if (!author.current) throw new CliError(`${o.key.name}'s key is not valid today in the tip line's directory (expired or not yet in force): the source would refuse a reply signed by it`);
 
     const local = o.inbox !== undefined ? fromInbox(o.inbox, o.tipId) : undefined;
     const field = local === undefined ? await fromServer(api, o.key, o.tipId) : local;
