@@ -263,7 +263,7 @@ function args<const O extends Options>(command: string, argv: string[], options:
   } catch (err) {
     const e = err as Error & { code?: string };
     // A codename typed as an argument: not repeated back (it is already in the shell history; clear it there).
-    if ((command === 'replies' || (command === 'submit' && argv.includes('--codename'))) && (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' || /--codename/.test(e.message))) {
+    if ((command === 'replies' || (command === 'submit' && argv.some((a) => a === '--codename' || a.startsWith('--codename=')))) && (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' || /--codename/.test(e.message))) {
       throw usage(command, 'the codename is never given as an argument (it would stay in your shell history, and in the process list while this runs): set TIPLINE_CODENAME or let tipline ask for it without echo');
     }
     throw usage(command, explainParseError(e, options));
@@ -280,7 +280,7 @@ function explainParseError(err: Error & { code?: string }, options: Options): st
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const flag = /--[\w-]+/.exec(err.message)?.[0] ?? 'an option';
-      return /argument missing/.test(err.message) ? `${flag} needs a value after it` : `${flag} takes a value, not a switch: ${err.message}`;
+      return /argument missing/.test(err.message) ? `${flag} needs a value after it` : `${flag} is a switch and takes no value: ${err.message}`;
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       // The usual cause: a fingerprint's spaces, unquoted.

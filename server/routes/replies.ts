@@ -37,10 +37,17 @@ export function exactBase64Url(s: string, length: number, what: string, code: Er
 const octets = z.unknown().describe('application/octet-stream');
 
 const BUSY_RETRY_S = 2;
+/** At most this many fetch answers (262 KB each: about 67 MB) wait on sockets whose clients are not reading. */
+const MAX_QUEUED_ANSWERS = 256;
 
 export const replyRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, config } = ctx;
   let fetchesInFlight = 0;
+  // Answers built and not yet handed to the kernel (a client that does not read), in all and per connection.
+  // Threat: a client pipelining hundreds of fetches in one write and never reading made the server build every
+  // 262 KB answer and queue it on the socket (about 70 MB held per connection for 68 KB sent, until it timed out).
+  let answersQueued = 0;
+  const socketsWithAnswer = new WeakSet<object>();
 
   // The whole list, the same bytes for every visitor on a given moment: the source finds its own tags in it on
   // its device (crypto/reply-tags.ts findOwnTags). At MAX_LIVE_REPLIES it is 1.6 MB.
@@ -58,6 +65,21 @@ export const replyRoutes: RoutePlugin = async (app, { ctx }) => {
       // Threat: a ~200-byte request that costs a query and a 262 KB answer is an amplifier; a flood of them must
       // queue at the door, not pile up in the database and in memory. A source's client retries after the wait.
       if (fetchesInFlight >= config.maxReplyFetches) throw new AppError('TIPLINE_ERR_BUSY', 'too many reply fetches at once; try again in a moment', BUSY_RETRY_S);
+      const socket = req.raw.socket;
+      if (socketsWithAnswer.has(socket) || answersQueued >= MAX_QUEUED_ANSWERS) throw new AppError('TIPLINE_ERR_BUSY', 'too many reply fetches waiting to be sent; try again in a moment', BUSY_RETRY_S);
+      socketsWithAnswer.add(socket);
+      answersQueued++;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        socketsWithAnswer.delete(socket);
+        answersQueued--;
+        socket.removeListener('close', release);
+      };
+      // 'close' on the response: written out to the kernel, or the connection gone.
+      reply.raw.once('close', release);
+      socket.once('close', release);
       fetchesInFlight++;
       try {
         return await fetchSlots(tags, reply);
