@@ -138,6 +138,13 @@ function checkChain(dir: Directory, from: number, until: number, fail: Fail): vo
   if (Date.parse(dir.expires) > until) throw fail(`directory: expires ${dir.expires}, after its signing key's certificate ends (${new Date(until).toISOString()}); the root must certify the signing key again`);
 }
 
+/** A certificate's payload (already verified as the root's) as the key it certifies: for other documents the
+ * signing key signs (the warrant canary). */
+export function certifiedSigner(payload: unknown): { signKey: Uint8Array; value: SignerCertificate } {
+  const c = validateCertificate(payload, (m) => new DocumentFormatError(m));
+  return { signKey: c.signKey, value: c.value };
+}
+
 /** The root certifies a directory signing key (offline, every few months). */
 export function certifySigner(signPublic: Uint8Array, notBefore: Date, notAfter: Date, root: SigningKeyPair): SignedDocument {
   const cert: SignerCertificate = { v: 1, sign_key: toBase64(signPublic), not_before: iso(notBefore), not_after: iso(notAfter) };

@@ -22,6 +22,8 @@ import { staffRoutes } from './routes/staff.js';
 import { pageRoutes } from './routes/page.js';
 import { replyRoutes } from './routes/replies.js';
 import { staffReplyRoutes } from './routes/staff-replies.js';
+import { documentRoutes } from './routes/documents.js';
+import { auditHeadRoutes } from './routes/audit-head.js';
 
 export type Surface = 'public' | 'staff';
 
@@ -150,6 +152,8 @@ export async function buildServer(options: ServerConfig, surface: Surface, staff
     await app.register(uploadRoutes, { ctx });
     await app.register(pageRoutes, { ctx });
     await app.register(replyRoutes, { ctx });
+    await app.register(documentRoutes, { ctx });
+    await app.register(auditHeadRoutes, { ctx });
   } else {
     // Signed bodies (a desk's reply) are checked against the bytes received.
     keepSignedBodies(app);

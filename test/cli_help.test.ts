@@ -86,7 +86,7 @@ t.test('each usual mistake: one line saying what to do, exit 2', async (t) => {
   writeFileSync(join(work, 'demand.pdf'), 'x');
   const cases: [string[], RegExp][] = [
     [['sbumit'], /unknown command "sbumit": did you mean submit\?/],
-    [['frobnicate'], /unknown command "frobnicate": the commands are serve, keys, submit, replies, fetch, reply, delete/],
+    [['frobnicate'], /unknown command "frobnicate": the commands are serve, keys, policy, canary, submit, replies, fetch, reply, delete, audit, verify-site/],
     [['--port', '8080'], /"--port" is not a command: the command comes first, e.g\. tipline serve --port 8080/],
     [['keys'], /keys needs a subcommand: tipline keys init --dir DIR .* tipline keys add-desk/],
     [['keys', 'make'], /unknown keys subcommand "make"/],

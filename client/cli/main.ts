@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // `tipline`: one CLI for the server, the source's command-line client and the newsroom. Every command answers
 // --help; every mistake gets one line on stderr that says what to type instead, and exit code 2.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { CliError, USAGE_EXIT } from './errors.js';
-import { parseProxy } from './http.js';
+import { args, type Io, fingerprintArg, int, keyFileArg, need, proxyArg, serverUrl, usage, wantsHelp } from './args.js';
 import { printable } from './printable.js';
 
 const OVERVIEW = `usage: tipline <command> [options]      (tipline <command> --help shows a command's options)
@@ -19,9 +18,16 @@ The newsroom:
   keys certify    the root certifies the directory signing key (every few months, offline)
   keys request    make your own desk key on your machine, and a request to hand to the root holder
   keys passwd     change one key file's passphrase
+  keys rotate     give desks new encryption keys for a new period; destroy the ones past retention
+  keys sign-manifest  the root signs the client manifest of this build (after npm run build)
+  policy set      the root signs the retention policy the server enforces and the page shows
+  canary sign     sign the warrant canary: a dated statement that no secret order was received
   fetch           download and decrypt, on this machine, every tip not yet in a folder, grouped into threads
   reply           answer a tip whose source asked for replies (sealed and signed on this machine)
   delete          delete tips from the server
+An auditor:
+  audit           check a tip line's retention, audit log, database and published documents: PASS/FAIL
+  verify-site     check that the page a tip line serves is the published, signed build
 A source:
   submit          encrypt a tip on this machine and send it (through Tor with --socks); --replies for a codename
   replies         read (and delete) the newsroom's replies with your codename
@@ -240,96 +246,20 @@ name of the tip's folder under fetch's --out, or the id the source's receipt sho
 example:  tipline delete --server http://127.0.0.1:8081 --key keys/desk.key cu3tpwjntm56q7llcx4m3gqghy`,
 };
 
-const COMMANDS = ['serve', 'keys', 'submit', 'replies', 'fetch', 'reply', 'delete'];
+const COMMANDS = ['serve', 'keys', 'policy', 'canary', 'submit', 'replies', 'fetch', 'reply', 'delete', 'audit', 'verify-site'];
+
+/** Commands that live wholly in their own module (they parse their own options and answer their own --help). */
+const MODULES: Record<string, () => Promise<{ run(argv: string[], io: Io): Promise<number> }>> = {
+  audit: () => import('./commands/audit.js'),
+  'verify-site': () => import('./commands/verify-site.js'),
+  policy: () => import('./commands/policy.js'),
+  canary: () => import('./commands/canary.js'),
+  'keys rotate': () => import('./commands/keys-rotate.js'),
+  'keys sign-manifest': () => import('./commands/sign-manifest.js'),
+};
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const warn = (s: string) => process.stderr.write(`${s}\n`);
-
-/** A usage mistake: one line, the fix, and where the options are listed. */
-function usage(command: string, message: string): CliError {
-  return new CliError(`${message} (tipline ${command} --help)`, USAGE_EXIT);
-}
-
-function wantsHelp(argv: string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
-}
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-function args<const O extends Options>(command: string, argv: string[], options: O, positionals = false) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: positionals as true, strict: true });
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    // A codename typed as an argument: not repeated back (it is already in the shell history; clear it there).
-    if ((command === 'replies' || (command === 'submit' && argv.some((a) => a === '--codename' || a.startsWith('--codename=')))) && (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' || /--codename/.test(e.message))) {
-      throw usage(command, 'the codename is never given as an argument (it would stay in your shell history, and in the process list while this runs): set TIPLINE_CODENAME or let tipline ask for it without echo');
-    }
-    throw usage(command, explainParseError(e, options));
-  }
-}
-
-/** node:util's parser messages, said the way a person would fix them. */
-function explainParseError(err: Error & { code?: string }, options: Options): string {
-  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
-  switch (err.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
-      const known = Object.keys(options).map((o) => `--${o}`);
-      return `unknown option ${quoted}: the options are ${known.join(', ')}`;
-    }
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const flag = /--[\w-]+/.exec(err.message)?.[0] ?? 'an option';
-      return /argument missing/.test(err.message) ? `${flag} needs a value after it` : `${flag} is a switch and takes no value: ${err.message}`;
-    }
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      // The usual cause: a fingerprint's spaces, unquoted.
-      if (/^[a-z2-7]{4}$/i.test(quoted)) return `unexpected "${quoted}": put the fingerprint in quotes, --fingerprint "xxxx xxxx …"`;
-      return `unexpected "${quoted}": this command takes options only (a message goes on standard input or after -m)`;
-    default:
-      return err.message;
-  }
-}
-
-function need(command: string, value: string | undefined, flag: string, what: string): string {
-  if (value === undefined || value === '') throw usage(command, `missing ${flag}: ${what}`);
-  return value;
-}
-
-function int(command: string, value: string | undefined, flag: string, fallback: number, range: [number, number] = [0, Number.MAX_SAFE_INTEGER]): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < range[0] || n > range[1]) throw usage(command, `${flag} must be a whole number from ${range[0]} to ${range[1]}, not "${value}"`);
-  return n;
-}
-
-/** `127.0.0.1:8080`, `abc….onion` and full URLs alike: a bare host means http://, what onion services use. */
-function serverUrl(command: string, value: string): string {
-  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw usage(command, `--server "${value}" is not an address: give the tip line's, e.g. --server http://127.0.0.1:8080`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage(command, `--server must start with http:// or https://, not ${url.protocol}//`);
-  if (!url.hostname) throw usage(command, `--server "${value}" has no host name: e.g. --server http://127.0.0.1:8080`);
-  return url.href;
-}
-
-async function fingerprintArg(command: string, value: string): Promise<string> {
-  const { normalizeFingerprint } = await import('../../crypto/keys.js');
-  try {
-    return normalizeFingerprint(value);
-  } catch (err) {
-    throw usage(command, `--fingerprint: ${(err as Error).message}; copy the 8 groups of 4 that the newsroom publishes (tipline serve and keys init print it)`);
-  }
-}
-
-function keyFileArg(command: string, value: string): string {
-  if (!existsSync(value)) throw usage(command, `no key file at ${value}: a desk's key is made by tipline keys init --dir DIR (DIR/desk.key) or keys add-desk`);
-  return value;
-}
 
 function fileArgs(command: string, paths: string[]): string[] {
   for (const p of paths) {
@@ -343,12 +273,6 @@ function fileArgs(command: string, paths: string[]): string[] {
 /** A word for a command line the user may paste: quoted unless it is plainly safe. */
 function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-function proxyArg(command: string, value: string | undefined) {
-  // Asked for and empty (--socks "$UNSET"): going direct would send from the user's own address.
-  if (value !== undefined && value.trim() === '') throw usage(command, '--socks is empty: give Tor\'s SOCKS port, e.g. --socks 127.0.0.1:9050 (tor) or 127.0.0.1:9150 (Tor Browser)');
-  return parseProxy(value ?? process.env.ALL_PROXY);
 }
 
 /** Operator settings read from the environment (systemd `Environment=` lines). */
@@ -434,6 +358,8 @@ async function main(argv: string[]): Promise<number> {
   if (command.startsWith('-')) throw new CliError(`"${printable(command, 40)}" is not a command: the command comes first, e.g. tipline serve ${printable(argv.join(' '), 200)} (tipline --help)`, USAGE_EXIT);
 
   const topic = command === 'keys' && rest[0] && !rest[0].startsWith('-') ? `keys ${rest[0]}` : command;
+  const own = MODULES[topic];
+  if (own) return (await own()).run(topic === command ? rest : rest.slice(1), { say, warn });
   if (HELP[topic] && wantsHelp(rest)) {
     say(HELP[topic]);
     return 0;
@@ -519,7 +445,7 @@ async function main(argv: string[]): Promise<number> {
       const subs = ['init', 'add-desk', 'remove-desk', 'renew', 'certify'];
       if (sub === undefined || !subs.includes(sub)) {
         const what = sub === undefined ? 'keys needs a subcommand' : `unknown keys subcommand "${printable(sub, 40)}"`;
-        throw new CliError(`${what}: tipline keys init --dir DIR (the first time) or tipline keys add-desk --dir DIR --name NAME; also remove-desk, renew, certify, request, passwd (tipline keys --help)`, USAGE_EXIT);
+        throw new CliError(`${what}: tipline keys init --dir DIR (the first time) or tipline keys add-desk --dir DIR --name NAME; also remove-desk, renew, certify, request, passwd, rotate, sign-manifest (tipline keys --help)`, USAGE_EXIT);
       }
       const cmd = `keys ${sub}`;
       const opts = {

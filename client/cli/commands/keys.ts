@@ -26,12 +26,16 @@ import { CliError, USAGE_EXIT } from '../errors.js';
 import { readPassphrase } from '../passphrase.js';
 import { sealStaff, writeKeyFile } from '../keyfiles.js';
 import { printable } from '../printable.js';
+import { makePolicy, signPolicy } from '../../../crypto/policy.js';
+import { STORED_COLUMNS } from '../../../schema/db.js';
 
 const DAY = 86_400_000;
 export const ROOT_FILE = 'root.key';
 export const SIGNER_FILE = 'signing.key';
 export const CERTIFICATE_FILE = 'signing-certificate.json';
 export const DIRECTORY_FILE = 'directory.json';
+/** The signed retention policy beside the directory; `tipline serve` publishes and enforces it. */
+export const POLICY_FILE = 'policy.json';
 /** Certificates begin an hour early: a server whose clock is a little behind the root's still accepts them. */
 const CLOCK_SLACK = 3_600_000;
 /** A certificate ending sooner than this is announced at every re-signing. */
@@ -215,11 +219,14 @@ export async function keysInit(dir: string, name: string, days: number | InitOpt
   writeKeyFile(join(dir, SIGNER_FILE), sealSigning('signer', 'directory signing key', signer, signerPass));
   writeKeyFile(deskFile, sealStaff('desk', display, desk, deskPass));
   writeJson(join(dir, CERTIFICATE_FILE), cert);
+  // The default policy (30 days), signed now while the root is at hand: tipline policy set changes it.
+  writeJson(join(dir, POLICY_FILE), signPolicy(makePolicy({ now, stored: STORED_COLUMNS }), root));
   const fp = fingerprint(root.publicKey);
   const d = resign(dir, undefined, [recipientFor(display, 'desk', { box_key: toBase64(desk.boxPublic), sign_key: toBase64(desk.signPublic) }, now, o.days)], signer, cert, Date.parse(readCertificate(cert, fp).not_after), o.directoryDays ?? DEFAULT_DIRECTORY_DAYS, say);
   say(`root key:   ${join(dir, ROOT_FILE)} (move it to an offline machine; it certifies the signing key every ${o.certificateDays ?? DEFAULT_CERTIFICATE_DAYS} days)`);
   say(`signing key: ${join(dir, SIGNER_FILE)} (on a newsroom machine, never the server; re-signs the directory: tipline keys renew)`);
   say(`desk key:   ${deskFile}`);
+  say(`policy:     ${join(dir, POLICY_FILE)} (tips and replies kept 30 days; change it with tipline policy set --dir ${dir})`);
   summary(dir, d, fp, say);
 }
 
