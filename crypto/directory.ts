@@ -268,3 +268,13 @@ export function findSigner(dir: Directory, signKeyB64: string, now: Date): Recip
   const t = checkNow(now);
   return dir.recipients.find((r) => r.sign_key === signKeyB64 && isActive(r, t));
 }
+
+/**
+ * Desk keys listed although their encryption key began more than `retentionDays` ago: the tips sealed to it on
+ * its first day have expired, yet its secret cannot be destroyed while new tips may still be sealed to it
+ * (`tipline audit` fails on each; `tipline keys rotate` replaces them).
+ */
+export function deskKeysPastRetention(dir: Directory, retentionDays: number, now: Date): Recipient[] {
+  const t = checkNow(now);
+  return dir.recipients.filter((r) => r.role === 'desk' && t - Date.parse(r.not_before) > retentionDays * DAY);
+}

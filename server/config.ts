@@ -33,7 +33,12 @@ export interface ServerConfig {
   uploadIdleMinutes?: number;
   /** The longest an upload may stay open, however busy. */
   uploadTtlHours?: number;
+  /** Days a tip is kept (its expiry day: received day + this); from the signed policy's retention.tips_days. */
   retentionDays?: number;
+  /** Days a reply is kept after it is posted; the policy's retention.replies_days. */
+  replyRetentionDays?: number;
+  /** The built page's folder (dist/web); tests serve a changed copy to prove verify-site notices. */
+  webDir?: string | undefined;
   /** Reply fetches (262 KB answers) handled at once; more get 503 with Retry-After. */
   maxReplyFetches?: number;
   /** The newsroom's root fingerprint (normalised); when set, only directories it signed are trusted. */
@@ -70,7 +75,8 @@ export interface LoadThresholds {
   maxExtraBits: number;
 }
 
-export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream' | 'rootFingerprint' | 'dataDir' | 'load'>> {
+export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream' | 'rootFingerprint' | 'dataDir' | 'load' | 'webDir'>> {
+  webDir: string | undefined;
   logStream: NodeJS.WritableStream;
   rootFingerprint: string | undefined;
   dataDir: string | undefined;
@@ -99,6 +105,7 @@ export const DEFAULTS = {
   uploadIdleMinutes: 10,
   uploadTtlHours: 24,
   retentionDays: 30,
+  replyRetentionDays: 30,
   maxReplyFetches: 8,
 } as const;
 
@@ -157,6 +164,9 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     uploadIdleMinutes: c.uploadIdleMinutes ?? DEFAULTS.uploadIdleMinutes,
     uploadTtlHours: c.uploadTtlHours ?? DEFAULTS.uploadTtlHours,
     retentionDays: c.retentionDays ?? DEFAULTS.retentionDays,
+    // Unset: as long as tips (what a server without a policy always did).
+    replyRetentionDays: c.replyRetentionDays ?? c.retentionDays ?? DEFAULTS.replyRetentionDays,
+    webDir: c.webDir,
     maxReplyFetches: c.maxReplyFetches ?? DEFAULTS.maxReplyFetches,
     rootFingerprint: c.rootFingerprint,
     afterCommit: c.afterCommit ?? (async () => {}),

@@ -53,7 +53,7 @@ export const staffReplyRoutes: RoutePlugin = async (app, { ctx }) => {
       const envelope = envelopeOf(req.body.envelope);
       // Dated once: the posted day and the expiry must not straddle midnight. The tips' retention.
       const postedDay = utcDay(config.now());
-      const expiresDay = addDays(postedDay, config.retentionDays);
+      const expiresDay = addDays(postedDay, config.replyRetentionDays);
       const outcome = await db.transaction().execute((trx) =>
         insertReply(trx, { tag, delete_hash: deleteHash, envelope, posted_day: postedDay, expires_day: expiresDay }, postedDay, MAX_LIVE_REPLIES),
       );
