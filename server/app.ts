@@ -15,6 +15,7 @@ import { resolveConfig, type ServerConfig } from './config.js';
 import { loadPowSecret } from './store/pow.js';
 import { keepSignedBodies, listenerStaffHosts, staffAuth, type StaffHosts } from './staff-auth.js';
 import { processGauge } from './load.js';
+import { requestLogLine } from './log-fields.js';
 import { STAFF_PREFIX, type App, type AppContext } from './context.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -111,7 +112,8 @@ export async function buildServer(options: ServerConfig, surface: Surface, staff
   });
   app.addHook('onResponse', async (req, reply) => {
     if (req.routeOptions.config.quiet && reply.statusCode < 400) return;
-    app.log.info({ method: req.method, route: req.routeOptions.url ?? '(unmatched)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    // Exactly the fields the signed policy lists as logged (server/log-fields.ts, checked at start).
+    app.log.info(requestLogLine(req.method, req.routeOptions.url ?? '(unmatched)', reply.statusCode, reply.elapsedTime));
   });
 
   app.setNotFoundHandler(async (_req, reply) => {

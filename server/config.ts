@@ -37,6 +37,10 @@ export interface ServerConfig {
   retentionDays?: number;
   /** Days a reply is kept after it is posted; the policy's retention.replies_days. */
   replyRetentionDays?: number;
+  /** The retention values in force, shared by both listeners and changed in place when a newer signed policy is
+   * applied (SIGHUP, server/policy-enforce.ts); when given, it decides retentionDays, replyRetentionDays and
+   * uploadTtlHours. */
+  liveRetention?: RetentionValues;
   /** The built page's folder (dist/web); tests serve a changed copy to prove verify-site notices. */
   webDir?: string | undefined;
   /** Reply fetches (262 KB answers) handled at once; more get 503 with Retry-After. */
@@ -51,6 +55,13 @@ export interface ServerConfig {
   dataDir?: string | undefined;
   /** Thresholds of the load gauge (server/load.ts). */
   load?: Partial<LoadThresholds>;
+}
+
+/** What the signed policy's retention decides (retention.tips_days, replies_days, uploads_hours). */
+export interface RetentionValues {
+  retentionDays: number;
+  replyRetentionDays: number;
+  uploadTtlHours: number;
 }
 
 /** When the server refuses work, and how proof-of-work is priced under load. "Soft" refuses new uploads; "hard"
@@ -75,7 +86,7 @@ export interface LoadThresholds {
   maxExtraBits: number;
 }
 
-export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream' | 'rootFingerprint' | 'dataDir' | 'load' | 'webDir'>> {
+export interface ResolvedConfig extends Required<Omit<ServerConfig, 'logStream' | 'rootFingerprint' | 'dataDir' | 'load' | 'webDir' | 'liveRetention'>> {
   webDir: string | undefined;
   logStream: NodeJS.WritableStream;
   rootFingerprint: string | undefined;
@@ -148,7 +159,7 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
   // Clients refuse challenges above their cap (client/shared/api.ts): a base above it would lock every source out.
   const pow = c.powDifficulty ?? DEFAULTS.powDifficulty;
   if (!Number.isInteger(pow) || pow < 0 || pow > POW_CLIENT_MAX_BASE) throw new RangeError(`powDifficulty must be an integer from 0 to ${POW_CLIENT_MAX_BASE} (clients refuse harder challenges), got ${pow}`);
-  return {
+  const resolved: ResolvedConfig = {
     db: c.db,
     logStream: c.logStream ?? process.stdout,
     logLevel: c.logLevel ?? DEFAULTS.logLevel,
@@ -174,4 +185,12 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     dataDir: c.dataDir,
     load: { ...LOAD_DEFAULTS, ...c.load },
   };
+  // Read at each use, so a newer policy applied on SIGHUP reaches every route without rebuilding the listeners.
+  const live = c.liveRetention;
+  if (live) {
+    for (const key of ['retentionDays', 'replyRetentionDays', 'uploadTtlHours'] as const) {
+      Object.defineProperty(resolved, key, { get: () => live[key], enumerable: true });
+    }
+  }
+  return resolved;
 }

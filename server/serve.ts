@@ -1,7 +1,7 @@
 // `tipline serve`: opens the database, publishes the directory if one is given, listens (sources on one port,
 // staff on another: server/app.ts), runs retention.
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
 import { canonicalStaffHost } from './staff-auth.js';
@@ -9,9 +9,11 @@ import { openDatabase } from './db.js';
 import { lockDataDir } from './lock.js';
 import { guardDirectory, loadDirectory, PIN_FILE, publishDirectory, readPinFile } from './directory.js';
 import { scheduleRetention } from './retention.js';
-import { publishDocumentsBeside } from './documents.js';
+import { loadPolicy, publishDocumentsBeside } from './documents.js';
+import { applyPolicy, auditConfig, configDetail, describeEffective, enforcePolicy, liveStored, loggedDifferences, policyStored, PolicyConflictError, type Effective, type TuningNames } from './policy-enforce.js';
+import { storedDifferences } from '../crypto/policy.js';
 import { scheduleWalPass } from './wal.js';
-import type { ServerConfig } from './config.js';
+import type { RetentionValues, ServerConfig } from './config.js';
 import { documentFingerprint, type SignedDocument } from '../crypto/signed.js';
 import { displayFingerprint, sameFingerprint } from '../crypto/keys.js';
 import { DirectoryRollbackError, FingerprintMismatchError } from '../crypto/errors.js';
@@ -35,6 +37,9 @@ export interface ServeOptions {
   /** How often PGlite's WAL is switched, so that commit times do not outlive it (server/wal.ts); 5 minutes. */
   walIntervalMs?: number;
   tuning?: Omit<ServerConfig, 'db'>;
+  /** Where each retention setting in `tuning` came from (e.g. TIPLINE_RETENTION_DAYS), named when it disagrees
+   * with the signed policy and serve refuses to start. */
+  tuningNames?: TuningNames;
   say: (line: string) => void;
 }
 
@@ -43,6 +48,8 @@ export interface RunningServer {
   /** The database it uses (tests act on it as someone with database access would). */
   db: import('kysely').Kysely<import('../schema/db.js').Database>;
   url: string;
+  /** The retention values in force (the signed policy's once one is published), updated on SIGHUP. */
+  retention: Readonly<RetentionValues>;
   staffApp: FastifyInstance;
   staffUrl: string;
   /** Drains: no new connections, requests in progress finish with their normal answers, then the database closes. */
@@ -121,7 +128,11 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   // directory file given, written to the pin file once it is published.
   const pin = o.rootFingerprint ?? pinned?.root ?? (fileDoc ? documentFingerprint(fileDoc) : undefined);
   guardDirectory(db, { pin, file: pinFile, highest: pinned?.highest });
-  const serverConfig = { ...o.tuning, db, rootFingerprint: pin, afterCommit: opened.sync, dataDir: o.databaseUrl ? undefined : dataDir };
+  // The retention in force: the configuration's until the published policy is read below, before listening.
+  let current: Effective = applyPolicy(undefined, o.tuning).effective;
+  const live: RetentionValues = { retentionDays: current.retentionDays, replyRetentionDays: current.replyRetentionDays, uploadTtlHours: current.uploadTtlHours };
+  const policyDir = o.directoryFile ? dirname(o.directoryFile) : 'DIR';
+  const serverConfig = { ...o.tuning, liveRetention: live, db, rootFingerprint: pin, afterCommit: opened.sync, dataDir: o.databaseUrl ? undefined : dataDir };
   let app: FastifyInstance, staffApp: FastifyInstance;
   try {
     app = await buildServer(serverConfig, 'public');
@@ -165,6 +176,18 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       o.say('  npx tipline keys init --dir keys');
       o.say('and restart with `npm start -- --directory keys/directory.json` (keys/directory.json is picked up by default).');
     }
+    // The signed policy decides retention; settings, tables or log fields that disagree stop the start here.
+    const loaded = await loadPolicy(db, pin, now());
+    if (!loaded && (await policyStored(db))) {
+      throw new PolicyConflictError('refusing to start: the stored policy does not verify under the pinned root (altered in the database, or another root\'s): publish the newsroom\'s policy.json with --directory DIR/directory.json');
+    }
+    current = await enforcePolicy(db, loaded?.policy, o.tuning, o.tuningNames, policyDir);
+    Object.assign(live, { retentionDays: current.retentionDays, replyRetentionDays: current.replyRetentionDays, uploadTtlHours: current.uploadTtlHours });
+    if (loaded) o.say(`policy: serial ${current.policySerial} in force: ${describeEffective(current)}`);
+    else o.say(`warning: no signed policy: ${describeEffective(current)}, from this server's configuration; tipline keys init writes DIR/policy.json, which serve --directory DIR/directory.json publishes and then enforces`);
+    const audited = await auditConfig(db, configDetail(current, o.tuning), now());
+    if (audited === 'no-chain') o.say('config: not recorded in the audit chain (no directory published yet: the chain starts with the first)');
+    else if (audited === 'appended') o.say('config: changed since the last start, recorded in the audit chain');
     o.say(opened.kind === 'pglite' ? `database: embedded PGlite in ${dataDir}/pg (development only; use DATABASE_URL for production)` : 'database: PostgreSQL (DATABASE_URL)');
     // Fastify announces the address itself at info level; serve says it once, below, with the URL to open.
     for (const [a, port] of [[app, o.port], [staffApp, o.staffPort]] as const) {
@@ -194,8 +217,25 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   o.say(`staff API on ${staffUrl} (tipline fetch/delete --server; the staff onion points here)${staffHost ? `, signed for ${staffHost}` : ''}`);
   // SIGHUP re-reads the directory file and the documents beside it: a renewed directory is published without a restart
   // (systemctl kill -s HUP tipline). It is accepted only under the pin and with a higher serial.
+  // A newer policy (a higher serial, published just now or by another instance) takes effect here: the signed
+  // document wins over this server's own settings, and what would stop the next start is said now.
+  const reapplyPolicy = async () => {
+    const policy = (await loadPolicy(db, pin, now()))?.policy;
+    if (!policy || policy.serial <= current.policySerial) return;
+    const { effective, conflicts } = applyPolicy(policy, o.tuning, o.tuningNames, policyDir);
+    current = effective;
+    Object.assign(live, { retentionDays: effective.retentionDays, replyRetentionDays: effective.replyRetentionDays, uploadTtlHours: effective.uploadTtlHours });
+    o.say(`policy: serial ${effective.policySerial} now in force: ${describeEffective(effective)}`);
+    const problems = [...conflicts, ...storedDifferences(policy, await liveStored(db)), ...loggedDifferences(policy)];
+    for (const p of problems) o.say(`warning: the next start will refuse: ${p}`);
+    if ((await auditConfig(db, configDetail(effective, o.tuning), now())) === 'appended') o.say('config: changed, recorded in the audit chain');
+  };
   const onHup = () => {
-    if (!o.directoryFile) return o.say('SIGHUP: no --directory file to read again');
+    if (!o.directoryFile) {
+      o.say('SIGHUP: no --directory file to read again');
+      // A policy another instance published on the same database still takes effect here.
+      return void reapplyPolicy().catch((err: Error) => o.say(`warning: the policy is not applied: ${err.message}`));
+    }
     let doc: SignedDocument;
     try {
       doc = readDirectoryFile(o.directoryFile);
@@ -206,7 +246,9 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     publishFile(doc, file)
       .catch((err: Error) => o.say(`warning: the directory is not published: ${err.message}`))
       .then(() => (pin ? publishDocumentsBeside(db, file, now(), pin, o.say) : undefined))
-      .catch((err: Error) => o.say(`warning: ${err.message}`));
+      .catch((err: Error) => o.say(`warning: ${err.message}`))
+      .then(reapplyPolicy)
+      .catch((err: Error) => o.say(`warning: the policy is not applied: ${err.message}`));
   };
   process.on('SIGHUP', onHup);
   const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
@@ -215,6 +257,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     app,
     db,
     url,
+    retention: live,
     staffApp,
     staffUrl,
     async close() {

@@ -57,7 +57,10 @@ delete) on --staff-port only (the staff onion, with client authorisation, points
   --fingerprint FP    refuse any directory not signed by this root (TIPLINE_ROOT_FINGERPRINT works too);
                       required with DATABASE_URL; with PGlite the first root published is pinned in DIR
 
-Environment: TIPLINE_POW_DIFFICULTY (11 bits, at most 13), TIPLINE_RETENTION_DAYS (30), TIPLINE_MAX_STORED_GB (100),
+Retention comes from the signed policy beside the directory (DIR/policy.json, tipline policy set): serve
+refuses to start when its settings, the database's tables and columns, or its log fields disagree with it.
+Environment: TIPLINE_POW_DIFFICULTY (11 bits, at most 13), TIPLINE_RETENTION_DAYS (30 without a policy; with one,
+leave it unset or equal to the policy's tips_days), TIPLINE_MAX_STORED_GB (100),
 TIPLINE_LOG_LEVEL (info, warn, error or silent; warn drops the per-request lines).`,
   keys: `usage: tipline keys init --dir DIR [--name NAME] [--days N]
        tipline keys add-desk --dir DIR (--name NAME [--auditor] | --public FILE) [--days N]
@@ -399,6 +402,8 @@ async function main(argv: string[]): Promise<number> {
           directoryFile: directoryFile ?? defaultDirectoryFile(),
           rootFingerprint,
           tuning: serverTuning(),
+          // Named when it disagrees with the signed policy (serve then refuses to start).
+          tuningNames: process.env.TIPLINE_RETENTION_DAYS ? { retentionDays: 'TIPLINE_RETENTION_DAYS' } : {},
           say: warn,
         });
       } catch (err) {
