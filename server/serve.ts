@@ -185,7 +185,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     Object.assign(live, { retentionDays: current.retentionDays, replyRetentionDays: current.replyRetentionDays, uploadTtlHours: current.uploadTtlHours });
     if (loaded) o.say(`policy: serial ${current.policySerial} in force: ${describeEffective(current)}`);
     else o.say(`warning: no signed policy: ${describeEffective(current)}, from this server's configuration; tipline keys init writes DIR/policy.json, which serve --directory DIR/directory.json publishes and then enforces`);
-    const audited = await auditConfig(db, configDetail(current, o.tuning), now());
+    // Only under a directory that verifies: the chain's genesis is bound to its root (a swapped row must not start it).
+    const audited = published ? await auditConfig(db, configDetail(current, o.tuning), now()) : 'no-chain';
     if (audited === 'no-chain') o.say('config: not recorded in the audit chain (no directory published yet: the chain starts with the first)');
     else if (audited === 'appended') o.say('config: changed since the last start, recorded in the audit chain');
     o.say(opened.kind === 'pglite' ? `database: embedded PGlite in ${dataDir}/pg (development only; use DATABASE_URL for production)` : 'database: PostgreSQL (DATABASE_URL)');
@@ -228,6 +229,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     o.say(`policy: serial ${effective.policySerial} now in force: ${describeEffective(effective)}`);
     const problems = [...conflicts, ...storedDifferences(policy, await liveStored(db)), ...loggedDifferences(policy)];
     for (const p of problems) o.say(`warning: the next start will refuse: ${p}`);
+    if (!(await loadDirectory(db, now(), pin).catch(() => undefined))) return;
     if ((await auditConfig(db, configDetail(effective, o.tuning), now())) === 'appended') o.say('config: changed, recorded in the audit chain');
   };
   const onHup = () => {
