@@ -14,6 +14,7 @@ import { startChildServer, type ChildServer } from './helpers/child-server.js';
 import { createPgDatabase, dialects, seedPglite } from './helpers/databases.js';
 import { PASS, writePolicy } from './helpers/policy.js';
 import { addDays, utcDay } from '../server/days.js';
+import { openDatabase } from '../server/db.js';
 import { LOGGED_FIELDS } from '../server/log-fields.js';
 import { initCrypto } from '../crypto/node.js';
 
@@ -189,3 +190,23 @@ for (const dialect of await dialects()) {
     await stopped(again);
   });
 }
+
+t.test('a stored policy changed by hand stops the start instead of falling back to defaults', async (t) => {
+  const { work, directory } = await newsroom(t);
+  const data = join(work, 'data');
+  await seedPglite(join(data, 'pg'));
+  const server = await started(t, ['--data', data, '--directory', directory]);
+  await stopped(server);
+  // Someone with the data folder makes the published policy say 300 days (its signature no longer holds).
+  const opened = await openDatabase({ dataDir: join(data, 'pg') });
+  const row = await opened.db.selectFrom('documents').select('body').where('kind', '=', 'policy').executeTakeFirstOrThrow();
+  const doc = JSON.parse(row.body) as { payload: string };
+  const payload = JSON.parse(Buffer.from(doc.payload, 'base64').toString('utf8')) as { retention: { tips_days: number } };
+  t.equal(payload.retention.tips_days, 30, 'the published policy says 30 days');
+  payload.retention.tips_days = 300;
+  const forged = JSON.stringify({ ...doc, payload: Buffer.from(JSON.stringify(payload)).toString('base64') });
+  await opened.db.updateTable('documents').set({ body: forged }).where('kind', '=', 'policy').execute();
+  await opened.close();
+  // Started without the policy file (the data folder's pin names the root): nothing to heal the row from.
+  await refused(t, ['--data', data], {}, /the stored policy does not verify under the pinned root/);
+});
