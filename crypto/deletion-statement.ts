@@ -124,13 +124,23 @@ export interface DeletionProblem {
   message: string;
 }
 
+/** A directory entry as far as deletions go (crypto/directory.ts Recipient has these fields). */
+export interface DeletionSigner {
+  name: string;
+  role: string;
+  sign_key: string;
+}
+
 /**
  * Every `staff-delete` entry of a chain: its statement verifies (verifyDeletionEntry), was signed on the entry's
  * day or the day before or after (a desk's clock near midnight), and its nonce appears in no other entry (a
- * statement copied into a second, forged entry). Returns the problems, [] when there are none. The names and keys
- * are checked against the directory by the caller, if it wants to.
+ * statement copied into a second, forged entry). With `desks` (the directory's recipients, or every directory's
+ * an auditor has kept), also that the key is a desk key listed under the name the statement gives: a statement
+ * signed by a key of the forger's own is valid for that key, and only this catches it. With `staffHost`, that it
+ * was made for that staff address. Returns the problems, [] when there are none.
  */
-export function checkDeletionEntries(entries: readonly AuditEntry[], staffHost?: string): DeletionProblem[] {
+export function checkDeletionEntries(entries: readonly AuditEntry[], opts: { staffHost?: string; desks?: readonly DeletionSigner[] } = {}): DeletionProblem[] {
+  const { staffHost, desks } = opts;
   const problems: DeletionProblem[] = [];
   const seen = new Map<string, number>();
   const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / 86_400_000;
@@ -141,6 +151,10 @@ export function checkDeletionEntries(entries: readonly AuditEntry[], staffHost?:
       st = verifyDeletionEntry(e.detail, staffHost);
     } catch (err) {
       problems.push({ seq: e.seq, message: `entry ${e.seq}: ${(err as Error).message}` });
+      continue;
+    }
+    if (desks !== undefined && !desks.some((d) => d.role === 'desk' && d.sign_key === st.key && d.name === st.by)) {
+      problems.push({ seq: e.seq, message: `entry ${e.seq}: signed by a key that is not a desk key the directory lists for "${st.by}"` });
       continue;
     }
     if (Math.abs(dayNumber(st.day) - dayNumber(e.day)) > 1) problems.push({ seq: e.seq, message: `entry ${e.seq}: statement signed on ${st.day}, entry written on ${e.day}` });
