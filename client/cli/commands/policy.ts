@@ -64,9 +64,10 @@ export function describePolicy(p: Policy): string[] {
     `replies:       kept ${plural(r.replies_days, 'day')} after the day they are posted, then deleted`,
     `uploads:       an unfinished upload is deleted after ${plural(r.uploads_hours, 'hour')} at most`,
     `desk keys:     a new encryption key every ${plural(p.key_period_days, 'day')}; an old one is destroyed once every tip sealed to it has expired`,
-    `stored:        ${Object.entries(p.stored).map(([t, cols]) => `${t} (${cols.join(', ')})`).join('; ')}`,
-    `logged:        ${p.logged.length ? p.logged.join(', ') : 'nothing'}`,
   ];
+  // One table a line: the list a lawyer compares with the database (tipline audit does it for them).
+  Object.entries(p.stored).forEach(([table, cols], i) => lines.push(`${i === 0 ? 'stored:' : ''}`.padEnd(15) + `${table}: ${cols.join(', ')}`));
+  lines.push(`logged:        ${p.logged.length ? `each request's ${p.logged.join(', ')}; nothing else` : 'nothing'}`);
   for (const k of p.keys) lines.push(`${`${k.role} key:`.padEnd(14)} held by ${printable(k.holder, 300)}; can ${printable(k.can, 300)}`);
   lines.push(`audit key:     ${p.audit_key ? `${p.audit_key} (the server signs the audit log's head with it)` : 'none pinned'}`);
   return lines;
