@@ -44,7 +44,7 @@ for (const dialect of await dialects()) {
 
     const none = await head(server.url);
     t.equal(none.status, 404, 'no head before a directory is published');
-    t.match(none.body, { error: { code: 'TIPLINE_ERR_NO_AUDIT_HEAD' } });
+    t.match(none.body, { error: { code: 'TIPLINE_ERR_NO_DOCUMENT' } });
     await purgeExpired(first.db, now());
     t.equal((await head(server.url)).status, 404, 'a pass without a directory signs nothing (the chain has no genesis)');
 

@@ -84,7 +84,10 @@ t.test('error answers of every route', async (t) => {
   // route -> the error answers it is asked for, or why it has none a client can cause.
   const table: Record<string, Case[] | string> = {
     'GET /.well-known/tipline/directory': [{ name: 'nothing published yet', req: { url: '/.well-known/tipline/directory' }, code: 'TIPLINE_ERR_NO_DIRECTORY' }],
-    'GET /.well-known/tipline/audit-head': [{ name: 'no chain yet', req: { url: '/.well-known/tipline/audit-head' }, code: 'TIPLINE_ERR_NO_AUDIT_HEAD' }],
+    'GET /.well-known/tipline/audit-head': [{ name: 'no chain yet', req: { url: '/.well-known/tipline/audit-head' }, code: 'TIPLINE_ERR_NO_DOCUMENT' }],
+    'GET /.well-known/tipline/policy': [{ name: 'none published', req: { url: '/.well-known/tipline/policy' }, code: 'TIPLINE_ERR_NO_DOCUMENT' }],
+    'GET /.well-known/tipline/canary': [{ name: 'none published', req: { url: '/.well-known/tipline/canary' }, code: 'TIPLINE_ERR_NO_DOCUMENT' }],
+    'GET /.well-known/tipline/client-manifest': [{ name: 'none published', req: { url: '/.well-known/tipline/client-manifest' }, code: 'TIPLINE_ERR_NO_DOCUMENT' }],
     'GET /api/v1/pow': 'answered from memory',
     'GET /api/v1/health': [{ name: 'database gone', req: { url: '/api/v1/health' }, code: 'TIPLINE_ERR_INTERNAL', before: () => store.close() }],
     'POST /api/v1/uploads': [

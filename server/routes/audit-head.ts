@@ -9,7 +9,7 @@ export const auditHeadRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db } = ctx;
   app.get('/.well-known/tipline/audit-head', { schema: { response: { 200: SignedHeadBody, ...errorResponses } } }, async () => {
     const head = await latestSignedHead(db);
-    if (!head) throw new AppError('TIPLINE_ERR_NO_AUDIT_HEAD', 'the audit chain has no signed head yet: it starts when the first directory is published');
+    if (!head) throw new AppError('TIPLINE_ERR_NO_DOCUMENT', 'the audit chain has no signed head yet: it starts when the first directory is published');
     return head;
   });
 };
