@@ -3,7 +3,7 @@
 // none, a restart under a newer signed policy (10 days) records one with tips_days 10, and the chain still
 // verifies from the newsroom's root. On PGlite and PostgreSQL.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
@@ -15,7 +15,6 @@ import { readAudit } from '../server/audit.js';
 import { verifyChain } from '../crypto/audit-chain.js';
 import { verifyPolicy } from '../crypto/policy.js';
 import { initCrypto } from '../crypto/node.js';
-import { readFileSync } from 'node:fs';
 
 await initCrypto();
 
@@ -66,7 +65,7 @@ for (const dialect of await dialects()) {
     const two = await run();
     t.notMatch(two.said, /config: changed/, 'a restart with the same configuration says nothing');
     t.equal(configs(two.chain).length, 1, 'and appends no entry');
-    t.equal(two.chain.length, one.chain.length, 'nor anything else');
+    t.same(two.chain.slice(one.chain.length).filter((e) => e.kind !== 'purge'), [], 'nor anything but the retention pass\'s daily heartbeat');
 
     const newer = writePolicy(keys, fp, { tips_days: 10, replies_days: 10 });
     const three = await run();
