@@ -45,7 +45,7 @@ t.test('verify-site', { timeout: 300_000 }, async (t) => {
   await t.test('passes against the page as built', async (t) => {
     const r = await verify(server.url);
     t.comment(r.stdout);
-    t.equal(r.code, 0, r.stdout + r.stderr);
+    t.equal(r.code, 0, `exit 0${r.stderr ? `: ${r.stderr}` : ''}`);
     for (const p of ['/', '/es/', '/de/', '/assets/app.js', '/assets/worker.js', '/assets/style.css']) t.match(r.stdout, new RegExp(`^PASS ${p.replace(/[./]/g, '\\$&')}: `, 'm'), `PASS ${p}`);
     t.match(r.stdout, /^PASS \/es: redirects to \/es\/ on this origin$/m, '/es redirects within the origin');
     t.match(r.stdout, /PASS \/assets\/app\.js: .*loads \/assets\/worker\.js/, 'the worker the script starts is found and checked');
