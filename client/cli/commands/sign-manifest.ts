@@ -2,16 +2,14 @@
 // (dist/web/client-manifest.json, written by `npm run build`) into DIR/client-manifest.json, which `tipline
 // serve --directory DIR/directory.json` publishes at /.well-known/tipline/client-manifest for `tipline
 // verify-site`. It prints the built manifest's SHA-256: anyone who rebuilds the same commit gets the same one.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signClientManifest, validateBuiltManifest, type BuiltManifest } from '../../../crypto/client-manifest.js';
-import { openKeyFile } from '../../../crypto/keyfile.js';
-import { WrongPassphraseError } from '../../../crypto/errors.js';
 import { initCrypto } from '../../../crypto/node.js';
 import { CliError } from '../errors.js';
 import { args, need, usage, wantsHelp, type Io } from '../args.js';
-import { readPassphrase } from '../passphrase.js';
+import { openKey, writeJson } from './keys.js';
 import { MANIFEST_FILE, changedSinceBuild, sha256Hex } from '../../web/manifest.js';
 
 const COMMAND = 'keys sign-manifest';
@@ -31,20 +29,6 @@ dist/web/client-manifest.json before signing: the manifest is the same bytes for
   --dir DIR    the keys folder holding root.key (asks for its passphrase; TIPLINE_PASSPHRASE works too)
 
 example:  npm run build && tipline keys sign-manifest --dir keys`;
-
-function readJson(path: string, what: string, hint: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ${hint}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CliError(`${path} is not JSON: ${hint}`);
-  }
-}
 
 export async function run(argv: string[], io: Io): Promise<number> {
   if (wantsHelp(argv)) {
@@ -76,24 +60,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const changed = changedSinceBuild(BUILT_WEB, built);
   if (changed.length > 0) throw new CliError(`${BUILT_WEB} no longer matches its manifest (${changed.slice(0, 5).join(', ')}): run npm run build again`);
 
-  const file = readJson(rootPath, 'key file', 'the root key is on the offline machine that ran tipline keys init');
-  const passphrase = await readPassphrase(`Passphrase for the root key (${rootPath}): `);
-  let k;
-  try {
-    k = openKeyFile(file, passphrase);
-  } catch (err) {
-    if (err instanceof WrongPassphraseError) throw new CliError(`wrong passphrase for ${rootPath}`);
-    throw new CliError(`${rootPath}: ${(err as Error).message}`);
-  }
-  if (k.role !== 'root') throw new CliError(`${rootPath} holds a ${k.role} key, not the root key`);
-  const signed = signClientManifest(built, new Date(), { publicKey: k.public.sign!, secretKey: k.secret.sign! });
+  const root = await openKey(rootPath, 'root', 'root key');
+  const signed = signClientManifest(built, new Date(), root);
 
   const out = join(dir, MANIFEST_FILE);
-  writeFileSync(`${out}.tmp`, `${JSON.stringify(signed, null, 2)}\n`);
-  renameSync(`${out}.tmp`, out);
+  writeJson(out, signed);
   io.say(`client manifest signed: ${out}`);
   io.say(`files: ${built.files.length} (version ${built.version})`);
   io.say(`sha256 of ${builtPath}: ${sha256Hex(builtBytes)}`);
-  io.say(`publish it: tipline serve --directory ${join(dir, 'directory.json')} (restart a running server)`);
+  io.say(`publish it: tipline serve --directory ${join(dir, 'directory.json')} (or send a running serve SIGHUP)`);
   return 0;
 }
