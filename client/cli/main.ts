@@ -352,6 +352,7 @@ async function main(argv: string[]): Promise<number> {
     const topic = rest.filter((a) => !a.startsWith('-')).join(' ');
     if (!topic) say(OVERVIEW);
     else if (HELP[topic]) say(HELP[topic]);
+    else if (MODULES[topic]) return (await MODULES[topic]()).run(['--help'], { say, warn });
     else throw new CliError(`no help for "${printable(topic, 40)}": the commands are ${COMMANDS.join(', ')} (tipline --help)`, USAGE_EXIT);
     return 0;
   }
