@@ -11,6 +11,7 @@ import { documentFingerprint, type SignedDocument } from '../crypto/signed.js';
 import { payloadDigest, verifyPolicy, type Policy } from '../crypto/policy.js';
 import { verifyCanary } from '../crypto/canary.js';
 import { verifyClientManifest } from '../crypto/client-manifest.js';
+import { DocumentFormatError } from '../crypto/errors.js';
 import type { AuditDetail } from '../crypto/audit-chain.js';
 import { appendAudit } from './audit.js';
 import { loadDirectoryBody } from './directory.js';
@@ -32,22 +33,33 @@ interface Checked {
   detail: AuditDetail;
 }
 
+/** How far ahead of the server's clock a document's issue time may be (clock skew between the signing machine and the server). */
+export const FUTURE_SKEW_MS = 86_400_000;
+
 /** Verifies `doc` as a `kind` of root `pin`; throws what is wrong. A stale canary verifies (it is shown as stale). */
 function verifyKind(kind: DocumentKind, doc: unknown, pin: string, now: Date): Checked {
+  const c = verifyKindAt(kind, doc, pin, now);
+  // Threat: a document dated far ahead (a misset clock on the offline root, or a serial game) carries a serial no
+  // honest later document can exceed, freezing every update (a renewed canary, a stricter policy) until that date.
+  if (c.issued > now.getTime() + FUTURE_SKEW_MS) throw new DocumentFormatError(`${kind}: issued ${new Date(c.issued).toISOString()}, more than a day after this server's clock (${now.toISOString()}): check the signing machine's clock`);
+  return c;
+}
+
+function verifyKindAt(kind: DocumentKind, doc: unknown, pin: string, now: Date): Checked & { issued: number } {
   switch (kind) {
     case 'policy': {
       const p = verifyPolicy(doc, pin);
       const r = p.retention;
-      return { serial: p.serial, detail: { serial: p.serial, tips_days: r.tips_days, replies_days: r.replies_days, uploads_hours: r.uploads_hours, key_period_days: p.key_period_days } };
+      return { serial: p.serial, issued: Date.parse(p.issued), detail: { serial: p.serial, tips_days: r.tips_days, replies_days: r.replies_days, uploads_hours: r.uploads_hours, key_period_days: p.key_period_days } };
     }
     case 'canary': {
       const c = verifyCanary(doc, pin, now).canary;
-      return { serial: c.serial, detail: { serial: c.serial, issued_day: c.issued.slice(0, 10), expires_day: c.expires.slice(0, 10) } };
+      return { serial: c.serial, issued: Date.parse(c.issued), detail: { serial: c.serial, issued_day: c.issued.slice(0, 10), expires_day: c.expires.slice(0, 10) } };
     }
     case 'client-manifest': {
       const m = verifyClientManifest(doc, pin);
       const serial = Math.floor(Date.parse(m.signed) / 1000);
-      return { serial, detail: { version: m.version, files: m.files.length, signed_day: m.signed.slice(0, 10) } };
+      return { serial, issued: Date.parse(m.signed), detail: { version: m.version, files: m.files.length, signed_day: m.signed.slice(0, 10) } };
     }
   }
 }
