@@ -140,10 +140,22 @@ export async function loadDocumentBody(db: Kysely<Database>, kind: DocumentKind,
     const checked = verifyKind(kind, doc, root, now);
     // A row put back under a newer serial mark (an old policy restored by hand) is not served.
     checkMark(kind, { serial: checked.serial, digest: payloadDigest(doc) }, parseMark(rows.find((r) => r.kind === `${kind}-serial`)?.body));
+    // Threat: the old row and its mark both put back (they share this table). The audit chain, which auditors
+    // hold signed heads of, still names the last serial published: a row older than that is not served.
+    if (await olderThanAudited(db, kind, checked)) return undefined;
     return body;
   } catch {
     return undefined;
   }
+}
+
+async function olderThanAudited(db: Kysely<Database>, kind: DocumentKind, checked: Checked): Promise<boolean> {
+  const last = await db.selectFrom('audit_log').select('detail').where('kind', '=', `${kind}-published`).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  if (!last) return false;
+  const d = JSON.parse(last.detail) as Record<string, unknown>;
+  if (typeof d.serial === 'number') return checked.serial < d.serial;
+  // The manifest's entry names its signing day, not its serial (the signing time in seconds).
+  return typeof d.signed_day === 'string' && typeof checked.detail.signed_day === 'string' && checked.detail.signed_day < d.signed_day;
 }
 
 /** The published policy, verified; undefined when none is published (or the stored one does not verify). */
