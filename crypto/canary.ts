@@ -44,7 +44,7 @@ export function validateCanary(c: unknown, fail: Fail = (m) => new DocumentForma
   const expires = time(c.expires, 'expires', fail);
   if (expires <= issued || expires - issued > MAX_CANARY_DAYS * DAY) throw fail(`canary: expires must be after issued, by at most ${MAX_CANARY_DAYS} days`);
   if (typeof c.serial !== 'number' || !Number.isSafeInteger(c.serial) || c.serial < 1 || c.serial > Math.floor(issued / 1000)) throw fail('canary: serial must be a whole number from 1 to the issue time in seconds');
-  if (typeof c.statement !== 'string' || c.statement.length === 0 || c.statement.length > STATEMENT_MAX || /[\p{Cc}\p{Cf}]/u.test(c.statement)) throw fail(`canary: statement must be 1..${STATEMENT_MAX} printable characters`);
+  if (typeof c.statement !== 'string' || c.statement.length === 0 || c.statement.length > STATEMENT_MAX || /[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}]/u.test(c.statement)) throw fail(`canary: statement must be 1..${STATEMENT_MAX} printable characters`);
   return c as unknown as Canary;
 }
 

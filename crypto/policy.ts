@@ -74,8 +74,9 @@ function whole(v: unknown, what: string, lo: number, hi: number, fail: Fail): nu
 }
 
 function text(v: unknown, what: string, fail: Fail): string {
-  // No control or bidi characters: the page and the audit report show these words as they are.
-  if (typeof v !== 'string' || v.length === 0 || v.length > TEXT_MAX || /[\p{Cc}\p{Cf}]/u.test(v)) throw fail(`${what} must be 1..${TEXT_MAX} printable characters`);
+  // No control, bidi, private-use or line/paragraph-separator characters: the page and the audit report show these
+  // words as they are (U+2028 breaks a line in a terminal report like a newline would).
+  if (typeof v !== 'string' || v.length === 0 || v.length > TEXT_MAX || /[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}]/u.test(v)) throw fail(`${what} must be 1..${TEXT_MAX} printable characters`);
   return v;
 }
 
@@ -171,7 +172,8 @@ export function payloadDigest(doc: SignedDocument): string {
 export function storedDifferences(policy: Pick<Policy, 'stored'>, actual: Record<string, readonly string[]>): string[] {
   const out: string[] = [];
   for (const [table, cols] of Object.entries(actual)) {
-    const allowed = policy.stored[table];
+    // Own keys only (threat: a table named "constructor" or "__proto__" reading Object.prototype and throwing a TypeError).
+    const allowed = Object.hasOwn(policy.stored, table) ? policy.stored[table] : undefined;
     if (!allowed) {
       out.push(`table ${table} is not in the policy`);
       continue;
@@ -179,7 +181,7 @@ export function storedDifferences(policy: Pick<Policy, 'stored'>, actual: Record
     for (const c of cols) if (!allowed.includes(c)) out.push(`column ${table}.${c} is not in the policy`);
   }
   for (const [table, cols] of Object.entries(policy.stored)) {
-    const have = actual[table];
+    const have = Object.hasOwn(actual, table) ? actual[table] : undefined;
     if (!have) out.push(`table ${table}, in the policy, does not exist`);
     else for (const c of cols) if (!have.includes(c)) out.push(`column ${table}.${c}, in the policy, does not exist`);
   }

@@ -11,6 +11,7 @@ import { documentFingerprint, type SignedDocument } from '../crypto/signed.js';
 import { payloadDigest, verifyPolicy, type Policy } from '../crypto/policy.js';
 import { verifyCanary } from '../crypto/canary.js';
 import { verifyClientManifest } from '../crypto/client-manifest.js';
+import { DocumentFormatError } from '../crypto/errors.js';
 import type { AuditDetail } from '../crypto/audit-chain.js';
 import { appendAudit } from './audit.js';
 import { loadDirectoryBody } from './directory.js';
@@ -32,22 +33,41 @@ interface Checked {
   detail: AuditDetail;
 }
 
+/** How far ahead of the server's clock a document's issue time may be (clock skew between the signing machine and the server). */
+export const FUTURE_SKEW_MS = 86_400_000;
+
 /** Verifies `doc` as a `kind` of root `pin`; throws what is wrong. A stale canary verifies (it is shown as stale). */
-function verifyKind(kind: DocumentKind, doc: unknown, pin: string, now: Date): Checked {
+function verifyKind(kind: DocumentKind, doc: unknown, pin: string, now: Date, body?: string): Checked {
+  // Every public GET verifies the stored row again (about 1 ms of CPU for a canary's two signatures): the last
+  // body that verified under this root is remembered, so a GET flood costs a string comparison instead (threat:
+  // CPU exhaustion on /.well-known/tipline/*). Only the exact same bytes under the same root hit the cache.
+  const key = `${kind}\n${pin}`;
+  const hit = body !== undefined ? verified.get(key) : undefined;
+  const c = hit && hit.body === body ? hit.checked : verifyKindAt(kind, doc, pin, now);
+  if (body !== undefined) verified.set(key, { body, checked: c });
+  // Threat: a document dated far ahead (a misset clock on the offline root, or a serial game) carries a serial no
+  // honest later document can exceed, freezing every update (a renewed canary, a stricter policy) until that date.
+  if (c.issued > now.getTime() + FUTURE_SKEW_MS) throw new DocumentFormatError(`${kind}: issued ${new Date(c.issued).toISOString()}, more than a day after this server's clock (${now.toISOString()}): check the signing machine's clock`);
+  return c;
+}
+
+const verified = new Map<string, { body: string; checked: Checked & { issued: number } }>();
+
+function verifyKindAt(kind: DocumentKind, doc: unknown, pin: string, now: Date): Checked & { issued: number } {
   switch (kind) {
     case 'policy': {
       const p = verifyPolicy(doc, pin);
       const r = p.retention;
-      return { serial: p.serial, detail: { serial: p.serial, tips_days: r.tips_days, replies_days: r.replies_days, uploads_hours: r.uploads_hours, key_period_days: p.key_period_days } };
+      return { serial: p.serial, issued: Date.parse(p.issued), detail: { serial: p.serial, tips_days: r.tips_days, replies_days: r.replies_days, uploads_hours: r.uploads_hours, key_period_days: p.key_period_days } };
     }
     case 'canary': {
       const c = verifyCanary(doc, pin, now).canary;
-      return { serial: c.serial, detail: { serial: c.serial, issued_day: c.issued.slice(0, 10), expires_day: c.expires.slice(0, 10) } };
+      return { serial: c.serial, issued: Date.parse(c.issued), detail: { serial: c.serial, issued_day: c.issued.slice(0, 10), expires_day: c.expires.slice(0, 10) } };
     }
     case 'client-manifest': {
       const m = verifyClientManifest(doc, pin);
       const serial = Math.floor(Date.parse(m.signed) / 1000);
-      return { serial, detail: { version: m.version, files: m.files.length, signed_day: m.signed.slice(0, 10) } };
+      return { serial, issued: Date.parse(m.signed), detail: { version: m.version, files: m.files.length, signed_day: m.signed.slice(0, 10) } };
     }
   }
 }
@@ -125,13 +145,25 @@ export async function loadDocumentBody(db: Kysely<Database>, kind: DocumentKind,
   if (body === undefined) return undefined;
   try {
     const doc = JSON.parse(body) as SignedDocument;
-    const checked = verifyKind(kind, doc, root, now);
+    const checked = verifyKind(kind, doc, root, now, body);
     // A row put back under a newer serial mark (an old policy restored by hand) is not served.
     checkMark(kind, { serial: checked.serial, digest: payloadDigest(doc) }, parseMark(rows.find((r) => r.kind === `${kind}-serial`)?.body));
+    // Threat: the old row and its mark both put back (they share this table). The audit chain, which auditors
+    // hold signed heads of, still names the last serial published: a row older than that is not served.
+    if (await olderThanAudited(db, kind, checked)) return undefined;
     return body;
   } catch {
     return undefined;
   }
+}
+
+async function olderThanAudited(db: Kysely<Database>, kind: DocumentKind, checked: Checked): Promise<boolean> {
+  const last = await db.selectFrom('audit_log').select('detail').where('kind', '=', `${kind}-published`).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  if (!last) return false;
+  const d = JSON.parse(last.detail) as Record<string, unknown>;
+  if (typeof d.serial === 'number') return checked.serial < d.serial;
+  // The manifest's entry names its signing day, not its serial (the signing time in seconds).
+  return typeof d.signed_day === 'string' && typeof checked.detail.signed_day === 'string' && checked.detail.signed_day < d.signed_day;
 }
 
 /** The published policy, verified; undefined when none is published (or the stored one does not verify). */
