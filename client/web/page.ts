@@ -80,6 +80,8 @@ function policySection(s: Strings): string {
 <p id="policy-status" role="status" aria-live="polite"></p>
 <p id="policy-summary" hidden></p>
 <p id="policy-problem" class="warning" hidden></p>
+<p id="canary" hidden></p>
+<p id="canary-alert" class="warning canary-alert" role="alert" hidden></p>
 <details id="policy-details" hidden>
 <summary>${esc(p.storedTitle)}</summary>
 <p>${esc(p.storedIntro)}</p>
@@ -91,8 +93,6 @@ function policySection(s: Strings): string {
 <p class="help">${esc(p.keysIntro)}</p>
 <dl id="policy-keys" class="keys"></dl>
 </details>
-<p id="canary" hidden></p>
-<p id="canary-alert" class="warning canary-alert" role="alert" hidden></p>
 <details id="canary-details" hidden>
 <summary>${esc(s.canary.statementLabel)}</summary>
 <blockquote id="canary-statement" lang="en"></blockquote>

@@ -88,7 +88,10 @@ export class PolicyView {
     summary.textContent = fill(p.summary, { tips: this.count(p.days, retention.tips_days), replies: this.count(p.days, retention.replies_days) });
     summary.hidden = false;
     const list = $('policy-stored');
-    for (const [table, cols] of Object.entries(stored)) {
+    // In the order of this page's words (the source's own data first), tables it has no words for last.
+    const known = Object.keys(p.tables);
+    const rank = (table: string) => (known.includes(table) ? known.indexOf(table) : known.length);
+    for (const [table, cols] of Object.entries(stored).sort(([a], [b]) => rank(a) - rank(b))) {
       // The words are this page's; the names after them are the signed policy's, for the technical reader.
       const li = el('li', `${Object.hasOwn(p.tables, table) ? p.tables[table] : p.otherTable} `);
       li.append(el('code', `${table}: ${cols.join(', ')}`));
