@@ -61,7 +61,9 @@ for (const dialect of await dialects()) {
     t.same(log.filter((e) => e.kind.endsWith('-published') && e.kind !== 'directory-published').map((e) => e.kind).sort(), ['canary-published', 'client-manifest-published', 'policy-published'], 'one audit entry per document change');
     const pe = log.find((e) => e.kind === 'policy-published')!;
     t.same(JSON.parse(pe.detail), { key_period_days: 7, replies_days: 30, serial: verifyPolicy(policy, newsroom.fingerprint).serial, tips_days: 12, uploads_hours: 24 }, 'the policy entry: serial and days');
-    t.notMatch(log.filter((e) => e.kind !== 'directory-published').map((e) => e.detail).join('\n'), /T\d\d:\d\d/, 'no time of day in these entries');
+    t.notMatch(log.map((e) => e.detail).join('\n'), /T\d\d:\d\d/, 'no time of day in any entry');
+    const de = JSON.parse(log.find((e) => e.kind === 'directory-published')!.detail) as Record<string, unknown>;
+    t.match(de, { recipients: 2, desks: 1, new_desk_keys: 1, expires_day: '2026-03-08' }, 'the directory entry counts desks and new desk keys (rotations), to the day');
 
     // A newer canary replaces it; the older one is then refused (rollback).
     const later = new Date(clock + DAY);
