@@ -1,7 +1,7 @@
 // The page: the form is plain HTML and usable at once; this script shows it (it stays hidden without
 // JavaScript, so nothing can ever be sent unencrypted) and wires its parts: the tip form (composer.ts), the
-// codename shown before a tip that asks for replies (codename-ui.ts), the receipt (receipt-ui.ts) and "I have a
-// codename" (replies-ui.ts). The crypto code runs in the worker (worker-client.ts). It stores nothing: no
+// codename shown before a tip that asks for replies (codename-ui.ts), the receipt (receipt-ui.ts), "I have a
+// codename" (replies-ui.ts) and the signed retention policy and warrant canary above the form (policy-ui.ts). The crypto code runs in the worker (worker-client.ts). It stores nothing: no
 // cookies, no localStorage, nothing that outlives the tab.
 import { LANGUAGES, DEFAULT_LANGUAGE, type Strings } from './strings/index.js';
 import { FINGERPRINT_SLOT } from '../../schema/page.js';
@@ -10,6 +10,7 @@ import { Composer } from './composer.js';
 import { CodenameConfirm } from './codename-ui.js';
 import { RepliesView } from './replies-ui.js';
 import { showReceipt } from './receipt-ui.js';
+import { PolicyView } from './policy-ui.js';
 import { onUnclaimed, startWorker } from './worker-client.js';
 
 const s: Strings = LANGUAGES[document.documentElement.lang] ?? LANGUAGES[DEFAULT_LANGUAGE]!;
@@ -88,6 +89,8 @@ if (fingerprint === '') {
   tip.showError(s.errors.directory); // not served by a tip line server: there is no fingerprint to check against
 } else {
   tip.form.hidden = false;
+  // The signed policy and canary are fetched now, alongside the worker's script; shown once verified.
+  new PolicyView(s).start(fingerprint);
   $('returning-top').hidden = false;
   replies.show();
   // The link (or an address ending in #returning) lands in the codename field, ready to type.

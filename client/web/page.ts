@@ -71,6 +71,35 @@ ${again}
 </section>`;
 }
 
+/** The signed retention policy and the warrant canary, just above the form: one short paragraph and one line,
+ * the details folded away. Empty until the worker has verified them (client/web/policy-ui.ts fills it). */
+function policySection(s: Strings): string {
+  const p = s.policy;
+  return `<section id="policy" class="policy" hidden aria-labelledby="policy-title">
+<h2 id="policy-title">${esc(p.title)}</h2>
+<p id="policy-status" role="status" aria-live="polite"></p>
+<p id="policy-summary" hidden></p>
+<p id="policy-problem" class="warning" hidden></p>
+<p id="canary" hidden></p>
+<p id="canary-alert" class="warning canary-alert" role="alert" hidden></p>
+<details id="policy-details" hidden>
+<summary>${esc(p.storedTitle)}</summary>
+<p>${esc(p.storedIntro)}</p>
+<ul id="policy-stored" class="stored"></ul>
+<p id="policy-uploads"></p>
+<p id="policy-period"></p>
+<p>${esc(p.logged)} <code id="policy-logged"></code></p>
+<h3>${esc(p.keysTitle)}</h3>
+<p class="help">${esc(p.keysIntro)}</p>
+<dl id="policy-keys" class="keys"></dl>
+</details>
+<details id="canary-details" hidden>
+<summary>${esc(s.canary.statementLabel)}</summary>
+<blockquote id="canary-statement" lang="en"></blockquote>
+</details>
+</section>`;
+}
+
 export function renderPage(s: Strings): string {
   const menu = Object.values(LANGUAGES)
     .map((l) => `<li><a href="${pagePath(l.lang)}" lang="${l.lang}" hreflang="${l.lang}"${l.lang === s.lang ? ' aria-current="page"' : ''}>${esc(l.languageName)}</a></li>`)
@@ -121,6 +150,7 @@ export function renderPage(s: Strings): string {
 <p>${esc(s.noscriptGet)}</p>
 </section>
 </noscript>
+${policySection(s)}
 <!-- No name attributes and form-action 'none': even a native submission could not carry the message. autocomplete
 off: Chromium would otherwise restore the draft from its session history after Back. -->
 <form id="tip-form" hidden novalidate autocomplete="off">

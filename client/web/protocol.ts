@@ -3,6 +3,7 @@
 import type { Receipt } from '../../schema/wire.js';
 import type { CodenameProblem } from '../../crypto/codename.js';
 import type { FoundReply } from '../shared/replies.js';
+import type { Policy } from '../../crypto/policy.js';
 
 export type Stage = 'loading' | 'verifying' | 'preparing' | 'encrypting' | 'retrying' | 'finishing';
 
@@ -28,7 +29,22 @@ export type WorkerRequest =
   /** One visit for replies with a codename as typed. */
   | { type: 'visit'; job: string; typed: string; fingerprint: string }
   /** Deletes the replies the last visit showed. */
-  | { type: 'deleteReplies'; job: string };
+  | { type: 'deleteReplies'; job: string }
+  /** The signed policy and canary as the page fetched them, to verify under the fingerprint. */
+  | { type: 'documents'; job: string; fingerprint: string; policy: Fetched; canary: Fetched };
+
+/** A signed document as fetched by the page: its parsed body, none published (404), or no usable answer. */
+export type Fetched = { state: 'found'; doc: unknown } | { state: 'missing' } | { state: 'failed' };
+
+/** The policy once checked: only a verified one carries numbers. */
+export type ShownPolicy = { state: 'ok'; policy: Omit<Policy, 'audit_key'> } | { state: 'missing' } | { state: 'invalid' };
+
+/** The canary once checked: its days (UTC), and whether it is past its expiry. */
+export type ShownCanary =
+  | { state: 'ok'; issuedDay: string; expiresDay: string; stale: boolean; statement: string }
+  | { state: 'missing' }
+  | { state: 'invalid' }
+  | { state: 'unchecked' };
 
 /** Where a typed-back codename differs from the one shown. */
 export type CopyProblem = { kind: 'word'; position: number } | { kind: 'count'; count: number };
@@ -56,4 +72,5 @@ export type WorkerEvent =
   | { type: 'keys'; job: string; ms: number }
   | { type: 'copy'; job: string; problem?: CopyProblem }
   | { type: 'visited'; job: string; shown: VisitShown; ms: number }
-  | { type: 'deleted'; job: string; asked: number; confirmed: number };
+  | { type: 'deleted'; job: string; asked: number; confirmed: number }
+  | { type: 'documents'; job: string; policy: ShownPolicy; canary: ShownCanary };

@@ -7,6 +7,9 @@ import { ALL_JOBS, type WorkerEvent, type WorkerRequest } from './protocol.js';
 type Listener = (ev: Exclude<WorkerEvent, { type: 'ready' }>) => void;
 
 const listeners = new Map<string, Listener>();
+/** Jobs the source did not start (verifying the policy and canary): they do not keep a failure of the worker
+ * itself from being said under the form. */
+const background = new Set<string>();
 let worker: Worker | undefined;
 let ready: Promise<void> | undefined;
 /** Hears events for every job when no part is waiting (the worker found it cannot run the crypto code). */
@@ -23,7 +26,7 @@ export function startWorker(): Promise<void> {
       const ev = e.data;
       if (ev.type === 'ready') return resolve();
       if (ev.job === ALL_JOBS) {
-        if (listeners.size === 0) fallback(ev);
+        if ([...listeners.keys()].every((job) => background.has(job))) fallback(ev);
         for (const [job, l] of listeners) l({ ...ev, job });
         return;
       }
@@ -40,12 +43,15 @@ export function startWorker(): Promise<void> {
 }
 
 /** Sends a request once the worker is ready; its job's events go to `on` (replacing any earlier listener). */
-export function ask(req: WorkerRequest, on: Listener): void {
+export function ask(req: WorkerRequest, on: Listener, opts: { background?: boolean } = {}): void {
   listeners.set(req.job, on);
+  if (opts.background) background.add(req.job);
+  else background.delete(req.job);
   void startWorker().then(() => worker!.postMessage(req));
 }
 
 /** Stops listening for a job (its events are dropped). */
 export function forget(job: string): void {
   listeners.delete(job);
+  background.delete(job);
 }

@@ -16,7 +16,9 @@ import { webApi } from './api.js';
 import { stripImage, imageKind } from '../shared/strip.js';
 import { guessType } from '../shared/filetypes.js';
 import { compareCopy } from './codename-copy.js';
-import { ALL_JOBS, type ErrorKind, type SendRequest, type WorkerEvent, type WorkerRequest } from './protocol.js';
+import { verifyPolicy } from '../../crypto/policy.js';
+import { verifyCanary } from '../../crypto/canary.js';
+import { ALL_JOBS, type ErrorKind, type Fetched, type SendRequest, type ShownCanary, type ShownPolicy, type WorkerEvent, type WorkerRequest } from './protocol.js';
 
 const scope = globalThis as unknown as { postMessage(m: WorkerEvent): void; onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null };
 const post = (m: WorkerEvent) => scope.postMessage(m);
@@ -189,6 +191,30 @@ async function remove(job: string): Promise<void> {
   post({ type: 'deleted', job, asked, confirmed });
 }
 
+/** The policy as the page may show it: numbers only from a document that verifies under the fingerprint
+ * (threat: a server, or anyone in its path, advertising a shorter retention than the newsroom signed). */
+function checkPolicy(f: Fetched, fingerprint: string): ShownPolicy {
+  if (f.state === 'missing') return { state: 'missing' };
+  if (f.state === 'failed') return { state: 'invalid' };
+  try {
+    const p = verifyPolicy(f.doc, fingerprint);
+    return { state: 'ok', policy: { v: p.v, serial: p.serial, issued: p.issued, retention: p.retention, key_period_days: p.key_period_days, stored: p.stored, logged: p.logged, keys: p.keys } };
+  } catch {
+    return { state: 'invalid' };
+  }
+}
+
+/** The canary: a stale one verifies and is shown as stale; one that does not verify is never shown as fine. */
+function checkCanary(f: Fetched, fingerprint: string, now: Date): ShownCanary {
+  if (f.state !== 'found') return { state: f.state === 'missing' ? 'missing' : 'unchecked' };
+  try {
+    const { canary, stale } = verifyCanary(f.doc, fingerprint, now);
+    return { state: 'ok', issuedDay: canary.issued.slice(0, 10), expiresDay: canary.expires.slice(0, 10), stale, statement: canary.statement };
+  } catch {
+    return { state: 'invalid' };
+  }
+}
+
 async function handle(req: WorkerRequest): Promise<void> {
   switch (req.type) {
     case 'send':
@@ -201,6 +227,8 @@ async function handle(req: WorkerRequest): Promise<void> {
       return visit(req.job, req.typed, req.fingerprint);
     case 'deleteReplies':
       return remove(req.job);
+    case 'documents':
+      return post({ type: 'documents', job: req.job, policy: checkPolicy(req.policy, req.fingerprint), canary: checkCanary(req.canary, req.fingerprint, new Date()) });
   }
 }
 

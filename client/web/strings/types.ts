@@ -130,5 +130,47 @@ export interface Strings {
   receiptUntil: string;
   receiptNotKept: string;
   receiptAgain: string;
+  /** The newsroom's signed retention policy, shown above the form once the worker has verified it under the
+   * fingerprint. Nothing of it shows unverified. */
+  policy: {
+    title: string;
+    checking: string;
+    /** {tips} and {replies}: a number of days, written with `days`. */
+    summary: string;
+    /** Plural forms by Intl.PluralRules category ("one", "other"…), {n} the number; "other" is the fallback. */
+    days: Record<string, string>;
+    hours: Record<string, string>;
+    /** The policy could not be fetched, or did not verify: no number is shown. */
+    invalid: string;
+    missing: string;
+    /** The summary line of the <details> that lists what is stored. */
+    storedTitle: string;
+    storedIntro: string;
+    /** Each table the policy may list, in plain words; its technical name and columns follow in <code>. */
+    tables: Record<string, string>;
+    /** A table this page has no words for. */
+    otherTable: string;
+    /** {hours}: written with `hours`. */
+    uploads: string;
+    /** {period}: written with `days`. */
+    keyPeriod: string;
+    logged: string;
+    keysTitle: string;
+    /** The holders and powers are the newsroom's signed English words, shown as given. */
+    keysIntro: string;
+    roles: Record<string, string>;
+    heldBy: string;
+    can: string;
+  };
+  /** The warrant canary: {issued} and {expires} are days, written in the page's language. */
+  canary: {
+    ok: string;
+    stale: string;
+    missing: string;
+    invalid: string;
+    /** Fetching or checking failed (a dropped connection, a browser that cannot run the crypto code). */
+    unchecked: string;
+    statementLabel: string;
+  };
   languageMenu: string;
 }
