@@ -27,7 +27,7 @@ t.test('serve publishes the documents beside the directory', async (t) => {
   const policy = JSON.parse(readFileSync(join(keys, 'policy.json'), 'utf8')) as SignedDocument;
   t.equal(verifyPolicy(policy, fp).retention.tips_days, 30, 'the default policy is signed by the root: 30 days');
 
-  const server = await startChildServer(['--port', '0', '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')]);
+  const server = await startChildServer(['--port', '0', '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')], {}, 240_000);
   t.teardown(async () => {
     server.kill('SIGKILL');
     await server.exited;
@@ -61,7 +61,7 @@ t.test('a policy that does not verify stops the start', async (t) => {
   t.equal((await runCli(['keys', 'init', '--dir', keys], { env: { TIPLINE_PASSPHRASE: PASS } })).code, 0);
   const policy = JSON.parse(readFileSync(join(keys, 'policy.json'), 'utf8')) as SignedDocument;
   writeFileSync(join(keys, 'policy.json'), JSON.stringify({ ...policy, signature: policy.signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }));
-  const r = await runCli(['serve', '--port', '0', '--staff-port', '0', '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')], { timeoutMs: 60_000 });
+  const r = await runCli(['serve', '--port', '0', '--staff-port', '0', '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')], { timeoutMs: 240_000 });
   t.not(r.code, 0, 'serve exits');
   t.match(r.stderr, /policy\.json: signed document: bad signature on "policy"/, 'naming the file and the fault');
   t.notMatch(r.stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
