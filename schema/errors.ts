@@ -28,6 +28,8 @@ export const ErrorCode = z.enum([
   'TIPLINE_ERR_CHUNK_SIZE',
   'TIPLINE_ERR_UPLOAD_INCOMPLETE',
   'TIPLINE_ERR_NO_DIRECTORY',
+  /** This tip line publishes no such signed document (policy, canary, client manifest, audit head) yet. */
+  'TIPLINE_ERR_NO_DOCUMENT',
   'TIPLINE_ERR_UNAUTHENTICATED',
   'TIPLINE_ERR_FORBIDDEN',
   'TIPLINE_ERR_REPLAYED',
@@ -68,6 +70,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   TIPLINE_ERR_CHUNK_SIZE: 400,
   TIPLINE_ERR_UPLOAD_INCOMPLETE: 409,
   TIPLINE_ERR_NO_DIRECTORY: 503,
+  TIPLINE_ERR_NO_DOCUMENT: 404,
   TIPLINE_ERR_UNAUTHENTICATED: 401,
   TIPLINE_ERR_FORBIDDEN: 403,
   TIPLINE_ERR_REPLAYED: 401,

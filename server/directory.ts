@@ -173,7 +173,22 @@ export async function publishDirectory(db: Kysely<Database>, doc: SignedDocument
         .onConflict((oc) => oc.column('kind').doUpdateSet({ body: value, published_day: day }))
         .execute();
     }
-    await appendAudit(trx, day, 'directory-published', { recipients: directory.recipients.length, expires: directory.expires, serial: directory.serial });
+    // Key rotations show in the chain as new desk encryption keys (counts only: the directory itself is public).
+    let before: Directory | undefined;
+    try {
+      before = current ? (JSON.parse(Buffer.from((JSON.parse(current) as SignedDocument).payload, 'base64').toString('utf8')) as Directory) : undefined;
+    } catch {
+      before = undefined;
+    }
+    const oldBoxes = new Set((before?.recipients ?? []).map((r) => r.box_key));
+    const desks = directory.recipients.filter((r) => r.role === 'desk');
+    await appendAudit(trx, day, 'directory-published', {
+      recipients: directory.recipients.length,
+      desks: desks.length,
+      new_desk_keys: desks.filter((r) => !oldBoxes.has(r.box_key)).length,
+      expires_day: directory.expires.slice(0, 10),
+      serial: directory.serial,
+    });
   });
   if (guard) {
     guard.highest = laterMark(guard.highest, mark);

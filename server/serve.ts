@@ -9,6 +9,7 @@ import { openDatabase } from './db.js';
 import { lockDataDir } from './lock.js';
 import { guardDirectory, loadDirectory, PIN_FILE, publishDirectory, readPinFile } from './directory.js';
 import { scheduleRetention } from './retention.js';
+import { publishDocumentsBeside } from './documents.js';
 import { scheduleWalPass } from './wal.js';
 import type { ServerConfig } from './config.js';
 import { documentFingerprint, type SignedDocument } from '../crypto/signed.js';
@@ -149,6 +150,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   };
   try {
     if (fileDoc) await publishFile(fileDoc, o.directoryFile!);
+    // The policy, canary and client manifest beside the directory file: a bad one stops the start.
+    if (o.directoryFile && pin) await publishDocumentsBeside(db, o.directoryFile, now(), pin, o.say);
     // A stored row that does not verify (another root, rolled back, expired) is reported and not used.
     const published = await loadDirectory(db, now(), pin).catch((err: Error) => {
       o.say(`warning: the stored directory is not used: ${err.message}`);
@@ -189,7 +192,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const staffUrl = urlOf(staffApp, o.staffPort);
   o.say(`listening on ${url} (sources: the page, proof-of-work, uploads; the public onion points here)`);
   o.say(`staff API on ${staffUrl} (tipline fetch/delete --server; the staff onion points here)${staffHost ? `, signed for ${staffHost}` : ''}`);
-  // SIGHUP re-reads the directory file: a renewed directory is published without a restart
+  // SIGHUP re-reads the directory file and the documents beside it: a renewed directory is published without a restart
   // (systemctl kill -s HUP tipline). It is accepted only under the pin and with a higher serial.
   const onHup = () => {
     if (!o.directoryFile) return o.say('SIGHUP: no --directory file to read again');
@@ -199,7 +202,11 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     } catch (err) {
       return o.say(`warning: ${(err as Error).message}`);
     }
-    publishFile(doc, o.directoryFile).catch((err: Error) => o.say(`warning: the directory is not published: ${err.message}`));
+    const file = o.directoryFile;
+    publishFile(doc, file)
+      .catch((err: Error) => o.say(`warning: the directory is not published: ${err.message}`))
+      .then(() => (pin ? publishDocumentsBeside(db, file, now(), pin, o.say) : undefined))
+      .catch((err: Error) => o.say(`warning: ${err.message}`));
   };
   process.on('SIGHUP', onHup);
   const stopRetention = scheduleRetention(db, now, o.retentionIntervalMs ?? 600_000, (err) => app.log.error({ err: { message: String((err as Error).message).slice(0, 200) } }, 'retention failed'));
