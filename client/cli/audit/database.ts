@@ -18,6 +18,8 @@ export interface Snapshot {
   /** `name=value` settings stored per database or role (ALTER DATABASE/ROLE … SET), with whom they apply to. */
   stored: { where: string; name: string; value: string }[];
   rows: RowFacts | undefined;
+  /** The signed documents as stored (kind -> body), or why they could not be read. */
+  documents: Got<Record<string, string>>;
 }
 
 /** What the retention check needs, counted by the database (never a tip's id or content). */
@@ -138,6 +140,14 @@ export async function readSnapshot(db: Reader, retention: RetentionNumbers | und
     audit = { ok: false, why: `the database has no readable audit_log: ${clean((err as Error).message, 200)}` };
   }
 
+  let documents: Got<Record<string, string>>;
+  try {
+    const rows = await db.query("select kind, body from documents where kind in ('directory', 'policy', 'canary', 'client-manifest')");
+    documents = { ok: true, value: Object.fromEntries(rows.map((r) => [String(r.kind), String(r.body)])) };
+  } catch (err) {
+    documents = { ok: false, why: `the documents table could not be read: ${clean((err as Error).message, 200)}` };
+  }
+
   const settings: Record<string, string> = {};
   const stored: Snapshot['stored'] = [];
   if (db.kind === 'postgres') {
@@ -203,7 +213,7 @@ export async function readSnapshot(db: Reader, retention: RetentionNumbers | und
       rows = undefined;
     }
   }
-  return { kind: db.kind, columns, audit, settings, stored, rows };
+  return { kind: db.kind, columns, audit, settings, stored, rows, documents };
 }
 
 export function checkSchema(snap: Snapshot | undefined, policy: Policy | undefined, noDb: string): CheckResult {

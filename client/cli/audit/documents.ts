@@ -10,7 +10,7 @@ import { documentFingerprint, type SignedDocument } from '../../../crypto/signed
 import { displayFingerprint, sameFingerprint } from '../../../crypto/keys.js';
 import { DirectoryExpiredError, FingerprintMismatchError } from '../../../crypto/errors.js';
 import { printable } from '../printable.js';
-import { clean, fail, pass, type CheckResult } from './types.js';
+import { clean, fail, pass, skip, type CheckResult } from './types.js';
 import type { Got } from './sources.js';
 import type { PolicyMark } from './heads.js';
 
@@ -116,4 +116,42 @@ export function checkDeskKeys(directory: Directory | undefined, policy: Policy |
   }
   const desks = directory.recipients.filter((r) => r.role === 'desk').length;
   return pass('desk-keys', `${desks} desk key${desks === 1 ? '' : 's'}, each begun within the last ${days} days`);
+}
+
+/**
+ * Each signed document the database holds, verified under the root: the server does not serve a row that no
+ * longer verifies, so from outside a tampered row only looks missing; with the database, the auditor sees why.
+ */
+export function checkStoredDocuments(stored: Got<Record<string, string>> | undefined, fp: string, now: Date, noDb: string): CheckResult {
+  if (!stored) return skip('stored-documents', noDb);
+  if (!stored.ok) return fail('stored-documents', stored.why);
+  const verifiers: Record<string, (doc: unknown) => unknown> = {
+    directory: (doc) => {
+      try {
+        return verifyDirectory(doc, fp, now);
+      } catch (err) {
+        // Expired is the directory check's finding; here only the signature matters.
+        if (err instanceof DirectoryExpiredError) return undefined;
+        throw err;
+      }
+    },
+    policy: (doc) => verifyPolicy(doc, fp),
+    canary: (doc) => verifyCanary(doc, fp, now),
+    'client-manifest': (doc) => verifyClientManifest(doc, fp),
+  };
+  const good: string[] = [];
+  const bad: string[] = [];
+  for (const [kind, verify] of Object.entries(verifiers)) {
+    const body = stored.value[kind];
+    if (body === undefined) continue;
+    try {
+      verify(JSON.parse(body));
+      good.push(kind);
+    } catch (err) {
+      bad.push(`the ${kind} stored in the database does not verify: ${why(err)}`);
+    }
+  }
+  if (bad.length > 0) return fail('stored-documents', bad.join('; '));
+  if (good.length === 0) return fail('stored-documents', 'the database holds no signed document');
+  return pass('stored-documents', `${good.join(', ')}: each verifies under root ${displayFingerprint(fp)}`);
 }

@@ -1,6 +1,7 @@
 // The report an auditor files: one self-contained HTML page, readable by a lawyer. Inline CSS only; no script,
 // no image, no font, nothing fetched (threat: a report opened later must not call out to anyone, nor change).
 // Every value from the server is escaped; each result is said in words, never by colour alone.
+import { displayFingerprint } from '../../../crypto/keys.js';
 import { CHECKS, type Report } from './types.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -43,7 +44,7 @@ export function reportHtml(r: Report): string {
     .map((c) => {
       const meaning = CHECKS[c.id].meaning;
       return `<li class="${c.status}">
-<h3><span class="status ${c.status}">${WORD[c.status]}</span>${esc(c.title)}</h3>
+<h3><span class="status ${c.status}">${WORD[c.status]}</span> ${esc(c.title)}</h3>
 <p><span class="label">Result:</span> ${SAYS[c.status]}. <span class="label">Check:</span> <code>${esc(c.id)}</code></p>
 <p class="detail">${esc(c.detail)}</p>
 ${c.status === 'FAIL' ? `<p><span class="label">What this failure means:</span> ${esc(meaning)}</p>` : `<p><span class="label">A failure would mean:</span> ${esc(meaning)}</p>`}
@@ -64,7 +65,7 @@ ${c.status === 'FAIL' ? `<p><span class="label">What this failure means:</span> 
 <main>
 <h1>Audit of a tip line</h1>
 <dl class="facts">
-<dt>Tip line (root key fingerprint)</dt><dd>${esc(r.tipline)}</dd>
+<dt>Tip line (root key fingerprint)</dt><dd>${esc(displayFingerprint(r.tipline))}</dd>
 <dt>Address checked</dt><dd>${esc(r.server)}</dd>
 <dt>Day of the audit (UTC)</dt><dd>${esc(r.checked_at)}</dd>
 <dt>Results</dt><dd>${r.summary.pass} passed, ${r.summary.fail} failed, ${r.summary.skip} not checked</dd>

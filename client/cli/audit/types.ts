@@ -50,6 +50,10 @@ export const CHECKS = {
     title: 'The database stores only what the policy lists',
     meaning: 'The database holds a table or column the policy does not disclose: something more is kept than the newsroom says.',
   },
+  'stored-documents': {
+    title: 'The documents stored in the database are the ones the newsroom signed',
+    meaning: 'A signed document kept in the database was changed after it was signed: someone with access to the database tampered with it.',
+  },
   retention: {
     title: 'Nothing is kept longer than the policy allows',
     meaning: 'Tips, replies or uploads are kept past their deletion date, or their deletion dates were changed.',

@@ -150,6 +150,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       docs.checkCanary(published.canary, fp, now),
       docs.checkManifest(published.manifest, fp),
       docs.checkDeskKeys(dirR.directory, policyR.policy, now),
+      dbCheck(() => docs.checkStoredDocuments(snapshot?.documents, fp, now, noDb), 'stored-documents'),
       dbCheck(() => dbm.checkSchema(snapshot, policyR.policy, noDb), 'database-schema'),
       dbCheck(() => dbm.checkRetention(snapshot, policyR.policy, noDb), 'retention'),
       dbCheck(() => dbm.checkLogging(snapshot, noDb), 'database-logging'),
