@@ -136,10 +136,10 @@ t.test('the audit names each kind of tampering with the database', { timeout: 90
     t.match(lines(r.stdout)['database-logging']?.detail, /log_statement = all \(statements are logged\)/);
     await d.sql(`alter database ${name} reset log_statement`);
     // A per-role setting for the server's own role is seen too (the auditor's session does not get it).
-    await d.sql(`alter role postgres in database ${name} set log_connections = on`);
+    await d.sql(`alter role postgres in database ${name} set log_duration = on`);
     const r2 = await d.audit();
-    t.match(lines(r2.stdout)['database-logging']?.detail, /log_connections = on \(connections are logged\), set for role postgres in this database/);
-    await d.sql(`alter role postgres in database ${name} reset log_connections`);
+    t.match(lines(r2.stdout)['database-logging']?.detail, /log_duration = on \(the time of every statement is logged\), set for role postgres in this database/);
+    await d.sql(`alter role postgres in database ${name} reset log_duration`);
     t.equal((await d.audit()).code, 0, 'passes once reset');
   });
 });
