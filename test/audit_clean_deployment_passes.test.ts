@@ -60,6 +60,7 @@ t.test('usage mistakes exit 2 with one line that says what to do', async (t) => 
     [['audit', '--server', 'http://127.0.0.1:9', '--fingerprint', fp, '--key', '/nonexistent.key'], /--key reads the log through the staff API/],
     [['audit', '--server', 'http://127.0.0.1:9', '--fingerprint', fp, '--bogus'], /unknown option --bogus/],
     [['audit', '--server', 'http://127.0.0.1:9', '--fingerprint', 'not a fingerprint'], /--fingerprint/],
+    [['audit', '--server', 'http://127.0.0.1:9', '--fingerprint', fp, '--pglite', '/nonexistent'], /--pglite \/nonexistent: not a PGlite data folder/],
   ] as const) {
     const r = await runCli([...argv]);
     t.equal(r.code, 2, `${argv.join(' ')}: exit 2`);

@@ -40,6 +40,8 @@ example:  DATABASE_URL=postgres://auditor@127.0.0.1/tipline tipline audit --serv
 
 const FORMATS = ['text', 'json', 'html'] as const;
 
+const noted = (c: CheckResult, note: string): CheckResult => (note && c.status !== 'SKIP' ? { ...c, detail: `${c.detail}${note}` } : c);
+
 type DeletionVerifier = (entry: AuditEntry, ctx: { fingerprint: string; directory?: Directory }) => unknown;
 
 /** crypto/deletion-statement.ts when this build has it (issue 9, chain): each staff deletion's desk statement. */
@@ -119,8 +121,24 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (err instanceof CliError) throw err;
       dbError = `could not open the database: ${printable((err as Error).message, 200)}`;
     }
+    // No policy served (or none that verifies): the one stored in the database, if it verifies under the
+    // root, is still the newsroom's word on what may be stored and for how long.
+    let dbPolicy = policyR.policy;
+    let policyNote = '';
+    if (reader && !dbPolicy) {
+      try {
+        const [row] = await reader.query("select body from documents where kind = 'policy'");
+        if (row) {
+          const { verifyPolicy } = await import('../../../crypto/policy.js');
+          dbPolicy = verifyPolicy(JSON.parse(String(row.body)), fp);
+          policyNote = ' (compared with the policy stored in the database: none is served)';
+        }
+      } catch {
+        dbPolicy = undefined;
+      }
+    }
     if (reader) {
-      const r = policyR.policy?.retention;
+      const r = dbPolicy?.retention;
       try {
         snapshot = await dbm.readSnapshot(reader, r && { tipsDays: r.tips_days, repliesDays: r.replies_days, uploadsHours: r.uploads_hours }, now);
       } catch (err) {
@@ -151,8 +169,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       docs.checkManifest(published.manifest, fp),
       docs.checkDeskKeys(dirR.directory, policyR.policy, now),
       dbCheck(() => docs.checkStoredDocuments(snapshot?.documents, fp, now, noDb), 'stored-documents'),
-      dbCheck(() => dbm.checkSchema(snapshot, policyR.policy, noDb), 'database-schema'),
-      dbCheck(() => dbm.checkRetention(snapshot, policyR.policy, noDb), 'retention'),
+      dbCheck(() => noted(dbm.checkSchema(snapshot, dbPolicy, noDb), policyNote), 'database-schema'),
+      dbCheck(() => noted(dbm.checkRetention(snapshot, dbPolicy, noDb), policyNote), 'retention'),
       dbCheck(() => dbm.checkLogging(snapshot, noDb), 'database-logging'),
       ...chain.checks,
     ];
