@@ -2,7 +2,7 @@
 // CLI, a tip submitted): every check passes, the heads file is created private and grows, and the JSON report
 // says the same. Usage mistakes exit 2 with one line.
 import t from 'tap';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployment, lines } from './helpers/audit-deployment.js';
 import { runCli } from './helpers/cli.js';
@@ -35,6 +35,19 @@ t.test('a clean deployment passes every check', { timeout: 600_000 }, async (t) 
   t.equal(report.checks.find((c) => c.id === 'kept-heads')?.status, 'PASS');
   t.match(report.checks.find((c) => c.id === 'kept-heads')?.detail, /heads? kept since/, 'the second audit compares with the head kept by the first');
   t.equal(report.checks.find((c) => c.id === 'policy')?.title, CHECKS.policy.title);
+
+  // A policy older than one seen at an earlier audit (the heads file remembers the highest serial).
+  const rolled = join(d.work, 'heads-rolled.json');
+  writeFileSync(rolled, JSON.stringify({ ...kept, policy: { serial: kept.policy!.serial + 1, digest: '0'.repeat(64) } }), { mode: 0o600 });
+  const older = await d.audit(['--heads', rolled]);
+  t.equal(older.code, 1);
+  t.match(lines(older.stdout).policy?.detail, /serial \d+ is older than serial \d+ seen at an earlier audit/, 'a rolled-back policy is named');
+  // A heads file kept for another tip line is refused, not silently mixed.
+  const other = join(d.work, 'heads-other.json');
+  writeFileSync(other, JSON.stringify({ v: 1, fingerprint: 'abcdefghijklmnopqrstuvwxyz234567', heads: [] }));
+  const mixed = await d.audit(['--heads', other]);
+  t.equal(mixed.code, 2);
+  t.match(mixed.stderr, /was kept for another tip line/);
 
   // Without the database or an auditor key: those checks are SKIPped, not failed.
   const outside = await runCli(['audit', '--server', d.server.url, '--fingerprint', d.fp]);
