@@ -49,6 +49,7 @@ export function validateCanary(c: unknown, fail: Fail = (m) => new DocumentForma
 }
 
 export function makeCanary(now: Date, days: number, previousSerial = 0, statement = DEFAULT_STATEMENT): Canary {
+  if (!(now instanceof Date) || !Number.isFinite(now.getTime())) throw new CryptoArgumentError('now: expected a valid Date');
   if (!Number.isSafeInteger(days) || days < 1 || days > MAX_CANARY_DAYS) throw new CryptoArgumentError(`days must be 1..${MAX_CANARY_DAYS}`);
   const serial = Math.max(previousSerial + 1, Math.floor(now.getTime() / 1000));
   const issued = Math.max(now.getTime(), serial * 1000);
@@ -82,6 +83,8 @@ export interface VerifiedCanary {
 
 /** Checks the chain root -> certificate -> canary. A bad signature throws; a stale canary does not (it is reported). */
 export function verifyCanary(doc: unknown, expectedFingerprint: string, now: Date): VerifiedCanary {
+  // An invalid Date compares false with everything: "stale?" would answer no.
+  if (!(now instanceof Date) || !Number.isFinite(now.getTime())) throw new CryptoArgumentError('now: expected a valid Date');
   const fmt = (m: string) => new DocumentFormatError(m);
   // The certificate's validity is checked against the canary's dates, not the clock: a canary signed while its
   // key was certified stays readable, and is reported stale when it is.

@@ -11,7 +11,8 @@ import { _assertSigningPair, type SigningKeyPair } from './keys.js';
 export const CLIENT_MANIFEST_TYPE = 'client-manifest';
 
 export interface ManifestFile {
-  /** The URL path served: '/', '/es/', '/assets/app.js'. */
+  /** The URL path served: '/', '/es/', '/assets/app.js'. Never '..' nor '//' (a verifier resolving '//host/x'
+   * against the tip line's address would fetch from another host). */
   path: string;
   /** Lowercase hex SHA-256 of the body as built (for a page: with the fingerprint slot unfilled, see `template`). */
   sha256: string;
@@ -51,7 +52,7 @@ export function validateBuiltManifest(m: unknown, fail: Fail = (s) => new Docume
   m.files.forEach((f: unknown, i: number) => {
     const at = `client manifest: files[${i}]`;
     if (!_isPlainObject(f) || !_hasExactKeys(f, ['path', 'sha256', 'content_type', 'csp'], ['template'])) throw fail(`${at}: expected {path, sha256, content_type, csp[, template]}`);
-    if (typeof f.path !== 'string' || !PATH_RE.test(f.path) || f.path.length > 512 || f.path.includes('..')) throw fail(`${at}.path must be an absolute URL path`);
+    if (typeof f.path !== 'string' || !PATH_RE.test(f.path) || f.path.length > 512 || f.path.includes('..') || f.path.includes('//')) throw fail(`${at}.path must be an absolute URL path`);
     if (seen.has(f.path)) throw fail(`${at}.path ${f.path} is listed twice`);
     seen.add(f.path);
     if (typeof f.sha256 !== 'string' || !HEX64.test(f.sha256)) throw fail(`${at}.sha256 must be 64 lowercase hex digits`);

@@ -133,7 +133,8 @@ export function makePolicy(o: {
   auditKey?: Uint8Array;
   previousSerial?: number;
 }): Policy {
-  const t = o.now.getTime();
+  const t = o.now instanceof Date ? o.now.getTime() : NaN;
+  if (!Number.isFinite(t)) throw new CryptoArgumentError('now: expected a valid Date');
   const serial = Math.max((o.previousSerial ?? 0) + 1, Math.floor(t / 1000));
   const retention = { ...DEFAULT_RETENTION, ...o.retention };
   const p: Policy = {

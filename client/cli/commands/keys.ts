@@ -65,13 +65,13 @@ export function keySlug(name: string): string {
   return `key-${toHex(sodium().crypto_generichash(32, utf8Encode(name), null)).slice(0, 12)}`;
 }
 
-function writeJson(path: string, value: unknown): void {
+export function writeJson(path: string, value: unknown): void {
   // Whole or not at all: a half-written directory.json would be published as garbage.
   writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o644 });
   renameSync(`${path}.tmp`, path);
 }
 
-function readJson(path: string, what: string, hint: string): unknown {
+export function readJson(path: string, what: string, hint: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -85,7 +85,7 @@ function readJson(path: string, what: string, hint: string): unknown {
   }
 }
 
-async function openKey(path: string, role: 'root' | 'signer', label: string): Promise<SigningKeyPair> {
+export async function openKey(path: string, role: 'root' | 'signer', label: string): Promise<SigningKeyPair> {
   const file = readJson(path, 'key file', role === 'root' ? 'the root key is on the offline machine that ran tipline keys init' : 'tipline keys init made it');
   const passphrase = await readPassphrase(`Passphrase for the ${label} (${path}): `);
   let k;
@@ -133,7 +133,7 @@ function currentDirectory(dir: string): { doc: SignedDocument; directory: Direct
 
 /** The certificate to sign with: the one last issued (latest not_before) naming `signer` and valid now (the
  * file, or the one the directory carries): the root's latest word, even when it shortened the period. */
-function chooseCertificate(dir: string, doc: SignedDocument, fp: string, signer: SigningKeyPair, now: Date): { cert: SignedDocument; notAfter: number } {
+export function chooseCertificate(dir: string, doc: SignedDocument, fp: string, signer: SigningKeyPair, now: Date): { cert: SignedDocument; notAfter: number } {
   const candidates: SignedDocument[] = [];
   const file = join(dir, CERTIFICATE_FILE);
   if (existsSync(file)) candidates.push(readJson(file, 'the certificate', 'tipline keys certify writes it') as SignedDocument);
