@@ -10,6 +10,12 @@ import { CHECKS } from '../client/cli/audit/types.js';
 
 t.test('a clean deployment passes every check', { timeout: 600_000 }, async (t) => {
   const d = await deployment(t);
+  // A second tip, deleted by the desk: its entry carries the desk's signed statement.
+  const sent = await runCli(['submit', '--server', d.server.url, '--fingerprint', d.fp, '-m', 'a tip to delete']);
+  t.equal(sent.code, 0, sent.stderr);
+  const id = /tip id: ([a-z2-7]{26})/.exec(sent.stdout)![1]!;
+  const del = await runCli(['delete', '--server', d.server.staffUrl, '--key', d.deskKey, id]);
+  t.equal(del.code, 0, del.stderr);
   const heads = join(d.work, 'heads.json');
   const first = await d.audit(['--heads', heads]);
   t.comment(first.stdout);
@@ -19,6 +25,7 @@ t.test('a clean deployment passes every check', { timeout: 600_000 }, async (t) 
   for (const [id, l] of Object.entries(got)) t.equal(l.status, 'PASS', `${id}: ${l.detail}`);
   t.match(got['database-schema']?.detail, /exactly as the policy lists them/);
   t.match(got['audit-sources']?.detail, /the same \d+ entries/, 'the database and the staff API show the same log');
+  t.match(got.deletions?.detail, /1 deletion by staff, each with the statement signed by a desk the directory lists/);
 
   t.ok(existsSync(heads), 'the heads file is created');
   t.equal(statSync(heads).mode & 0o777, 0o600, 'mode 0600');

@@ -26,6 +26,7 @@ export interface Deployment {
   keys: string;
   fp: string;
   auditorKey: string;
+  deskKey: string;
   /** The database's URL as its owner (a superuser here): for the tests' own tampering. */
   dbUrl: string;
   /** The read-only auditor role's URL. */
@@ -67,6 +68,7 @@ export async function deployment(t: Teardown, o: { beforeStart?: (keys: string, 
   const init = await runCli(['keys', 'init', '--dir', keys, '--name', 'Desk One']);
   if (init.code !== 0) throw new Error(`keys init failed: ${init.stderr}`);
   const fp = /fingerprint: (.+)/.exec(init.stdout)![1]!.trim();
+  const deskKey = /desk key:\s+(\S+)/.exec(init.stdout)![1]!;
   const add = await runCli(['keys', 'add-desk', '--dir', keys, '--name', 'Auditor', '--auditor']);
   if (add.code !== 0) throw new Error(`keys add-desk --auditor failed: ${add.stderr}`);
   const auditorKey = /auditor key:\s+(\S+)/.exec(add.stdout)![1]!;
@@ -112,6 +114,7 @@ export async function deployment(t: Teardown, o: { beforeStart?: (keys: string, 
     keys,
     fp,
     auditorKey,
+    deskKey,
     dbUrl: db.url,
     auditorUrl: auditorUrl.toString(),
     get server() {

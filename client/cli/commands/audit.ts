@@ -7,8 +7,6 @@ import { writeFileSync } from 'node:fs';
 import { args, fingerprintArg, keyFileArg, need, proxyArg, serverUrl, usage, wantsHelp, type Io } from '../args.js';
 import { CliError } from '../errors.js';
 import { printable } from '../printable.js';
-import type { AuditEntry } from '../../../crypto/audit-chain.js';
-import type { Directory } from '../../../crypto/directory.js';
 import type { CheckResult, Report } from '../audit/types.js';
 
 export const HELP = `usage: tipline audit --server URL --fingerprint FP [--staff URL --key AUDITOR_KEY_FILE] [--heads FILE]
@@ -42,16 +40,14 @@ const FORMATS = ['text', 'json', 'html'] as const;
 
 const noted = (c: CheckResult, note: string): CheckResult => (note && c.status !== 'SKIP' ? { ...c, detail: `${c.detail}${note}` } : c);
 
-type DeletionVerifier = (entry: AuditEntry, ctx: { fingerprint: string; directory?: Directory }) => unknown;
+type DeletionChecker = NonNullable<import('../audit/chain.js').ChainInputs['checkDeletions']>;
 
 /** crypto/deletion-statement.ts when this build has it (issue 9, chain): each staff deletion's desk statement. */
-async function deletionVerifier(): Promise<DeletionVerifier | undefined> {
+async function deletionChecker(): Promise<DeletionChecker | undefined> {
   const path = '../../../crypto/deletion-statement.js';
   try {
-    const m = (await import(path)) as { verifyDeletionEntry?: (...a: unknown[]) => unknown };
-    const f = m.verifyDeletionEntry;
-    if (typeof f !== 'function') return undefined;
-    return (entry, ctx) => f(entry, ctx.fingerprint, ctx.directory);
+    const m = (await import(path)) as { checkDeletionEntries?: DeletionChecker };
+    return typeof m.checkDeletionEntries === 'function' ? m.checkDeletionEntries : undefined;
   } catch {
     return undefined;
   }
@@ -148,7 +144,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const dbCheck = (f: () => CheckResult, id: CheckResult['id']): CheckResult => (dbError ? { ...f(), id, status: 'FAIL', detail: dbError } : f());
     if (dbError) noDb = dbError;
 
-    const verifyDeletion = await deletionVerifier();
+    const checkDeletions = await deletionChecker();
     const chain = checkChain({
       fp,
       today,
@@ -158,7 +154,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ...(kept ? { kept: kept.heads } : {}),
       ...(policyR.policy ? { policy: policyR.policy } : {}),
       ...(dirR.directory ? { directory: dirR.directory } : {}),
-      ...(verifyDeletion ? { verifyDeletion } : {}),
+      ...(checkDeletions ? { checkDeletions } : {}),
     });
 
     const checks: CheckResult[] = [
