@@ -46,6 +46,8 @@ export const ErrorCode = z.enum([
   'TIPLINE_ERR_REPLY_MALFORMED',
   /** A reply with this tag is already stored: tags are fresh per reply, so make a new one. */
   'TIPLINE_ERR_REPLY_EXISTS',
+  /** A staff deletion without a valid deletion statement signed by the desk's key (an old client: update tipline). */
+  'TIPLINE_ERR_DELETION_STATEMENT',
   'TIPLINE_ERR_INTERNAL',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -82,6 +84,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   TIPLINE_ERR_REPLY_FORBIDDEN: 403,
   TIPLINE_ERR_REPLY_MALFORMED: 400,
   TIPLINE_ERR_REPLY_EXISTS: 409,
+  TIPLINE_ERR_DELETION_STATEMENT: 400,
   TIPLINE_ERR_INTERNAL: 500,
 };
 

@@ -101,7 +101,30 @@ export const AuditEntry = z.object({
   hash: z.string(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
-export const AuditLog = z.object({ entries: z.array(AuditEntry) });
+/** The audit chain's head as the server signed it (crypto/audit-head.ts SignedHead; PROTOCOL.md §Signed heads). */
+export const SignedHeadBody = z.object({
+  v: z.literal(1),
+  seq: z.number().int().nonnegative(),
+  hash: z.string(),
+  day: z.string(),
+  key: z.string(),
+  signature: z.string(),
+});
+/** GET /api/v1/staff/audit (desk, auditor): the whole chain and the latest signed head (null before the first). */
+export const AuditLog = z.object({ entries: z.array(AuditEntry), head: SignedHeadBody.nullable() });
+
+/** A desk's signed deletion statement (crypto/deletion-statement.ts), the body of DELETE /api/v1/staff/tips/:id.
+ * Checked in full by verifyDeletionStatement; this only bounds the shape. */
+export const DeletionStatementBody = z.object({
+  by: z.string().max(128),
+  day: z.string().max(10),
+  host_hash: z.string().max(64),
+  key: z.string().max(44),
+  nonce: z.string().max(22),
+  signature: z.string().max(88),
+  tips: z.literal(1),
+});
+export const DeleteTipBody = z.object({ statement: DeletionStatementBody });
 
 export const Health = z.object({ ok: z.boolean(), directory: z.boolean() });
 

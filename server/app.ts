@@ -24,6 +24,12 @@ import { replyRoutes } from './routes/replies.js';
 import { staffReplyRoutes } from './routes/staff-replies.js';
 import { documentRoutes } from './routes/documents.js';
 import { auditHeadRoutes } from './routes/audit-head.js';
+import { PAGE_CSP } from '../schema/page.js';
+
+/** `a x y;b z` → { a: [x, y], b: [z] }, which helmet serialises back to the same string. */
+function cspDirectives(csp: string): Record<string, string[]> {
+  return Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+}
 
 export type Surface = 'public' | 'staff';
 
@@ -84,22 +90,9 @@ export async function buildServer(options: ServerConfig, surface: Surface, staff
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      // Nothing but this origin; no inline script, no eval, no WebAssembly (the bundled libsodium is plain
-      // JavaScript, which is also what runs at Tor Browser's "Safer" level).
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        workerSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        baseUri: ["'none'"],
-        formAction: ["'none'"],
-        frameAncestors: ["'none'"],
-      },
-    },
+    // schema/page.ts's PAGE_CSP, the one string the client manifest also records: the header served and the
+    // one signed cannot disagree (threat: a laxer policy slipped in here while the manifest still says strict).
+    contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(PAGE_CSP) },
     referrerPolicy: { policy: 'no-referrer' },
     frameguard: { action: 'deny' },
     strictTransportSecurity: false, // served over an onion service: TLS is not in play and HSTS would be ignored.

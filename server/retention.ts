@@ -1,9 +1,11 @@
 // Deletes expired tips, replies and transient rows. Each purge that removes anything is recorded in the audit
 // chain, with counts only: listing purged tip ids (or reply tags) would let whoever holds a source's receipt (or
-// a copy of the tag list) confirm the tip (or the reply) existed.
+// a copy of the tag list) confirm the tip (or the reply) existed. The first pass of each UTC day records a purge
+// even when it removed nothing (counts 0): a heartbeat, so an auditor sees that the job ran each day, and a day
+// without one says it did not. Each pass then signs the chain's head for the day (server/audit-head.ts).
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema/db.js';
-import { appendAudit } from './audit.js';
+import { appendAudit, appendAuditOncePerDay, signCurrentHead } from './audit.js';
 import { replyListChanged } from './store/replies.js';
 import { utcDay } from './days.js';
 
@@ -46,11 +48,12 @@ export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<Pur
     if (freedPending > 0 || freedStored > 0) {
       await trx.updateTable('upload_quota').set({ pending_bytes: sql`greatest(pending_bytes - ${freedPending}, 0)`, stored_bytes: sql`greatest(stored_bytes - ${freedStored}, 0)` }).where('id', '=', 1).execute();
     }
-    if (tips.length + uploads.length + replies.length > 0) {
-      await appendAudit(trx, today, 'purge', { tips: tips.length, uploads: uploads.length, replies: replies.length });
-    }
+    const counts = { tips: tips.length, uploads: uploads.length, replies: replies.length };
+    if (tips.length + uploads.length + replies.length > 0) await appendAudit(trx, today, 'purge', counts);
+    else await appendAuditOncePerDay(trx, today, 'purge', counts);
     return { tips: tips.length, uploads: uploads.length, replies: replies.length };
   });
+  await signCurrentHead(db, today);
   await reconcileQuota(db);
   if (result.replies > 0) replyListChanged(db);
   await vacuumTransient(db, result.replies);

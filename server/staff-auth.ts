@@ -101,6 +101,13 @@ export function keepSignedBodies(app: FastifyInstance): void {
   });
 }
 
+// The staff address a verified request was signed for (one of the configured hosts): a route that checks a
+// statement bound to the address (a deletion statement) compares with this.
+const signedHosts = new WeakMap<FastifyRequest, string>();
+export function staffSignedHost(req: FastifyRequest): string | undefined {
+  return signedHosts.get(req);
+}
+
 // The signature format is crypto/staff-request.ts (PROTOCOL.md §Staff requests); this adds the directory, the
 // configured host, the clock and the single-use nonce.
 export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, roles: readonly Role[], staffHosts: StaffHosts): Promise<Recipient> {
@@ -122,9 +129,11 @@ export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, ro
   const check = (host: string) => verifyStaffRequest(req.headers, { host, method: req.method, pathAndQuery: req.url, body }, lookup);
   // Threat: a request captured on (or sent by a desk to) another tip line that lists the same key, replayed
   // here. The signed host is checked against this server's own staff address(es), never the Host header.
-  let verdict = check(hosts[0]!);
+  let signedFor = hosts[0]!;
+  let verdict = check(signedFor);
   for (const host of hosts.slice(1)) {
     if (verdict.ok || verdict.reason !== 'bad_signature') break;
+    signedFor = host;
     verdict = check(host);
   }
   if (!verdict.ok) {
@@ -137,7 +146,12 @@ export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, ro
     throw new AppError(STAFF_ERRORS[verdict.reason], verdict.message);
   }
   const signer = verdict.signer;
-  if (!roles.includes(signer.role)) throw new AppError('TIPLINE_ERR_FORBIDDEN', `${signer.role} keys may not do this`);
+  signedHosts.set(req, signedFor);
+  if (!roles.includes(signer.role)) {
+    // Says what the key can do instead: an auditor reaching for a tip learns where its part is.
+    if (signer.role === 'auditor') throw new AppError('TIPLINE_ERR_FORBIDDEN', `auditor keys may not do this: an auditor reads the audit chain (GET ${STAFF_PREFIX}/audit) and the tips' metadata (GET ${STAFF_PREFIX}/tips: ids, sizes, days), never a tip's content, and deletes nothing`);
+    throw new AppError('TIPLINE_ERR_FORBIDDEN', `${signer.role} keys may not do this`);
+  }
   if (!staffRequestFresh(verdict.timestamp, now)) {
     throw new AppError('TIPLINE_ERR_STALE_REQUEST', `request timestamp is more than ${STAFF_CLOCK_SKEW_SECONDS} s from the server's clock`);
   }

@@ -181,7 +181,9 @@ for (const dialect of await dialects()) {
       await expectError(t, await get(h), 401, 'TIPLINE_ERR_REPLAYED');
       await expectError(t, await get(staffHeaders(newsroom.outsider, 'GET', path)), 401, 'TIPLINE_ERR_UNAUTHENTICATED');
       await expectError(t, await get(staffHeaders(newsroom.desk, 'GET', path, { host: 'another-tipline.onion' })), 401, 'TIPLINE_ERR_UNAUTHENTICATED'); // signed for another server
-      await expectError(t, await get(staffHeaders(newsroom.auditor, 'GET', path)), 403, 'TIPLINE_ERR_FORBIDDEN');
+      t.equal((await get(staffHeaders(newsroom.auditor, 'GET', path))).status, 200, 'an auditor lists the tips (metadata)');
+      const one = `/api/v1/staff/tips/${'a'.repeat(26)}`;
+      await expectError(t, await fetch(server.staffUrl + one, { headers: staffHeaders(newsroom.auditor, 'GET', one) }), 403, 'TIPLINE_ERR_FORBIDDEN'); // but reads no tip
       await expectError(t, await get({ ...h, 'tipline-key': 'nonsense' }), 401, 'TIPLINE_ERR_UNAUTHENTICATED');
       const fresh = staffHeaders(newsroom.desk, 'GET', path);
       await expectError(t, await get({ ...fresh, 'tipline-signature': `${'A'.repeat(85)}B==` }), 401, 'TIPLINE_ERR_UNAUTHENTICATED'); // non-canonical base64

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { dialects } from './helpers/databases.js';
 import { makeNewsroom, staffHeaders } from './helpers/fixtures.js';
+import { deletionStatementFor } from './helpers/deletion.js';
 import { buildServer } from '../server/app.js';
 import { publishDirectory } from '../server/directory.js';
 import { ErrorBody, ERROR_STATUS, type ErrorCode } from '../schema/errors.js';
@@ -61,6 +62,13 @@ t.test('error answers of every route', async (t) => {
     const headers = signStaffRequest({ host: HOST, method: 'POST', pathAndQuery: url, timestamp: Math.floor(Date.now() / 1000), nonce, body: payload, contentType: 'application/json' }, who.signSecret);
     return { method: 'POST', url, headers, payload };
   };
+  // A DELETE as `tipline delete` sends it: signed, with a deletion statement in its JSON body.
+  const signedDelete = (who: typeof newsroom.desk, url: string): InjectOptions => {
+    const payload = Buffer.from(JSON.stringify({ statement: deletionStatementFor(who, HOST) }));
+    const nonce = new Uint8Array(16).map(() => Math.floor(Math.random() * 256));
+    const headers = signStaffRequest({ host: HOST, method: 'DELETE', pathAndQuery: url, timestamp: Math.floor(Date.now() / 1000), nonce, body: payload, contentType: 'application/json' }, who.signSecret);
+    return { method: 'DELETE', url, headers, payload };
+  };
   const json = (url: string, body: unknown): InjectOptions => ({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
   const TAG = 'A'.repeat(22);
   const STORED_TAG = 'B'.repeat(21) + 'A';
@@ -76,6 +84,10 @@ t.test('error answers of every route', async (t) => {
   // route -> the error answers it is asked for, or why it has none a client can cause.
   const table: Record<string, Case[] | string> = {
     'GET /.well-known/tipline/directory': [{ name: 'nothing published yet', req: { url: '/.well-known/tipline/directory' }, code: 'TIPLINE_ERR_NO_DIRECTORY' }],
+    'GET /.well-known/tipline/audit-head': [{ name: 'no chain yet', req: { url: '/.well-known/tipline/audit-head' }, code: 'TIPLINE_ERR_NO_DOCUMENT' }],
+    'GET /.well-known/tipline/policy': [{ name: 'none published', req: { url: '/.well-known/tipline/policy' }, code: 'TIPLINE_ERR_NO_DOCUMENT' }],
+    'GET /.well-known/tipline/canary': [{ name: 'none published', req: { url: '/.well-known/tipline/canary' }, code: 'TIPLINE_ERR_NO_DOCUMENT' }],
+    'GET /.well-known/tipline/client-manifest': [{ name: 'none published', req: { url: '/.well-known/tipline/client-manifest' }, code: 'TIPLINE_ERR_NO_DOCUMENT' }],
     'GET /api/v1/pow': 'answered from memory',
     'GET /api/v1/health': [{ name: 'database gone', req: { url: '/api/v1/health' }, code: 'TIPLINE_ERR_INTERNAL', before: () => store.close() }],
     'POST /api/v1/uploads': [
@@ -104,9 +116,9 @@ t.test('error answers of every route', async (t) => {
         code: 'TIPLINE_ERR_NO_DIRECTORY',
       },
       { name: 'unsigned', req: { url: '/api/v1/staff/tips' }, code: 'TIPLINE_ERR_UNAUTHENTICATED', before: () => publishDirectory(store.db, newsroom.doc, new Date()).then(() => undefined) },
-      { name: 'auditor', req: { url: '/api/v1/staff/tips', headers: signed(newsroom.auditor, 'GET', '/api/v1/staff/tips') }, code: 'TIPLINE_ERR_FORBIDDEN' },
     ],
     'GET /api/v1/staff/tips/:id': [
+      { name: 'auditor', req: { url: `/api/v1/staff/tips/${ID}`, headers: signed(newsroom.auditor, 'GET', `/api/v1/staff/tips/${ID}`) }, code: 'TIPLINE_ERR_FORBIDDEN' },
       { name: 'unknown tip', req: { url: `/api/v1/staff/tips/${ID}`, headers: signed(newsroom.desk, 'GET', `/api/v1/staff/tips/${ID}`) }, code: 'TIPLINE_ERR_TIP_UNKNOWN' },
       {
         name: 'a damaged tip',
@@ -118,8 +130,9 @@ t.test('error answers of every route', async (t) => {
       },
     ],
     'DELETE /api/v1/staff/tips/:id': [
-      { name: 'unknown tip', req: { method: 'DELETE', url: `/api/v1/staff/tips/${ID}`, headers: signed(newsroom.desk, 'DELETE', `/api/v1/staff/tips/${ID}`) }, code: 'TIPLINE_ERR_TIP_UNKNOWN' },
-      { name: 'replayed', req: { method: 'DELETE', url: `/api/v1/staff/tips/${ID}`, headers: signed(newsroom.desk, 'DELETE', `/api/v1/staff/tips/${ID}`) }, code: 'TIPLINE_ERR_REPLAYED' },
+      { name: 'unknown tip', req: signedDelete(newsroom.desk, `/api/v1/staff/tips/${ID}`), code: 'TIPLINE_ERR_TIP_UNKNOWN' },
+      { name: 'replayed', req: signedDelete(newsroom.desk, `/api/v1/staff/tips/${ID}`), code: 'TIPLINE_ERR_REPLAYED' },
+      { name: 'no deletion statement', req: { method: 'DELETE', url: `/api/v1/staff/tips/${ID}`, headers: signed(newsroom.desk, 'DELETE', `/api/v1/staff/tips/${ID}`) }, code: 'TIPLINE_ERR_DELETION_STATEMENT' },
     ],
     'GET /api/v1/staff/audit': [
       { name: 'stale', req: { url: '/api/v1/staff/audit', headers: { host: HOST, ...staffHeaders(newsroom.auditor, 'GET', '/api/v1/staff/audit', { host: HOST, timestamp: 1 }) } }, code: 'TIPLINE_ERR_STALE_REQUEST' },
@@ -158,7 +171,7 @@ t.test('error answers of every route', async (t) => {
 
   // The replayed case reuses the headers of the one before it.
   const del = table['DELETE /api/v1/staff/tips/:id'] as Case[];
-  del[1]!.req.headers = del[0]!.req.headers;
+  del[1]!.req = { ...del[0]!.req };
   // The health case closes the database: it goes last.
   const ordered = Object.entries(table).sort(([a], [b]) => Number(a === 'GET /api/v1/health') - Number(b === 'GET /api/v1/health'));
   const seen = new Set<ErrorCode>();

@@ -9,6 +9,7 @@ import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
 import { randomBytes } from 'node:crypto';
 import { staffHeaders, uploadEnvelope, makeEnvelope } from './helpers/fixtures.js';
+import { deletionStatementFor } from './helpers/deletion.js';
 import { makeReply, sourceKeys } from './helpers/replies.js';
 import { STAFF_CLOCK_SKEW_SECONDS, signStaffRequest } from '../crypto/staff-request.js';
 import { toBase64Url } from '../crypto/bytes.js';
@@ -49,12 +50,18 @@ for (const dialect of await dialects()) {
           const method = c.route === 'delete' ? 'DELETE' : c.route === 'reply' ? 'POST' : 'GET';
           const who = c.signer === 'desk' ? newsroom.desk : c.signer === 'auditor' ? newsroom.auditor : newsroom.outsider;
           const timestamp = Math.floor(Date.now() / 1000) + c.skew;
-          // A reply is the one route with a body: signed over its bytes and content type.
-          const payload = c.route === 'reply' ? new TextEncoder().encode(JSON.stringify({ ...reply, tag: toBase64Url(new Uint8Array(randomBytes(16))) })) : new Uint8Array(0);
+          // A reply and a deletion (its signed statement) are the routes with a body: signed over its bytes and content type.
+          const withBody = c.route === 'reply' || c.route === 'delete';
+          const payload =
+            c.route === 'reply'
+              ? new TextEncoder().encode(JSON.stringify({ ...reply, tag: toBase64Url(new Uint8Array(randomBytes(16))) }))
+              : c.route === 'delete'
+                ? new TextEncoder().encode(JSON.stringify({ statement: deletionStatementFor(who, host) }))
+                : new Uint8Array(0);
           const signed =
             c.signer === 'none'
-              ? c.route === 'reply' ? { 'content-type': 'application/json' } : {}
-              : c.route === 'reply'
+              ? withBody ? { 'content-type': 'application/json' } : {}
+              : withBody
                 ? signStaffRequest({ host, method, pathAndQuery: path, timestamp, nonce: new Uint8Array(randomBytes(16)), body: payload, contentType: 'application/json' }, who.signSecret)
                 : staffHeaders(who, method, path, { timestamp });
           const hs: [string, string][] = Object.entries(signed);
@@ -90,7 +97,7 @@ for (const dialect of await dialects()) {
           // The Host header is not part of the check: the server verifies against its own configured staff host
           // (server/staff-auth.ts), so a rewritten Host changes nothing; every other change after signing must.
           damaged ||= c.after !== null && c.after !== 'host' && !(c.after === 'body' && sent.every((b, i) => b === payload[i])) && !(c.after === 'type' && typeIndex < 0);
-          const admitted = c.signer === 'desk' || (c.signer === 'auditor' && c.route === 'audit');
+          const admitted = c.signer === 'desk' || (c.signer === 'auditor' && (c.route === 'audit' || c.route === 'list'));
           const allowed = admitted && !damaged && Math.abs(c.skew) <= STAFF_CLOCK_SKEW_SECONDS;
 
           const send = () => exchange(server.staffUrl, requestBytes({ method: m, target, headers: hs, body: sent }, h));

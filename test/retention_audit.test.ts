@@ -39,11 +39,13 @@ for (const dialect of await dialects()) {
     t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'a second purge finds nothing');
 
     const audit = await readAudit(store.db);
-    t.same(audit.map((e) => e.kind), ['directory-published', 'purge', 'purge']);
-    t.same(audit.map((e) => e.day), ['2026-03-01', '2026-03-03', '2026-03-31'], 'audit entries carry days, not times');
+    // 03-30's pass deleted nothing: its entry is the day's heartbeat (zero counts).
+    t.same(audit.map((e) => e.kind), ['directory-published', 'purge', 'purge', 'purge']);
+    t.same(audit.map((e) => e.day), ['2026-03-01', '2026-03-03', '2026-03-30', '2026-03-31'], 'audit entries carry days, not times');
+    t.same(JSON.parse(audit[2]!.detail), { replies: 0, tips: 0, uploads: 0 });
     t.notMatch(JSON.stringify(audit), new RegExp(receipt.tip_id), 'purge entries do not name the tip (a receipt must not confirm it)');
     const fp = newsroom.fingerprint;
-    t.match(verifyChain(audit, fp), { ok: true, head: { seq: 3 } }, 'the chain verifies');
+    t.match(verifyChain(audit, fp), { ok: true, head: { seq: 4 } }, 'the chain verifies');
 
     const edited = audit.map((e) => ({ ...e }));
     edited[1]!.detail = '{"tips":0,"uploads":0}';

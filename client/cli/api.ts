@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Id, TipList, Deleted, SignedDocumentBody, ReplyPosted, type ReplyPost } from '../../schema/wire.js';
 import { utf8Encode } from '../../crypto/bytes.js';
 import { signStaffRequest } from '../../crypto/staff-request.js';
+import { DELETION_NONCE_BYTES, signDeletionStatement } from '../../crypto/deletion-statement.js';
 import { SourceApi, apiError, checked, type WireRequest } from '../shared/api.js';
 import { CliError } from './errors.js';
 import { printable } from './printable.js';
@@ -71,8 +72,17 @@ export class Api {
     return checked(answer, TipList, 'tip list');
   }
 
+  /** Deletes a tip with a deletion statement signed by the desk's key (crypto/deletion-statement.ts): the audit
+   * entry the server writes holds it, so no one without this key can write a deletion in the desk's name. The
+   * statement names the staff address and day, never the tip. */
   async deleteTip(who: StaffIdentity, id: string): Promise<void> {
-    const answer = await this.connection.send(this.staffRequest(who, 'DELETE', `/api/v1/staff/tips/${idOf(id)}`), 64 * 1024, STAFF_TIMEOUT_MS);
+    const path = `/api/v1/staff/tips/${idOf(id)}`;
+    const host = new URL(path, this.base).host; // the host the request itself is signed for (staffRequest)
+    const day = new Date().toISOString().slice(0, 10);
+    const statement = signDeletionStatement({ host, by: who.name, day, nonce: new Uint8Array(randomBytes(DELETION_NONCE_BYTES)) }, who.signSecret);
+    const bytes = utf8Encode(JSON.stringify({ statement }));
+    const req = { ...this.staffRequest(who, 'DELETE', path, { bytes, contentType: 'application/json' }), idempotent: false };
+    const answer = await this.connection.send(req, 64 * 1024, STAFF_TIMEOUT_MS);
     if (answer.status === 404 && apiError(answer, '').code === 'TIPLINE_ERR_NOT_FOUND') throw this.notStaff();
     checked(answer, Deleted, `deleting tip ${id}`);
   }

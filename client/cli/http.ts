@@ -162,7 +162,8 @@ function networkError(err: unknown): Error {
   return new NetworkError(e.code && !e.code.startsWith('UND_ERR') ? e.code : (e.message ?? String(err)));
 }
 
-function socksConnector(proxy: Proxy): buildConnector.connector {
+/** The connector that reaches `proxy` only (no direct path): also used by verify-site, which needs whole answers with their headers. */
+export function socksConnector(proxy: Proxy): buildConnector.connector {
   return (opts, done) => {
     SocksClient.createConnection({
       proxy: { host: proxy.host, port: proxy.port, type: 5, ...(proxy.isolation ? { userId: 'tipline', password: proxy.isolation } : {}) },

@@ -236,8 +236,9 @@ failed, including a tip received after your key was listed that is not addressed
 example:  tipline fetch --server http://127.0.0.1:8081 --key keys/desk.key --out inbox`,
   delete: `usage: tipline delete --server URL --key FILE TIP_ID...
 
-Deletes tips from the server; each deletion is recorded in the audit chain. TIP_ID is the 26-character
-name of the tip's folder under fetch's --out, or the id the source's receipt shows.
+Deletes tips from the server; each deletion is recorded in the audit chain with a statement signed by your
+desk key (your name and the day, never the tip id), so no one else can record a deletion in your name.
+TIP_ID is the 26-character name of the tip's folder under fetch's --out, or the id the source's receipt shows.
 
   --server URL          the tip line's staff address, as for fetch (http:// is assumed)
   --key FILE            your desk key file; asks for its passphrase
@@ -348,6 +349,7 @@ async function main(argv: string[]): Promise<number> {
     const topic = rest.filter((a) => !a.startsWith('-')).join(' ');
     if (!topic) say(OVERVIEW);
     else if (HELP[topic]) say(HELP[topic]);
+    else if (MODULES[topic]) return (await MODULES[topic]()).run(['--help'], { say, warn });
     else throw new CliError(`no help for "${printable(topic, 40)}": the commands are ${COMMANDS.join(', ')} (tipline --help)`, USAGE_EXIT);
     return 0;
   }

@@ -2,20 +2,24 @@
 // carries libsodium and the envelope code) and the stylesheet, each also gzipped for clients that accept it.
 // It runs last in `npm run build` (after tsc), so it also stamps the build: `npm start` rebuilds only when a
 // source differs from what that stamp records (see upToDate), and otherwise starts in seconds.
+// It also writes the client manifest (client/web/manifest.ts): the same bytes for the same commit, which
+// test/build_reproducible.test.ts checks by building twice into other folders (`--out DIR`).
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LANGUAGES } from './strings/index.js';
 import { renderPage, pagePath } from './page.js';
+import { ASSET_TYPES, PAGE_TYPE } from '../../schema/page.js';
+import { MANIFEST_FILE, makeBuiltManifest, serializeManifest, type BuiltFile } from './manifest.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/client/web
 const root = join(here, '..', '..', '..');
 const src = join(root, 'client', 'web');
-const out = join(root, 'dist', 'web');
+const defaultOut = join(root, 'dist', 'web');
 const require = createRequire(join(root, 'package.json'));
 
 const SOURCES = ['client', 'server', 'crypto', 'schema', 'package.json', 'package-lock.json', 'tsconfig.json'];
@@ -56,7 +60,8 @@ export function writeStamp(at = root): void {
   writeFileSync(join(at, 'dist', '.built'), JSON.stringify(sourceDigests(at)));
 }
 
-export async function buildWeb(): Promise<Record<string, number>> {
+/** Builds the page into `out` (default dist/web). */
+export async function buildWeb(out = defaultOut): Promise<Record<string, number>> {
   mkdirSync(join(out, 'assets'), { recursive: true });
   const common = {
     bundle: true,
@@ -73,16 +78,23 @@ export async function buildWeb(): Promise<Record<string, number>> {
   await build({ ...common, entryPoints: [join(src, 'main.ts')], outfile: join(out, 'assets', 'app.js') });
   await build({ ...common, entryPoints: [join(src, 'worker.ts')], outfile: join(out, 'assets', 'worker.js') });
   writeFileSync(join(out, 'assets', 'style.css'), readFileSync(join(src, 'style.css')));
-  const files: Record<string, string> = { 'assets/app.js': '', 'assets/worker.js': '', 'assets/style.css': '' };
+  const files: Record<string, string> = {};
+  for (const [name, type] of Object.entries(ASSET_TYPES)) files[`assets/${name}`] = type;
+  const served: BuiltFile[] = Object.entries(files).map(([rel, type]) => ({ path: `/${rel}`, bytes: readFileSync(join(out, rel)), content_type: type }));
   for (const s of Object.values(LANGUAGES)) {
     const rel = `${pagePath(s.lang).slice(1)}index.html`;
     mkdirSync(dirname(join(out, rel)), { recursive: true });
-    writeFileSync(join(out, rel), renderPage(s));
-    files[rel] = '';
+    const html = Buffer.from(renderPage(s));
+    writeFileSync(join(out, rel), html);
+    files[rel] = PAGE_TYPE;
+    served.push({ path: pagePath(s.lang), bytes: html, content_type: PAGE_TYPE, template: true });
   }
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  writeFileSync(join(out, MANIFEST_FILE), serializeManifest(makeBuiltManifest(version, served)));
   const sizes: Record<string, number> = {};
   for (const rel of Object.keys(files)) {
     const raw = readFileSync(join(out, rel));
+    // Node writes no time and no file name into the gzip header: the same input, the same bytes.
     const gz = gzipSync(raw, { level: 9 });
     writeFileSync(join(out, `${rel}.gz`), gz);
     sizes[rel] = gz.length;
@@ -91,8 +103,12 @@ export async function buildWeb(): Promise<Record<string, number>> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const sizes = await buildWeb();
+  // `--out DIR` (or TIPLINE_WEB_OUT): build elsewhere, to compare two builds; dist/ is then left as it is.
+  const at = process.argv.indexOf('--out');
+  const other = at > 0 ? process.argv[at + 1] : process.env.TIPLINE_WEB_OUT || undefined;
+  if (at > 0 && !other) throw new Error('--out needs a folder');
+  const sizes = await buildWeb(other ? resolve(other) : defaultOut);
   const total = Object.entries(sizes).filter(([k]) => k.startsWith('assets/') || k === 'index.html').reduce((n, [, v]) => n + v, 0);
-  process.stderr.write(`web page built in dist/web (first visit, gzipped: ${(total / 1024).toFixed(0)} KiB)\n`);
-  writeStamp();
+  process.stderr.write(`web page built in ${other ?? 'dist/web'} (first visit, gzipped: ${(total / 1024).toFixed(0)} KiB)\n`);
+  if (!other) writeStamp();
 }

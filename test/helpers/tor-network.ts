@@ -1,7 +1,10 @@
 // A private Tor network on loopback for tests, with Debian's tor: three directory authorities, two relays, the
 // deployment's own onion services (deploy/torrc, with only its paths, target ports and log line rewritten, and
-// the test-network settings added) and one client whose SOCKS port the test uses. Every port is a free loopback
-// port, every file lives in one temporary folder, and every tor process started here is ended by stop(), by the
+// the test-network settings added) and one client whose SOCKS port the test uses. The clients' SOCKS and control
+// ports are chosen by tor itself (`auto`) and read back from its log; the relays' ports must be known before
+// any tor starts (each torrc lists the authorities'), so they are free loopback ports, and should one be taken
+// by a concurrent test before tor binds it ("Address already in use"), the whole network is started again on
+// other ports (the onion addresses stay the same). Every file lives in one temporary folder, and every tor process started here is ended by stop(), by the
 // process's exit, and (should this process be SIGKILLed) by tor itself: __OwningControllerProcess makes each
 // one exit when the test process is gone.
 //
@@ -9,7 +12,7 @@
 // onion service can publish its descriptor and the client can fetch it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -376,7 +379,51 @@ export function torControl(port: number, cookieFile: string, commands: string[],
   });
 }
 
+/** A relay's port taken between freePorts() and tor's bind. */
+const BIND_FAILURE = /Address already in use|Could not bind/;
+const ONION_KEY_FILES = ['hs_ed25519_secret_key', 'hs_ed25519_public_key'];
+
+/** The port tor opened for a `… auto` listener of `kind` ('Socks', 'Control'), read from its notice log. */
+async function listenerPort(noticeLog: string, kind: string, alive: () => boolean, timeoutMs = 60_000): Promise<number> {
+  const re = new RegExp(`Opened ${kind} listener connection \\(ready\\) on 127\\.0\\.0\\.1:(\\d+)`);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const m = existsSync(noticeLog) ? re.exec(readFileSync(noticeLog, 'utf8')) : null;
+    if (m) return Number(m[1]);
+    if (!alive()) throw new Error(`tor exited before opening its ${kind} port`);
+    if (Date.now() > until) throw new Error(`tor opened no ${kind} port in ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
+}
+
 export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork> {
+  const log = o.log ?? (() => {});
+  // The onion keys are made once, so the addresses (and a server started for them in beforeStart) survive a
+  // restart on other ports.
+  const keyDir = mkdtempSync(join(tmpdir(), 'tipline-tor-keys-'));
+  try {
+    const onions: Record<string, string> = {};
+    for (const name of Object.keys(o.targets)) onions[name] = writeOnionKeys(privateDir(join(keyDir, name)));
+    let before = false;
+    const beforeStart = async () => {
+      if (before) return;
+      before = true;
+      await o.beforeStart?.(onions);
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startOnce(o, keyDir, onions, beforeStart);
+      } catch (e) {
+        if (attempt >= 3 || !BIND_FAILURE.test((e as Error).message)) throw e;
+        log(`tor network: a port was taken before tor could bind it (attempt ${attempt}): starting again on other ports`);
+      }
+    }
+  } finally {
+    rmSync(keyDir, { recursive: true, force: true });
+  }
+}
+
+async function startOnce(o: TorNetworkOptions, keyDir: string, onions: Record<string, string>, beforeStart: () => Promise<void>): Promise<TorNetwork> {
   const t0 = Date.now();
   const log = o.log ?? (() => {});
   const timings: Record<string, number> = {};
@@ -413,11 +460,9 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
       .join('\n');
 
   try {
-    const ports = await freePorts(12);
+    const ports = await freePorts(10);
     const orPort = (i: number) => ports[i]!;
     const dirPort = (i: number) => ports[5 + i]!;
-    const socksPort = ports[10]!;
-    const controlPort = ports[11]!;
     const empty = join(dir, 'empty-defaults'); // no /etc/tor/torrc-defaults of the host's
     writeFileSync(empty, '');
 
@@ -479,9 +524,13 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
       });
       children.push(entry);
     };
-    const onions: Record<string, string> = {};
-    for (const [name, rw] of Object.entries(rewrites)) onions[name] = writeOnionKeys(rw.dir);
-    await o.beforeStart?.(onions);
+    for (const [name, rw] of Object.entries(rewrites)) {
+      for (const f of ONION_KEY_FILES) {
+        copyFileSync(join(keyDir, name, f), join(rw.dir, f));
+        chmodSync(join(rw.dir, f), 0o600);
+      }
+    }
+    await beforeStart();
 
     for (const name of ['a0', 'a1', 'a2', 'r3', 'r4', 'hs']) startTor(name);
     // Tor writes each address as soon as it has loaded the keys: it must be the one computed above.
@@ -499,8 +548,11 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
       writeFileSync(join(authDir, `${name}.auth_private`), `${onions[name]!.replace(/\.onion$/, '')}:descriptor:x25519:${k.privateB32}\n`, { mode: 0o600 });
     }
     // ExtendedErrors, as Tor Browser's tor has: onion-service failures get their own SOCKS reply codes.
-    torrcs.set('client', [...testNetworkSettings('client', clientDir, auths), `SocksPort 127.0.0.1:${socksPort} ExtendedErrors`, `ClientOnionAuthDir ${authDir}`, `ControlPort 127.0.0.1:${controlPort}`, 'CookieAuthentication 1']);
+    torrcs.set('client', [...testNetworkSettings('client', clientDir, auths), 'SocksPort 127.0.0.1:auto ExtendedErrors', `ClientOnionAuthDir ${authDir}`, 'ControlPort 127.0.0.1:auto', 'CookieAuthentication 1']);
     startTor('client');
+    const clientAlive = () => children.find((c) => c.name === 'client')!.child.exitCode === null;
+    const socksPort = await listenerPort(join(clientDir, 'notice.log'), 'Socks', clientAlive);
+    const controlPort = await listenerPort(join(clientDir, 'notice.log'), 'Control', clientAlive);
     mark('tor processes started');
 
     // Reachable: an HTTP answer from every onion through the client, as a source's first request would get.
@@ -537,17 +589,17 @@ export async function startTorNetwork(o: TorNetworkOptions): Promise<TorNetwork>
     }
     const addClient = async (name: string): Promise<number> => {
       if (torrcs.has(name)) throw new Error(`tor ${name} exists already`);
-      const [port] = await freePorts(1);
       const d = privateDir(join(dir, name));
-      torrcs.set(name, [...testNetworkSettings(name, d, auths), `SocksPort 127.0.0.1:${port} ExtendedErrors`]);
+      torrcs.set(name, [...testNetworkSettings(name, d, auths), 'SocksPort 127.0.0.1:auto ExtendedErrors']);
       startTor(name);
       const notice = join(d, 'notice.log');
+      const port = await listenerPort(notice, 'Socks', () => children.find((c) => c.name === name)!.child.exitCode === null);
       const until = Date.now() + 90_000;
       while (!(existsSync(notice) && /Bootstrapped 100%/.test(readFileSync(notice, 'utf8')))) {
         if (Date.now() > until) throw new Error(`client ${name} did not bootstrap in 90 s\n${logs()}`);
         await sleep(250);
       }
-      return port!;
+      return port;
     };
     return { socksPort, onions, onionTorrc, dir, timings, logs, addClient, stop };
   } catch (e) {
