@@ -40,19 +40,6 @@ const FORMATS = ['text', 'json', 'html'] as const;
 
 const noted = (c: CheckResult, note: string): CheckResult => (note && c.status !== 'SKIP' ? { ...c, detail: `${c.detail}${note}` } : c);
 
-type DeletionChecker = NonNullable<import('../audit/chain.js').ChainInputs['checkDeletions']>;
-
-/** crypto/deletion-statement.ts when this build has it (issue 9, chain): each staff deletion's desk statement. */
-async function deletionChecker(): Promise<DeletionChecker | undefined> {
-  const path = '../../../crypto/deletion-statement.js';
-  try {
-    const m = (await import(path)) as { checkDeletionEntries?: DeletionChecker };
-    return typeof m.checkDeletionEntries === 'function' ? m.checkDeletionEntries : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function run(argv: string[], io: Io): Promise<number> {
   const C = 'audit';
   if (wantsHelp(argv)) {
@@ -144,7 +131,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const dbCheck = (f: () => CheckResult, id: CheckResult['id']): CheckResult => (dbError ? { ...f(), id, status: 'FAIL', detail: dbError } : f());
     if (dbError) noDb = dbError;
 
-    const checkDeletions = await deletionChecker();
+    const { checkDeletionEntries } = await import('../../../crypto/deletion-statement.js');
     const chain = checkChain({
       fp,
       today,
@@ -154,7 +141,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ...(kept ? { kept: kept.heads } : {}),
       ...(policyR.policy ? { policy: policyR.policy } : {}),
       ...(dirR.directory ? { directory: dirR.directory } : {}),
-      ...(checkDeletions ? { checkDeletions } : {}),
+      checkDeletions: checkDeletionEntries,
     });
 
     const checks: CheckResult[] = [
