@@ -159,7 +159,7 @@ export function chooseCertificate(dir: string, doc: SignedDocument, fp: string, 
 }
 
 /** Signs `recipients` as the next directory: a serial above the last one, life `days` (capped by the certificate). */
-function resign(dir: string, prev: { doc: SignedDocument; directory: Directory; fp: string } | undefined, recipients: Recipient[], signer: SigningKeyPair, cert: SignedDocument, certEnds: number, days: number, say: Say): Directory {
+export function resign(dir: string, prev: { doc: SignedDocument; directory: Directory; fp: string } | undefined, recipients: Recipient[], signer: SigningKeyPair, cert: SignedDocument, certEnds: number, days: number, say: Say): Directory {
   const now = Date.now();
   // The serial is the issue time in seconds, and at least one more than the last: it only grows, and a
   // verifier refuses a serial above the issue time (FORMAT.md §Directory).
@@ -181,7 +181,7 @@ function resign(dir: string, prev: { doc: SignedDocument; directory: Directory; 
   return directory;
 }
 
-function summary(dir: string, d: Directory, fp: string, say: Say): void {
+export function summary(dir: string, d: Directory, fp: string, say: Say): void {
   const desks = d.recipients.filter((r) => r.role === 'desk').map((r) => printable(r.name, 80));
   say(`directory:  ${join(dir, DIRECTORY_FILE)}, serial ${d.serial}, expires ${d.expires} (${d.recipients.length} keys; desks: ${desks.join(', ') || 'none'})`);
   say(`publish it: copy it to the server's --directory file, then systemctl kill -s HUP tipline (or restart tipline serve)`);
@@ -230,14 +230,14 @@ export async function keysInit(dir: string, name: string, days: number | InitOpt
   summary(dir, d, fp, say);
 }
 
-interface Loaded {
+export interface Loaded {
   prev: { doc: SignedDocument; directory: Directory; fp: string };
   signer: SigningKeyPair;
   cert: SignedDocument;
   certEnds: number;
 }
 
-async function loadForSigning(dir: string): Promise<Loaded> {
+export async function loadForSigning(dir: string): Promise<Loaded> {
   const prev = currentDirectory(dir);
   const signer = await openKey(join(dir, SIGNER_FILE), 'signer', 'directory signing key');
   const { cert, notAfter } = chooseCertificate(dir, prev.doc, prev.fp, signer, new Date());
@@ -245,7 +245,7 @@ async function loadForSigning(dir: string): Promise<Loaded> {
 }
 
 /** The recipients still listed (expired entries dropped). */
-function current(prev: Directory, now: Date): Recipient[] {
+export function current(prev: Directory, now: Date): Recipient[] {
   return prev.recipients.filter((r) => Date.parse(r.not_after) > now.getTime());
 }
 
