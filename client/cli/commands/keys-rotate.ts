@@ -2,7 +2,8 @@
 // period (policy key_period_days); at rotation the desk gets a new box key, listed in a re-signed directory, and
 // box secrets whose period ended more than retention.tips_days ago are deleted from the key file. Threat: a
 // server copy, a backup or a seized disk still holding an expired tip; once its key is gone nobody can open it.
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { makeKeyRequest } from '../../../crypto/key-request.js';
 import { join } from 'node:path';
 import { openKeyFile, type KeptBoxKey } from '../../../crypto/keyfile.js';
 import { WrongPassphraseError } from '../../../crypto/errors.js';
@@ -10,10 +11,10 @@ import { generateDeskKey } from '../../../crypto/keys.js';
 import { KEY_GRACE_DAYS, DEFAULT_DIRECTORY_DAYS, type Recipient } from '../../../crypto/directory.js';
 import { toBase64 } from '../../../crypto/bytes.js';
 import { DEFAULT_KEY_PERIOD_DAYS, DEFAULT_RETENTION, verifyPolicy } from '../../../crypto/policy.js';
-import { args, need, wantsHelp, type Io } from '../args.js';
+import { args, int, need, usage, wantsHelp, type Io } from '../args.js';
 import { CliError } from '../errors.js';
 import { readPassphrase } from '../passphrase.js';
-import { readJson, replaceKeyFile, sealStaff } from '../keyfiles.js';
+import { keyFileSlug, readJson, replaceKeyFile, sealStaff } from '../keyfiles.js';
 import { printable } from '../printable.js';
 import { initCrypto } from '../../../crypto/node.js';
 import { current, loadForSigning, POLICY_FILE, resign, summary } from './keys.js';
@@ -21,6 +22,7 @@ import { current, loadForSigning, POLICY_FILE, resign, summary } from './keys.js
 const DAY = 86_400_000;
 
 const HELP = `usage: tipline keys rotate --dir DIR [--force]
+       tipline keys rotate --key FILE --out DIR [--tips-days N]
 
 Gives every desk whose key period has ended (policy key_period_days, 7 by default) a new encryption key,
 deletes from its key file the encryption keys whose period ended more than the policy's retention.tips_days
@@ -30,6 +32,10 @@ copy, backup included.
 
   --dir DIR   the keys folder (tipline keys init made it): every desk key file in it that opens is rotated
   --force     rotate now even if the period has not ended
+
+  --key FILE  a desk key you made yourself (tipline keys request): rotates that file and writes a new signed
+              request to --out, for the root holder's tipline keys add-desk --public (it replaces your listed key)
+  --tips-days N  with --key: how long tips are kept (the newsroom's policy; 30)
 
 Passphrases: TIPLINE_PASSPHRASE, or asked for each key file.
 example:  tipline keys rotate --dir keys`;
@@ -130,12 +136,48 @@ export async function rotateDir(dir: string, force: boolean, say: (s: string) =>
   }
 }
 
+/** A desk that holds its own key (tipline keys request): rotates the file, writes a new self-signed request. */
+export async function rotateOwn(path: string, out: string, tipsDays: number, say: (s: string) => void): Promise<void> {
+  const file = readJson(path);
+  const passphrase = await readPassphrase(`Passphrase for ${path}: `);
+  let k;
+  try {
+    k = openKeyFile(file, passphrase);
+  } catch (err) {
+    if (err instanceof WrongPassphraseError) throw new CliError(`wrong passphrase for ${path}; it is unchanged`);
+    throw new CliError(`${path}: ${(err as Error).message}`);
+  }
+  if (k.role !== 'desk') throw new CliError(`${path} holds a ${k.role} key: only desk keys rotate`);
+  const now = new Date();
+  const kept = (k.kept ?? []).filter((o) => stillNeeded(o, tipsDays, now.getTime()));
+  const destroyed = (k.kept ?? []).length - kept.length;
+  const fresh = generateDeskKey();
+  const pair = { boxPublic: fresh.boxPublic, boxSecret: fresh.boxSecret, signPublic: k.public.sign!, signSecret: k.secret.sign! };
+  const request = makeKeyRequest(k.name, 'desk', pair);
+  mkdirSync(out, { recursive: true, mode: 0o700 });
+  const requestPath = join(out, `${keyFileSlug(k.name)}.request.json`);
+  replaceKeyFile(path, sealStaff('desk', k.name, pair, passphrase, [{ box: k.secret.box!, ended: now.toISOString() }, ...kept]));
+  writeFileSync(requestPath, `${JSON.stringify(request, null, 2)}\n`, { mode: 0o644 });
+  say(`desk "${printable(k.name, 80)}": new encryption key in ${path}; the previous one is kept ${tipsDays} days for tips sealed to it`);
+  if (destroyed) say(`destroyed ${destroyed} old key${destroyed > 1 ? 's' : ''} of desk "${printable(k.name, 80)}": the tips sealed to them can no longer be decrypted anywhere`);
+  say(`request:     ${requestPath}: the root holder lists it with tipline keys add-desk --dir DIR --public ${requestPath}`);
+  say('until then, new tips are still sealed to your previous key (it is kept)');
+}
+
 export async function run(argv: string[], io: Io): Promise<number> {
   if (wantsHelp(argv)) {
     io.say(HELP);
     return 0;
   }
-  const { values } = args('keys rotate', argv, { dir: { type: 'string' }, force: { type: 'boolean' } });
+  const { values } = args('keys rotate', argv, { dir: { type: 'string' }, force: { type: 'boolean' }, key: { type: 'string' }, out: { type: 'string' }, 'tips-days': { type: 'string' } });
+  if (values.key !== undefined) {
+    if (values.dir !== undefined) throw usage('keys rotate', '--key FILE rotates one key you hold; --dir DIR the newsroom folder: give one of them');
+    const out = need('keys rotate', values.out, '--out', 'the folder for the new key request');
+    const tipsDays = int('keys rotate', values['tips-days'], '--tips-days', DEFAULT_RETENTION.tips_days, [1, 3650]);
+    await initCrypto();
+    await rotateOwn(values.key, out, tipsDays, io.say);
+    return 0;
+  }
   const dir = need('keys rotate', values.dir, '--dir', 'the keys folder (tipline keys init made it)');
   await initCrypto();
   await rotateDir(dir, values.force ?? false, io.say);
