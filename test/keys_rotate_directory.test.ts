@@ -66,3 +66,33 @@ t.test('rotate re-lists the desk with a new key for the new period; submit encry
   t.equal(fetched.code, 0, fetched.stderr + fetched.stdout);
   t.equal(readFileSync(join(inbox, tipId, 'message.txt'), 'utf8'), message, 'the tip was sealed to the new key (and the desk signed in)');
 });
+
+t.test('a desk holding its own key rotates it; add-desk --public replaces its listed key', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'tipline-rotate-own-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const keys = join(work, 'keys');
+  const own = join(work, 'own');
+  const init = await runCli(['keys', 'init', '--dir', keys, '--name', 'alice']);
+  t.equal(init.code, 0, init.stderr);
+  const fp = /fingerprint: (.+)/.exec(init.stdout)![1]!;
+  const read = () => verifyDirectory(JSON.parse(readFileSync(join(keys, 'directory.json'), 'utf8')), fp, new Date());
+  const req = await runCli(['keys', 'request', '--name', 'bob', '--out', own]);
+  t.equal(req.code, 0, req.stderr);
+  const add = await runCli(['keys', 'add-desk', '--dir', keys, '--public', join(own, 'bob.request.json')]);
+  t.equal(add.code, 0, add.stderr);
+  const first = read().recipients.find((r) => r.name === 'bob')!;
+  const again = await runCli(['keys', 'add-desk', '--dir', keys, '--public', join(own, 'bob.request.json')]);
+  t.not(again.code, 0, 'the same request twice is still refused');
+  const rot = await runCli(['keys', 'rotate', '--key', join(own, 'bob.key'), '--out', own]);
+  t.equal(rot.code, 0, rot.stderr);
+  const m = openKeyFile(JSON.parse(readFileSync(join(own, 'bob.key'), 'utf8')), PASS);
+  t.not(toBase64(m.public.box!), first.box_key, 'the key file holds a new box key');
+  t.equal(m.kept?.length, 1, 'and keeps the previous one');
+  const re = await runCli(['keys', 'add-desk', '--dir', keys, '--public', join(own, 'bob.request.json')]);
+  t.equal(re.code, 0, re.stderr);
+  t.match(re.stdout, /replaced the encryption key of desk "bob"/);
+  const bob = read().recipients.filter((r) => r.name === 'bob');
+  t.equal(bob.length, 1);
+  t.equal(bob[0]!.box_key, toBase64(m.public.box!), 'the directory lists the rotated key');
+  t.equal(bob[0]!.sign_key, first.sign_key);
+});
