@@ -48,6 +48,9 @@ export const MAX_DIRECTORY_DAYS = 31;
 /** A stolen signing key signs directories until its certificate ends: at most this long after the root signed it. */
 export const DEFAULT_CERTIFICATE_DAYS = 90;
 export const MAX_CERTIFICATE_DAYS = 100;
+/** A desk's listing outlives its key period by this much, so a rotation run a day or two late does not leave
+ * the desk unlisted (sources could then not reach it, nor it sign in). */
+export const KEY_GRACE_DAYS = 2;
 const MAX_RECIPIENTS = 64; // an envelope holds at most 64 stanzas
 
 // One spelling per instant: "2025-01-31T12:00:00Z" or with milliseconds, always Z. Offsets and date-only forms

@@ -48,6 +48,29 @@ export interface KeyMaterial {
   name: string;
   public: Record<string, Uint8Array>;
   secret: Record<string, Uint8Array>;
+  /** Desk only: box secret keys of earlier periods, kept until their tips expire (`tipline keys rotate`). */
+  kept?: KeptBoxKey[];
+}
+
+/** An earlier period's box secret key and when that period ended (ISO UTC): rotate deletes it once every tip
+ * sealed to it is past retention. */
+export interface KeptBoxKey {
+  box: Uint8Array;
+  ended: string;
+}
+
+const MAX_KEPT = 64;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+
+function checkKept(role: KeyRole, kept: unknown, fail: (m: string) => Error): KeptBoxKey[] {
+  if (!Array.isArray(kept) || kept.length > MAX_KEPT) throw fail(`kept must be an array of at most ${MAX_KEPT}`);
+  if (kept.length > 0 && role !== 'desk') throw fail('only a desk key keeps earlier box keys');
+  return kept.map((k: unknown, i: number) => {
+    if (!_isPlainObject(k) || !_hasExactKeys(k, ['box', 'ended'])) throw fail(`kept[${i}] must be {box, ended}`);
+    if (!(k.box instanceof Uint8Array) || k.box.length !== KEY_BYTES) throw fail(`kept[${i}].box must be ${KEY_BYTES} bytes`);
+    if (typeof k.ended !== 'string' || !ISO_UTC.test(k.ended) || !Number.isFinite(Date.parse(k.ended))) throw fail(`kept[${i}].ended must be an ISO-8601 UTC time`);
+    return { box: k.box, ended: k.ended };
+  });
 }
 
 const SALT_BYTES = 16; // crypto_pwhash_SALTBYTES
@@ -151,6 +174,7 @@ export function sealKeyFile(opts: {
   passphrase: string;
   kdf?: KdfParams;
   random?: (n: number) => Uint8Array;
+  kept?: KeptBoxKey[];
 }): KeyFile {
   const arg = (m: string) => new CryptoArgumentError(`sealKeyFile: ${m}`);
   if (!isRole(opts.role)) throw arg(`role must be root, signer, desk or auditor, got ${String(opts.role)}`);
@@ -159,6 +183,7 @@ export function sealKeyFile(opts: {
   checkKeys('public', role, opts.public, arg);
   checkKeys('secret', role, opts.secret, arg);
   checkPairs(opts.public, opts.secret, arg);
+  const kept = checkKept(role, opts.kept ?? [], arg);
   _astring('passphrase', opts.passphrase);
   if (opts.passphrase.length === 0) throw arg('passphrase must not be empty');
   const kdf = opts.kdf ?? DEFAULT_KDF;
@@ -170,7 +195,8 @@ export function sealKeyFile(opts: {
   const publicB64 = encodeMap(opts.public);
   // role, name and public keys are repeated inside the encryption: the outer copies are only for display, and
   // openKeyFile refuses a file whose outer copy differs (an attacker swapping in their own public key).
-  const inner = { v: 1, role, name, public: publicB64, secret: encodeMap(opts.secret) };
+  // `kept` only when there is one: a file without earlier keys stays byte-compatible with older readers.
+  const inner = { v: 1, role, name, public: publicB64, secret: encodeMap(opts.secret), ...(kept.length ? { kept: kept.map((k) => ({ box: toBase64(k.box), ended: k.ended })) } : {}) };
   const key = deriveKey(opts.passphrase, salt, kdf);
   const ciphertext = sodium().crypto_secretbox_easy(utf8Encode(JSON.stringify(inner)), nonce, key);
   key.fill(0);
@@ -245,7 +271,7 @@ export function openKeyFile(file: unknown, passphrase: string): KeyMaterial {
   } finally {
     plain.fill(0);
   }
-  if (!_isPlainObject(inner) || !_hasExactKeys(inner, ['v', 'role', 'name', 'public', 'secret']) || inner.v !== 1) {
+  if (!_isPlainObject(inner) || !(_hasExactKeys(inner, ['v', 'role', 'name', 'public', 'secret']) || _hasExactKeys(inner, ['v', 'role', 'name', 'public', 'secret', 'kept'])) || inner.v !== 1) {
     throw fmt('sealed content has the wrong shape');
   }
   if (inner.role !== role || inner.name !== name) throw fmt('role or name outside the seal differs from inside');
@@ -259,5 +285,8 @@ export function openKeyFile(file: unknown, passphrase: string): KeyMaterial {
   const secret = decodeMap(inner.secret, fmt);
   checkKeys('secret', role, secret, fmt);
   checkPairs(innerPublic, secret, fmt);
-  return { role, name, public: innerPublic, secret };
+  const keptRaw = inner.kept === undefined ? [] : inner.kept;
+  if (!Array.isArray(keptRaw)) throw fmt('kept must be an array');
+  const kept = checkKept(role, keptRaw.map((k: unknown) => (_isPlainObject(k) ? { ...k, box: typeof k.box === 'string' ? b64Field(k.box, 'kept.box', KEY_BYTES) : k.box } : k)), fmt);
+  return { role, name, public: innerPublic, secret, ...(kept.length ? { kept } : {}) };
 }

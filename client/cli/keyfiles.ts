@@ -3,7 +3,8 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { openKeyFile, sealKeyFile, type KeyFile, type KeyMaterial } from '../../crypto/keyfile.js';
+import { openKeyFile, sealKeyFile, type KeptBoxKey, type KeyFile, type KeyMaterial } from '../../crypto/keyfile.js';
+import { sodium } from '../../crypto/sodium.js';
 import { WrongPassphraseError } from '../../crypto/errors.js';
 import type { DeskKeyPair, SigningKeyPair } from '../../crypto/keys.js';
 import { CliError } from './errors.js';
@@ -63,19 +64,22 @@ export async function loadRootKey(path: string): Promise<SigningKeyPair> {
 export interface StaffIdentity extends DeskKeyPair {
   name: string;
   role: 'desk' | 'auditor';
+  /** Earlier periods' box keys still kept (newest first): a tip sealed before the last rotation opens with one. */
+  kept?: { boxPublic: Uint8Array; boxSecret: Uint8Array }[];
 }
 
 export async function loadStaffKey(path: string): Promise<StaffIdentity> {
   const k = await open(path, 'staff');
-  return { name: k.name, role: k.role as 'desk' | 'auditor', boxPublic: k.public.box!, boxSecret: k.secret.box!, signPublic: k.public.sign!, signSecret: k.secret.sign! };
+  const kept = (k.kept ?? []).map((o) => ({ boxPublic: sodium().crypto_scalarmult_base(o.box), boxSecret: o.box }));
+  return { name: k.name, role: k.role as 'desk' | 'auditor', boxPublic: k.public.box!, boxSecret: k.secret.box!, signPublic: k.public.sign!, signSecret: k.secret.sign!, ...(kept.length ? { kept } : {}) };
 }
 
 export function sealRoot(name: string, key: SigningKeyPair, passphrase: string): KeyFile {
   return sealKeyFile({ role: 'root', name, public: { sign: key.publicKey }, secret: { sign: key.secretKey }, passphrase });
 }
 
-export function sealStaff(role: 'desk' | 'auditor', name: string, key: DeskKeyPair, passphrase: string): KeyFile {
-  return sealKeyFile({ role, name, public: { box: key.boxPublic, sign: key.signPublic }, secret: { box: key.boxSecret, sign: key.signSecret }, passphrase });
+export function sealStaff(role: 'desk' | 'auditor', name: string, key: DeskKeyPair, passphrase: string, kept?: KeptBoxKey[]): KeyFile {
+  return sealKeyFile({ role, name, public: { box: key.boxPublic, sign: key.signPublic }, secret: { box: key.boxSecret, sign: key.signSecret }, passphrase, ...(kept?.length ? { kept } : {}) });
 }
 
 /**

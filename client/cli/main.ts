@@ -89,7 +89,8 @@ certified, and prints the root fingerprint: publish it where the server cannot c
   --dir DIR      folder for the keys (made if missing); refuses one that already holds keys
   --name NAME    the desk's name (desk): letters of any language, digits, spaces, . - _ '
                  (the key file is named after it in plain ASCII: "María López" -> maria-lopez.key)
-  --days N       how long the desk key is listed (365); the directory itself lives 7 days
+  --days N       how long the desk key is listed (the key period, 7 days, + 2 days grace: tipline keys rotate
+                 renews it); the directory itself lives 7 days
 
 Each key file is encrypted with its own passphrase (asked for twice each; TIPLINE_PASSPHRASE, when set, is
 used for all of them) and written mode 0600.
@@ -105,7 +106,8 @@ for its passphrase); publish it again. With --public, the key was made by its ow
   --name NAME     the new key's name: letters of any language, digits, spaces, . - _ '
   --auditor       an auditor's key (checks retention; tips are not encrypted to it)
   --public FILE   a key request made by tipline keys request (its name and role are inside)
-  --days N        how long the new key is listed (365)
+  --days N        how long the new key is listed (a desk: the policy's key period + 2 days grace, renewed by
+                  tipline keys rotate; an auditor: 365)
 
 example:  tipline keys add-desk --dir keys --name alice`,
   'keys request': `usage: tipline keys request --name NAME [--role desk|auditor] --out DIR
@@ -467,9 +469,9 @@ async function main(argv: string[]): Promise<number> {
       const { initCrypto } = await import('../../crypto/node.js');
       await initCrypto();
       const k = await import('./commands/keys.js');
-      if (sub === 'init') await k.keysInit(dir, values.name ?? 'desk', int(cmd, values.days, '--days', 365, [1, 3650]), say);
+      if (sub === 'init') await k.keysInit(dir, values.name ?? 'desk', values.days === undefined ? k.DESK_DAYS_DEFAULT : int(cmd, values.days, '--days', 0, [1, 3650]), say);
       else if (sub === 'add-desk') {
-        const days = int(cmd, values.days, '--days', 365, [1, 3650]);
+        const days = values.days === undefined ? undefined : int(cmd, values.days, '--days', 0, [1, 3650]);
         if (values.public !== undefined) {
           if (values.name !== undefined || values.auditor) throw usage(cmd, '--public FILE takes the name and role from the key request: leave out --name and --auditor');
           if (!existsSync(values.public)) throw usage(cmd, `--public ${values.public}: no such file (tipline keys request makes one)`);

@@ -142,7 +142,12 @@ export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: n
     current?.destroy();
     res.body.destroy();
     rmSync(partial, { recursive: true, force: true });
-    if (err instanceof NotForYouError) throw new NotAddressedError(id);
+    if (err instanceof NotForYouError) {
+      // Sealed under an earlier period's box key (before tipline keys rotate): try the kept ones, newest first.
+      const [next, ...rest] = key.kept ?? [];
+      if (next) return fetchOne(api, { ...key, ...next, kept: rest }, id, size, out, api.downloadTip(key, id), onBytes, receivedDay);
+      throw new NotAddressedError(id);
+    }
     throw new CliError(`tip ${id}: ${(err as Error).message}`);
   }
   bar.done();

@@ -25,7 +25,7 @@ export async function keysPasswd(path: string, say: (s: string) => void): Promis
   // Never weaker than the file was: a file sealed at a higher cost keeps it (openKeyFile checked its range).
   const was = (file as { kdf: { opslimit: number; memlimit: number } }).kdf;
   const kdf = { opslimit: Math.max(DEFAULT_KDF.opslimit, was.opslimit), memlimit: Math.max(DEFAULT_KDF.memlimit, was.memlimit) };
-  const sealed = sealKeyFile({ role: k.role, name: k.name, public: k.public, secret: k.secret, passphrase: fresh, kdf });
+  const sealed = sealKeyFile({ role: k.role, name: k.name, public: k.public, secret: k.secret, passphrase: fresh, kdf, ...(k.kept ? { kept: k.kept } : {}) });
   for (const v of Object.values(k.secret)) v.fill(0);
   const written = replaceKeyFile(path, sealed);
   say(`passphrase changed: ${written} (${k.role} key "${printable(k.name, 80)}"); the old passphrase no longer opens it`);

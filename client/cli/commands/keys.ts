@@ -12,6 +12,7 @@ import {
   verifyDirectoryChain,
   DEFAULT_CERTIFICATE_DAYS,
   DEFAULT_DIRECTORY_DAYS,
+  KEY_GRACE_DAYS,
   type Directory,
   type Recipient,
   type Role,
@@ -26,7 +27,7 @@ import { CliError, USAGE_EXIT } from '../errors.js';
 import { readPassphrase } from '../passphrase.js';
 import { sealStaff, writeKeyFile } from '../keyfiles.js';
 import { printable } from '../printable.js';
-import { makePolicy, signPolicy } from '../../../crypto/policy.js';
+import { DEFAULT_KEY_PERIOD_DAYS, makePolicy, signPolicy } from '../../../crypto/policy.js';
 import { STORED_COLUMNS } from '../../../schema/db.js';
 
 const DAY = 86_400_000;
@@ -42,6 +43,28 @@ const CLOCK_SLACK = 3_600_000;
 const CERTIFICATE_WARNING_DAYS = 14;
 
 type Say = (s: string) => void;
+
+/** A desk's encryption key is listed for one key period (+ grace): `tipline keys rotate` replaces it then. */
+export const DESK_DAYS_DEFAULT = DEFAULT_KEY_PERIOD_DAYS + KEY_GRACE_DAYS;
+/** Auditors receive no tips: their listing is not tied to the key period. */
+const AUDITOR_DAYS_DEFAULT = 365;
+
+/** The key period of the folder's policy (unverified read: it only sets a default length), or the default. */
+function keyPeriodDays(dir: string): number {
+  try {
+    const doc = JSON.parse(readFileSync(join(dir, POLICY_FILE), 'utf8')) as { payload?: string };
+    const p = JSON.parse(Buffer.from(doc.payload ?? '', 'base64').toString('utf8')) as { key_period_days?: unknown };
+    if (typeof p.key_period_days === 'number' && Number.isSafeInteger(p.key_period_days) && p.key_period_days >= 1) return p.key_period_days;
+  } catch {
+    // no policy here: the default
+  }
+  return DEFAULT_KEY_PERIOD_DAYS;
+}
+
+function listingDays(dir: string, role: Role, days: number | undefined): number {
+  if (days !== undefined) return days;
+  return role === 'desk' ? keyPeriodDays(dir) + KEY_GRACE_DAYS : AUDITOR_DAYS_DEFAULT;
+}
 
 /** The display name, NFC-normalised (letters of any script, digits, spaces, . - _ '). */
 export function displayName(name: string): string {
@@ -159,7 +182,7 @@ export function chooseCertificate(dir: string, doc: SignedDocument, fp: string, 
 }
 
 /** Signs `recipients` as the next directory: a serial above the last one, life `days` (capped by the certificate). */
-function resign(dir: string, prev: { doc: SignedDocument; directory: Directory; fp: string } | undefined, recipients: Recipient[], signer: SigningKeyPair, cert: SignedDocument, certEnds: number, days: number, say: Say): Directory {
+export function resign(dir: string, prev: { doc: SignedDocument; directory: Directory; fp: string } | undefined, recipients: Recipient[], signer: SigningKeyPair, cert: SignedDocument, certEnds: number, days: number, say: Say): Directory {
   const now = Date.now();
   // The serial is the issue time in seconds, and at least one more than the last: it only grows, and a
   // verifier refuses a serial above the issue time (FORMAT.md §Directory).
@@ -181,7 +204,7 @@ function resign(dir: string, prev: { doc: SignedDocument; directory: Directory; 
   return directory;
 }
 
-function summary(dir: string, d: Directory, fp: string, say: Say): void {
+export function summary(dir: string, d: Directory, fp: string, say: Say): void {
   const desks = d.recipients.filter((r) => r.role === 'desk').map((r) => printable(r.name, 80));
   say(`directory:  ${join(dir, DIRECTORY_FILE)}, serial ${d.serial}, expires ${d.expires} (${d.recipients.length} keys; desks: ${desks.join(', ') || 'none'})`);
   say(`publish it: copy it to the server's --directory file, then systemctl kill -s HUP tipline (or restart tipline serve)`);
@@ -230,14 +253,14 @@ export async function keysInit(dir: string, name: string, days: number | InitOpt
   summary(dir, d, fp, say);
 }
 
-interface Loaded {
+export interface Loaded {
   prev: { doc: SignedDocument; directory: Directory; fp: string };
   signer: SigningKeyPair;
   cert: SignedDocument;
   certEnds: number;
 }
 
-async function loadForSigning(dir: string): Promise<Loaded> {
+export async function loadForSigning(dir: string): Promise<Loaded> {
   const prev = currentDirectory(dir);
   const signer = await openKey(join(dir, SIGNER_FILE), 'signer', 'directory signing key');
   const { cert, notAfter } = chooseCertificate(dir, prev.doc, prev.fp, signer, new Date());
@@ -245,7 +268,7 @@ async function loadForSigning(dir: string): Promise<Loaded> {
 }
 
 /** The recipients still listed (expired entries dropped). */
-function current(prev: Directory, now: Date): Recipient[] {
+export function current(prev: Directory, now: Date): Recipient[] {
   return prev.recipients.filter((r) => Date.parse(r.not_after) > now.getTime());
 }
 
@@ -256,7 +279,7 @@ function refuseDuplicate(list: Recipient[], r: { name: string; box_key: string; 
   }
 }
 
-export async function keysAdd(dir: string, name: string, role: 'desk' | 'auditor', days: number, say: Say): Promise<void> {
+export async function keysAdd(dir: string, name: string, role: 'desk' | 'auditor', days: number | undefined, say: Say): Promise<void> {
   const display = displayName(name);
   const keyPath = join(dir, `${keySlug(display)}.key`);
   if (existsSync(keyPath)) throw new CliError(`${keyPath} already exists: choose another --name`, USAGE_EXIT);
@@ -264,7 +287,7 @@ export async function keysAdd(dir: string, name: string, role: 'desk' | 'auditor
   const now = new Date();
   const others = current(l.prev.directory, now);
   const key = generateDeskKey();
-  const r = recipientFor(display, role, { box_key: toBase64(key.boxPublic), sign_key: toBase64(key.signPublic) }, now, days);
+  const r = recipientFor(display, role, { box_key: toBase64(key.boxPublic), sign_key: toBase64(key.signPublic) }, now, listingDays(dir, role, days));
   refuseDuplicate(others, r);
   const passphrase = await newPassphrase(`${role} key "${printable(display, 80)}"`);
   writeKeyFile(keyPath, sealStaff(role, display, key, passphrase));
@@ -274,7 +297,7 @@ export async function keysAdd(dir: string, name: string, role: 'desk' | 'auditor
 }
 
 /** Lists a key someone made on their own machine (tipline keys request): only its public half travels. */
-export async function keysAddPublic(dir: string, requestFile: string, days: number, say: Say): Promise<void> {
+export async function keysAddPublic(dir: string, requestFile: string, days: number | undefined, say: Say): Promise<void> {
   let req;
   try {
     req = readKeyRequest(readJson(requestFile, 'the key request', 'tipline keys request writes it'));
@@ -285,9 +308,15 @@ export async function keysAddPublic(dir: string, requestFile: string, days: numb
   const l = await loadForSigning(dir);
   const now = new Date();
   const others = current(l.prev.directory, now);
-  const r = recipientFor(req.name, req.role, req, now, days);
-  refuseDuplicate(others, r);
-  const d = resign(dir, l.prev, [...others, r], l.signer, l.cert, l.certEnds, DEFAULT_DIRECTORY_DAYS, say);
+  const r = recipientFor(req.name, req.role, req, now, listingDays(dir, req.role, days));
+  // A rotated key of a desk already listed (tipline keys rotate --key, self-signed by that desk's own sign key):
+  // its new encryption key replaces the listed one. The same name with another sign key is still refused.
+  const same = others.find((e) => e.sign_key === r.sign_key && e.name === r.name && e.role === r.role);
+  if (same && same.box_key === r.box_key) throw new CliError(`that key is already listed, as "${printable(same.name, 80)}"`, USAGE_EXIT);
+  const rest = same ? others.filter((e) => e !== same) : others;
+  refuseDuplicate(rest, r);
+  const d = resign(dir, l.prev, [...rest, r], l.signer, l.cert, l.certEnds, DEFAULT_DIRECTORY_DAYS, say);
+  if (same) say(`replaced the encryption key of ${req.role} "${printable(req.name, 80)}" (a rotation): new tips are sealed to the new key`);
   say(`listed ${req.role} "${printable(req.name, 80)}", signing key fingerprint ${fingerprint(Buffer.from(req.sign_key, 'base64'))}: compare it with the one its owner reads out to you`);
   summary(dir, d, l.prev.fp, say);
 }
@@ -310,6 +339,12 @@ export async function keysRemove(dir: string, name: string, say: Say): Promise<v
 /** Signs the same list again with a fresh life and a higher serial: run it on a schedule (daily). */
 export async function keysRenew(dir: string, days: number, say: Say): Promise<void> {
   const l = await loadForSigning(dir);
+  const period = keyPeriodDays(dir);
+  for (const r of current(l.prev.directory, new Date())) {
+    if (r.role === 'desk' && Date.now() >= Date.parse(r.not_before) + period * DAY) {
+      say(`warning: the key period of desk "${printable(r.name, 80)}" has ended: run tipline keys rotate --dir ${dir}`);
+    }
+  }
   const d = resign(dir, l.prev, current(l.prev.directory, new Date()), l.signer, l.cert, l.certEnds, days, say);
   summary(dir, d, l.prev.fp, say);
 }

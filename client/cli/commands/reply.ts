@@ -76,7 +76,12 @@ async function fromServer(api: Api, key: StaffIdentity, tipId: string): Promise<
       }
     }
   } catch (err) {
-    if (err instanceof NotForYouError) throw new CliError(`tip ${tipId} is not addressed to this key: answer it with the key of a desk it was sealed for`);
+    if (err instanceof NotForYouError) {
+      // Sealed under an earlier period's box key (before tipline keys rotate): try the kept ones, newest first.
+      const [next, ...rest] = key.kept ?? [];
+      if (next) return fromServer(api, { ...key, ...next, kept: rest }, tipId);
+      throw new CliError(`tip ${tipId} is not addressed to this key: answer it with the key of a desk it was sealed for`);
+    }
     throw new CliError(`tip ${tipId}: ${printable((err as Error).message)}`);
   } finally {
     res.body.destroy();
