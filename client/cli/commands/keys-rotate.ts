@@ -111,7 +111,10 @@ export async function rotateDir(dir: string, force: boolean, say: (s: string) =>
     }
     const rotate = now >= periodEnds || force;
     const fresh = rotate ? generateDeskKey() : undefined;
-    const nextKept: KeptBoxKey[] = fresh ? [{ box: k.secret.box!, ended: nowDate.toISOString() }, ...kept] : kept;
+    // The old key's life ends when no client can still seal to it: the directory signed before this rotation
+    // lists it until its not_after (later than now when rotated early), and a tip sealed then is owed tips_days.
+    const ended = new Date(Math.max(now, Date.parse(entry.not_after) || now)).toISOString();
+    const nextKept: KeptBoxKey[] = fresh ? [{ box: k.secret.box!, ended }, ...kept] : kept;
     const pair = fresh
       ? { boxPublic: fresh.boxPublic, boxSecret: fresh.boxSecret, signPublic: k.public.sign!, signSecret: k.secret.sign! }
       : { boxPublic: k.public.box!, boxSecret: k.secret.box!, signPublic: k.public.sign!, signSecret: k.secret.sign! };
