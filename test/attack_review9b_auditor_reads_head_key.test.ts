@@ -2,17 +2,15 @@
 // table, server_secrets included: the audit-head signing seed (and the proof-of-work secret). Whoever holds the
 // auditor's password (the auditor, or whoever steals it from the auditor's machine) can then sign heads the
 // server never signed, and "the server signed this head" stops being evidence against the server: an auditor
-// could frame an honest operator with a forged head for a rewrite that never happened. TODO (not fixed here, it
-// changes the deploy guide's grant and the audit tests' helper): grant SELECT on the tip line's tables except
-// server_secrets (GRANT SELECT ON ALL TABLES IN SCHEMA public …; REVOKE SELECT ON server_secrets …, plus
-// ALTER DEFAULT PRIVILEGES for later tables) and have `tipline audit` FAIL when its role can read server_secrets.
+// could frame an honest operator with a forged head for a rewrite that never happened. The guide's role (and the
+// tests' helper, which makes it as the guide says) now gets SELECT on the tip line's tables but server_secrets.
 import t from 'tap';
 import pg from 'pg';
 import { deployment } from './helpers/audit-deployment.js';
 import { signHead, verifySignedHead, type SignedHead } from '../crypto/audit-head.js';
 import { sodium } from '../crypto/sodium.js';
 
-t.test("the auditor role cannot read the server's head signing key", { todo: 'deploy guide grants pg_read_all_data: see the comment at the top for the fix', timeout: 600_000 }, async (t) => {
+t.test("the auditor role cannot read the server's head signing key", { timeout: 600_000 }, async (t) => {
   const d = await deployment(t, { tip: false });
   const served = (await (await fetch(`${d.server.url}/.well-known/tipline/audit-head`)).json()) as SignedHead;
   const c = new pg.Client({ connectionString: d.auditorUrl });
