@@ -86,9 +86,8 @@ export async function deployment(t: Teardown, o: { beforeStart?: (keys: string, 
   await admin.query(`alter database ${name} set log_min_error_statement = panic`);
   await admin.query(`alter database ${name} set log_parameter_max_length = 0`);
   await admin.query(`alter database ${name} set log_parameter_max_length_on_error = 0`);
-  // The deploy guide's read-only auditor role.
+  // The deploy guide's read-only auditor role (its grants once the tables exist, below).
   await admin.query(`create role ${role} login`);
-  await admin.query(`grant pg_read_all_data to ${role}`);
   await admin.query(`alter role ${role} set default_transaction_read_only = on`);
   t.teardown(async () => {
     await admin.end().catch(() => {});
@@ -105,6 +104,11 @@ export async function deployment(t: Teardown, o: { beforeStart?: (keys: string, 
   const env = { DATABASE_URL: db.url, TIPLINE_POW_DIFFICULTY: '0' };
   let server = await startChildServer(args, env);
   t.teardown(() => killHard(server));
+  // Read access to the tip line's tables once the server's migrations made them, except server_secrets (the
+  // audit-head signing seed: an auditor holding it could sign heads the server never signed).
+  await admin.query(`grant usage on schema public to ${role}`);
+  await admin.query(`grant select on all tables in schema public to ${role}`);
+  await admin.query(`revoke select on table server_secrets from ${role}`);
   if (o.tip !== false) {
     const sent = await runCli(['submit', '--server', server.url, '--fingerprint', fp, '-m', 'a tip for the audit test']);
     if (sent.code !== 0) throw new Error(`submit failed: ${sent.stderr}`);

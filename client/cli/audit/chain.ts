@@ -184,10 +184,14 @@ export function checkChain(i: ChainInputs): ChainOutputs {
 
   // What to keep: the signed head when it checked out (it binds the server), and the log's own end when it
   // is further on (appended since the head was signed).
+  // Threat: a run that FAILs because the signed head disagrees with the log (rewritten after it was signed)
+  // must not adopt the log's end as trusted and drop the head: once the server re-signs over the rewritten log,
+  // the next audit would PASS. A head whose signature verifies (under the policy's key when it names one) is
+  // the server's own word and always kept, and the log's end only when that head agreed with it.
   const keep: KeptHead[] = [];
   const headOk = checks.find((c) => c.id === 'audit-head')?.status === 'PASS';
-  if (keptOk && problems.length === 0) {
-    if (head && headOk) keep.push({ seq: head.seq, hash: head.hash, seen: i.today, day: head.day, key: head.key, signature: head.signature });
+  if (head) keep.push({ seq: head.seq, hash: head.hash, seen: i.today, day: head.day, key: head.key, signature: head.signature });
+  if (keptOk && problems.length === 0 && (headOk || !head)) {
     if (chain) {
       const end = chain.length ? { seq: chain.length, hash: chain[chain.length - 1]!.hash } : genesisHead(i.fp);
       if (!keep.some((k) => k.seq === end.seq)) keep.push({ ...end, seen: i.today });

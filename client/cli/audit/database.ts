@@ -20,6 +20,9 @@ export interface Snapshot {
   rows: RowFacts | undefined;
   /** The signed documents as stored (kind -> body), or why they could not be read. */
   documents: Got<Record<string, string>>;
+  /** Places that keep or copy data beside the tables (large objects, triggers, rules, publications), or why
+   * the catalog could not be read for them. */
+  hidden: string[];
 }
 
 /** What the retention check needs, counted by the database (never a tip's id or content). */
@@ -54,6 +57,14 @@ const LOG_SETTINGS = [
   'log_line_prefix',
   'log_parameter_max_length',
   'log_parameter_max_length_on_error',
+  // Modules that log statements of their own (auto_explain logs each plan with its text, and its parameters from
+  // PostgreSQL 16), loaded for every session or for some, and the debug dumps that print plans with their values.
+  'shared_preload_libraries',
+  'session_preload_libraries',
+  'local_preload_libraries',
+  'debug_print_parse',
+  'debug_print_rewritten',
+  'debug_print_plan',
 ];
 
 /** A PostgreSQL server through DATABASE_URL, in a read-only, repeatable-read transaction held for the run. */
@@ -61,6 +72,9 @@ export async function openPostgres(url: string): Promise<Reader> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 15_000, application_name: 'tipline audit' });
   await client.connect();
   await client.query('begin transaction isolation level repeatable read read only');
+  // Threat: whoever runs the database setting the auditor role's search_path (ALTER ROLE … SET) to a schema of
+  // views that show only the recent rows: every name the checks read resolves in the tip line's own schema.
+  await client.query('set local search_path = pg_catalog, public');
   return {
     kind: 'postgres',
     async query(text, params = []) {
@@ -88,6 +102,7 @@ export async function openPglite(dir: string): Promise<Reader> {
   const db = new PGlite(dir);
   await db.waitReady;
   await db.query('begin transaction isolation level repeatable read read only');
+  await db.query('set local search_path = pg_catalog, public');
   return {
     kind: 'pglite',
     async query(text, params = []) {
@@ -148,12 +163,36 @@ export async function readSnapshot(db: Reader, retention: RetentionNumbers | und
     documents = { ok: false, why: `the documents table could not be read: ${clean((err as Error).message, 200)}` };
   }
 
+  // Threat: an operator keeping tips where the table list does not show them: in large objects (stored in
+  // pg_catalog.pg_largeobject), copied on each insert by a trigger or rule (to another database through dblink,
+  // to a file, to a large object), or published by logical replication to a server that keeps what it gets.
+  // The tip line itself makes none of these, so any one is reported.
+  const hidden: string[] = [];
+  try {
+    const lo = await db.query('select count(*)::int as n from pg_catalog.pg_largeobject_metadata');
+    if (n(lo[0]?.n)) hidden.push(`${n(lo[0]?.n)} large object(s) stored (pg_largeobject), which the policy does not list`);
+    for (const r of await db.query(`
+      select t.tgname as name, n.nspname as schema, c.relname as rel from pg_catalog.pg_trigger t
+        join pg_catalog.pg_class c on c.oid = t.tgrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       where not t.tgisinternal and n.nspname not in ('pg_catalog', 'information_schema')`))
+      hidden.push(`trigger ${String(r.name)} on ${String(r.schema)}.${String(r.rel)} (it may copy rows elsewhere)`);
+    for (const r of await db.query(`
+      select r.rulename as name, n.nspname as schema, c.relname as rel from pg_catalog.pg_rewrite r
+        join pg_catalog.pg_class c on c.oid = r.ev_class join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       where r.rulename <> '_RETURN' and n.nspname not in ('pg_catalog', 'information_schema')`))
+      hidden.push(`rule ${String(r.name)} on ${String(r.schema)}.${String(r.rel)} (it may copy rows elsewhere)`);
+    for (const r of await db.query('select evtname as name from pg_catalog.pg_event_trigger')) hidden.push(`event trigger ${String(r.name)}`);
+    for (const r of await db.query('select pubname as name from pg_catalog.pg_publication')) hidden.push(`publication ${String(r.name)} (rows are replicated to another server)`);
+  } catch (err) {
+    hidden.push(`the catalog of large objects, triggers, rules and publications could not be read: ${clean((err as Error).message, 200)}`);
+  }
+
   const settings: Record<string, string> = {};
   const stored: Snapshot['stored'] = [];
   if (db.kind === 'postgres') {
     // pg_settings shows this session's values, so a per-database setting (ALTER DATABASE … SET) is seen here;
     // a per-role one for the server's own role is not, hence pg_db_role_setting below.
-    for (const r of await db.query('select name, setting from pg_catalog.pg_settings where name = any($1)', [LOG_SETTINGS])) settings[String(r.name)] = String(r.setting);
+    for (const r of await db.query("select name, setting from pg_catalog.pg_settings where name = any($1) or name like 'auto\\_explain.%'", [LOG_SETTINGS])) settings[String(r.name)] = String(r.setting);
     const per = await db.query(`
       select coalesce(r.rolname, '') as role, coalesce(d.datname, '') as db, unnest(s.setconfig) as cfg
         from pg_catalog.pg_db_role_setting s
@@ -213,13 +252,13 @@ export async function readSnapshot(db: Reader, retention: RetentionNumbers | und
       rows = undefined;
     }
   }
-  return { kind: db.kind, columns, audit, settings, stored, rows, documents };
+  return { kind: db.kind, columns, audit, settings, stored, rows, documents, hidden };
 }
 
 export function checkSchema(snap: Snapshot | undefined, policy: Policy | undefined, noDb: string): CheckResult {
   if (!snap) return skip('database-schema', noDb);
   if (!policy) return fail('database-schema', 'no verified policy to compare the database with (see the policy check)');
-  const diffs = storedDifferences(policy, snap.columns);
+  const diffs = [...storedDifferences(policy, snap.columns), ...(snap.hidden ?? [])];
   if (diffs.length > 0) return fail('database-schema', diffs.map((d) => clean(d, 200)).join('; '));
   const tables = Object.keys(snap.columns).length;
   const columns = Object.values(snap.columns).reduce((k, c) => k + c.length, 0);
@@ -275,7 +314,18 @@ export function loggingProblem(name: string, raw: string): string | undefined {
     case 'log_parameter_max_length':
     case 'log_parameter_max_length_on_error':
       return v !== '0' ? `${name} = ${v} (statement parameters are logged; set 0)` : undefined;
+    case 'shared_preload_libraries':
+    case 'session_preload_libraries':
+    case 'local_preload_libraries':
+      return /auto_explain/i.test(v) ? `${name} = '${v}' (auto_explain logs statements with their plans)` : undefined;
+    case 'debug_print_parse':
+    case 'debug_print_rewritten':
+    case 'debug_print_plan':
+      return truthy(v) ? `${name} = on (statements are logged as trees, with their values)` : undefined;
     default:
+      // auto_explain's own settings: a threshold other than -1 logs statements (set per role or database, it
+      // needs only session_preload_libraries for that role).
+      if (name === 'auto_explain.log_min_duration') return v !== '-1' ? `${name} = ${v} (statements are logged with their plans)` : undefined;
       return undefined;
   }
 }
@@ -284,7 +334,7 @@ export function checkLogging(snap: Snapshot | undefined, noDb: string): CheckRes
   if (!snap) return skip('database-logging', noDb);
   if (snap.kind === 'pglite') return skip('database-logging', 'an embedded PGlite database writes no server log of its own');
   const found: string[] = [];
-  for (const name of LOG_SETTINGS) {
+  for (const name of [...LOG_SETTINGS, ...Object.keys(snap.settings).filter((k) => k.startsWith('auto_explain.'))]) {
     const v = snap.settings[name];
     if (v === undefined) continue; // not in this PostgreSQL version
     const p = loggingProblem(name, v);

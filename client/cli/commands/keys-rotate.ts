@@ -2,7 +2,7 @@
 // period (policy key_period_days); at rotation the desk gets a new box key, listed in a re-signed directory, and
 // box secrets whose period ended more than retention.tips_days ago are deleted from the key file. Threat: a
 // server copy, a backup or a seized disk still holding an expired tip; once its key is gone nobody can open it.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { makeKeyRequest } from '../../../crypto/key-request.js';
 import { join } from 'node:path';
 import { openKeyFile, type KeptBoxKey } from '../../../crypto/keyfile.js';
@@ -111,7 +111,10 @@ export async function rotateDir(dir: string, force: boolean, say: (s: string) =>
     }
     const rotate = now >= periodEnds || force;
     const fresh = rotate ? generateDeskKey() : undefined;
-    const nextKept: KeptBoxKey[] = fresh ? [{ box: k.secret.box!, ended: nowDate.toISOString() }, ...kept] : kept;
+    // The old key's life ends when no client can still seal to it: the directory signed before this rotation
+    // lists it until its not_after (later than now when rotated early), and a tip sealed then is owed tips_days.
+    const ended = new Date(Math.max(now, Date.parse(entry.not_after) || now)).toISOString();
+    const nextKept: KeptBoxKey[] = fresh ? [{ box: k.secret.box!, ended }, ...kept] : kept;
     const pair = fresh
       ? { boxPublic: fresh.boxPublic, boxSecret: fresh.boxSecret, signPublic: k.public.sign!, signSecret: k.secret.sign! }
       : { boxPublic: k.public.box!, boxSecret: k.secret.box!, signPublic: k.public.sign!, signSecret: k.secret.sign! };
@@ -129,6 +132,12 @@ export async function rotateDir(dir: string, force: boolean, say: (s: string) =>
       const before = destroyed.map((o) => o.ended).sort().at(-1)!;
       say(`destroyed ${destroyed.length} old key${destroyed.length > 1 ? 's' : ''} of desk "${name}": tips sealed before ${before.slice(0, 10)} can no longer be decrypted anywhere`);
     }
+  }
+  // Threat: a crash between writing a key file's temporary copy and renaming it (replaceKeyFile) leaves
+  // `.NAME.key.<hex>.tmp`, a whole key file with its kept keys; the keys destroyed above would live on in it.
+  for (const f of readdirSync(dir).filter((n) => /^\..+\.key\.[0-9a-f]{12}\.tmp$/.test(n))) {
+    rmSync(join(dir, f), { force: true });
+    say(`removed ${join(dir, f)}: a copy of a key file left by an interrupted write`);
   }
   if (changed) {
     const d = resign(dir, l.prev, listed, l.signer, l.cert, l.certEnds, DEFAULT_DIRECTORY_DAYS, say);
