@@ -2,7 +2,8 @@
 // configuration for what it keeps and for how long; a server whose own settings, database or log lines disagree
 // with it refuses to start. Threat: an operator (or a forgotten environment variable) quietly keeping tips
 // longer, or storing or logging more, than the newsroom told sources and auditors it does.
-import { sql, DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { STORED_RELATIONS_SQL, storedFromCatalog } from '../schema/catalog.js';
 import type { Database } from '../schema/db.js';
 import { storedDifferences, type Policy } from '../crypto/policy.js';
 import { canonicalJson, type AuditDetail } from '../crypto/audit-chain.js';
@@ -67,32 +68,13 @@ export function applyPolicy(policy: Policy | undefined, tuning: Tuning = {}, nam
   };
 }
 
-/** Migration bookkeeping (schema/migrations.ts runs kysely's Migrator): the schema's version, never data. */
-export const BOOKKEEPING_TABLES: readonly string[] = [DEFAULT_MIGRATION_TABLE, DEFAULT_MIGRATION_LOCK_TABLE];
-
 /**
- * Every relation that holds rows and its columns, from the catalog (the same on PGlite and PostgreSQL), in every
- * schema but the system's: a copy of the tips in a schema of its own is as much "stored" as a column in public.
- * Tables outside public are named schema.table; the migration bookkeeping in public is left out.
+ * Every relation that holds rows and its columns, from the catalog (schema/catalog.ts: the query `tipline audit`
+ * runs too). Tables outside public are named schema.table; the migration bookkeeping in public is left out.
  */
 export async function liveStored(db: Kysely<Database>): Promise<Record<string, string[]>> {
-  const rows = await sql<{ schema: string; rel: string; col: string | null }>`
-    select n.nspname as schema, c.relname as rel, a.attname as col
-      from pg_catalog.pg_class c
-      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-      left join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-     where c.relkind in ('r', 'p', 'm', 'f')
-       and n.nspname not in ('pg_catalog', 'information_schema')
-       and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'
-     order by 1, 2, a.attnum`.execute(db);
-  const out: Record<string, string[]> = {};
-  for (const r of rows.rows) {
-    if (r.schema === 'public' && BOOKKEEPING_TABLES.includes(r.rel)) continue;
-    const name = r.schema === 'public' ? r.rel : `${r.schema}.${r.rel}`;
-    const cols = (out[name] ??= []);
-    if (r.col !== null) cols.push(r.col);
-  }
-  return out;
+  const rows = await sql.raw<{ schema: string; rel: string; col: string | null }>(STORED_RELATIONS_SQL).execute(db);
+  return storedFromCatalog(rows.rows);
 }
 
 /** What the policy says is logged against what this server's request line holds (server/log-fields.ts). */

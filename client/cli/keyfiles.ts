@@ -1,13 +1,13 @@
 // Key files on disk: sealed with a passphrase by crypto/keyfile.ts, written with mode 0600 (a stolen laptop's
 // copy is useless without the passphrase; other local users cannot read it at all).
-import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { openKeyFile, sealKeyFile, type KeptBoxKey, type KeyFile, type KeyMaterial } from '../../crypto/keyfile.js';
 import { sodium } from '../../crypto/sodium.js';
 import { WrongPassphraseError } from '../../crypto/errors.js';
 import type { DeskKeyPair, SigningKeyPair } from '../../crypto/keys.js';
 import { CliError } from './errors.js';
+import { ReadBackError, writePrivateFileAtomic } from './atomic-file.js';
 import { readPassphrase } from './passphrase.js';
 
 export function writeKeyFile(path: string, file: KeyFile): void {
@@ -91,22 +91,11 @@ export function sealStaff(role: 'desk' | 'auditor', name: string, key: DeskKeyPa
 export function replaceKeyFile(path: string, file: KeyFile): string {
   const target = realpathSync(path);
   const dir = dirname(target);
-  const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const text = `${JSON.stringify(file, null, 2)}\n`;
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', 0o600);
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    chmodSync(tmp, 0o600);
-    if (readFileSync(tmp, 'utf8') !== text) throw new CliError(`${tmp} did not read back as written; ${path} is unchanged`);
-    renameSync(tmp, target);
+    writePrivateFileAtomic(target, text, true);
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    if (err instanceof CliError) throw err;
+    if (err instanceof ReadBackError) throw new CliError(`${err.tmp} did not read back as written; ${path} is unchanged`);
     throw new CliError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; it is unchanged`);
   }
   try {

@@ -3,7 +3,7 @@
 // ONLY transaction (threat to the evidence itself: an audit must not be able to change what it audits, even
 // when the auditor was handed a role that could), and the checks are pure functions of what was read.
 import pg from 'pg';
-import { DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE } from 'kysely';
+import { STORED_RELATIONS_SQL, storedFromCatalog } from '../../../schema/catalog.js';
 import { storedDifferences, type Policy } from '../../../crypto/policy.js';
 import type { AuditEntry } from '../../../crypto/audit-chain.js';
 import { fail, pass, skip, clean, type CheckResult } from './types.js';
@@ -126,26 +126,8 @@ const day = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
 /** Reads everything the checks need. Each part that fails is recorded as a reason, never thrown. */
 export async function readSnapshot(db: Reader, retention: RetentionNumbers | undefined, now: Date): Promise<Snapshot> {
-  // Every relation that holds rows, in every schema but the system's: a copy of the tips in a schema of its own
-  // is as much "stored" as a column in public.
-  const cols = await db.query(`
-    select n.nspname as schema, c.relname as rel, a.attname as col
-      from pg_catalog.pg_class c
-      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-      left join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-     where c.relkind in ('r', 'p', 'm', 'f')
-       and n.nspname not in ('pg_catalog', 'information_schema')
-       and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'
-     order by 1, 2, a.attnum`);
-  const columns: Record<string, string[]> = {};
-  for (const r of cols) {
-    const schema = String(r.schema);
-    const rel = String(r.rel);
-    if (schema === 'public' && (rel === DEFAULT_MIGRATION_TABLE || rel === DEFAULT_MIGRATION_LOCK_TABLE)) continue;
-    const name = schema === 'public' ? rel : `${schema}.${rel}`;
-    (columns[name] ??= []);
-    if (r.col !== null && r.col !== undefined) columns[name]!.push(String(r.col));
-  }
+  // The server's own query (schema/catalog.ts): what it refuses to start on is what this fails on.
+  const columns = storedFromCatalog(await db.query(STORED_RELATIONS_SQL));
 
   let audit: Got<AuditEntry[]>;
   try {

@@ -2,11 +2,10 @@
 // highest policy serial seen. A server that later rewrites its log, however consistently, or cuts off its end,
 // cannot also change this file on the auditor's machine: that is what makes a rewrite visible (PROTOCOL.md
 // §Signed heads). Written atomically, mode 0600.
-import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { normalizeFingerprint, sameFingerprint } from '../../../crypto/keys.js';
 import { CliError } from '../errors.js';
+import { writePrivateFileAtomic } from '../atomic-file.js';
 
 export interface PolicyMark {
   serial: number;
@@ -58,20 +57,9 @@ export function readHeads(path: string, fp: string): HeadsFile {
 }
 
 export function writeHeads(path: string, file: HeadsFile): void {
-  const text = `${JSON.stringify(file, null, 2)}\n`;
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', 0o600);
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, path);
+    writePrivateFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
     throw new CliError(`cannot write --heads ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
