@@ -81,14 +81,26 @@ export async function deployment(t: Teardown, o: { beforeStart?: (keys: string, 
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
   const name = new URL(db.url).pathname.slice(1);
+  // Role and database settings live in shared catalogs: tests running side by side on one cluster can collide
+  // there ("tuple concurrently updated"), which is PostgreSQL asking for the statement again.
+  const catalog = async (text: string, params?: unknown[]) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await admin.query(text, params);
+      } catch (err) {
+        if (attempt >= 5 || !/tuple concurrently (updated|deleted)/.test((err as Error).message)) throw err;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+  };
   // The logging settings deploy/postgresql.conf makes for the whole cluster, here for this database only (the
   // shared test cluster's own differ: log_min_error_statement error, parameters logged).
-  await admin.query(`alter database ${name} set log_min_error_statement = panic`);
-  await admin.query(`alter database ${name} set log_parameter_max_length = 0`);
-  await admin.query(`alter database ${name} set log_parameter_max_length_on_error = 0`);
+  await catalog(`alter database ${name} set log_min_error_statement = panic`);
+  await catalog(`alter database ${name} set log_parameter_max_length = 0`);
+  await catalog(`alter database ${name} set log_parameter_max_length_on_error = 0`);
   // The deploy guide's read-only auditor role (its grants once the tables exist, below).
-  await admin.query(`create role ${role} login`);
-  await admin.query(`alter role ${role} set default_transaction_read_only = on`);
+  await catalog(`create role ${role} login`);
+  await catalog(`alter role ${role} set default_transaction_read_only = on`);
   t.teardown(async () => {
     await admin.end().catch(() => {});
     await db.drop();
@@ -106,9 +118,9 @@ export async function deployment(t: Teardown, o: { beforeStart?: (keys: string, 
   t.teardown(() => killHard(server));
   // Read access to the tip line's tables once the server's migrations made them, except server_secrets (the
   // audit-head signing seed: an auditor holding it could sign heads the server never signed).
-  await admin.query(`grant usage on schema public to ${role}`);
-  await admin.query(`grant select on all tables in schema public to ${role}`);
-  await admin.query(`revoke select on table server_secrets from ${role}`);
+  await catalog(`grant usage on schema public to ${role}`);
+  await catalog(`grant select on all tables in schema public to ${role}`);
+  await catalog(`revoke select on table server_secrets from ${role}`);
   if (o.tip !== false) {
     const sent = await runCli(['submit', '--server', server.url, '--fingerprint', fp, '-m', 'a tip for the audit test']);
     if (sent.code !== 0) throw new Error(`submit failed: ${sent.stderr}`);
@@ -125,7 +137,7 @@ export async function deployment(t: Teardown, o: { beforeStart?: (keys: string, 
       return server;
     },
     async sql(text, params = []) {
-      return (await admin.query(text, params)).rows as Record<string, unknown>[];
+      return (await catalog(text, params)).rows as Record<string, unknown>[];
     },
     audit(extra = [], env2 = {}) {
       return runCli(['audit', '--server', server.url, '--staff', server.staffUrl, '--key', auditorKey, '--fingerprint', fp, ...extra], { env: { DATABASE_URL: auditorUrl.toString(), ...env2 }, timeoutMs: 180_000 });
