@@ -173,3 +173,43 @@ export const ReplyPost = z.object({ tag: ReplyTag, delete_hash: Bytes32, envelop
 export type ReplyPost = z.infer<typeof ReplyPost>;
 export const ReplyPosted = z.object({ posted_day: Day, expires_day: Day });
 export type ReplyPosted = z.infer<typeof ReplyPosted>;
+
+
+// ---- Shared desk notes (PROTOCOL.md §Desk notes) ----
+// Status, tags, notes, "who is on it" and the replies a desk sent, shared among the newsroom's desks: each change
+// is one note envelope (crypto/desk-notes.ts) sealed on a desk's machine to every desk key, so the server holds
+// only opaque, Padmé-padded bytes. Nothing here names the tip or thread a note is about: the desk asks for the
+// expiry of the thread's newest tip, so the note expires with it.
+
+/** The largest note envelope the server takes (a note of about 64 KB of text, sealed to 64 desks). */
+export const MAX_NOTE_ENVELOPE_BYTES = 96 * 1024;
+/** The most notes the server keeps at once; beyond, 503 (a flood by a desk key must not fill the disk). */
+export const MAX_LIVE_NOTES = 200_000;
+/** Ids asked for in one POST /api/v1/staff/notes/fetch or /delete, at most. */
+export const MAX_NOTES_PER_REQUEST = 256;
+
+/** POST /api/v1/staff/notes (desk): `envelope` is standard base64 of the note envelope; `expires_day` the day the
+ * thread's newest tip expires. The server refuses a day before today or beyond today + the policy's tips_days. */
+export const NotePost = z.object({ envelope: z.string().max(Math.ceil(MAX_NOTE_ENVELOPE_BYTES / 3) * 4), expires_day: Day });
+export type NotePost = z.infer<typeof NotePost>;
+export const NotePosted = z.object({ id: Id, posted_day: Day, expires_day: Day });
+export type NotePosted = z.infer<typeof NotePosted>;
+
+/** GET /api/v1/staff/notes (desk, auditor): every live note's metadata, in no meaningful order. */
+export const NoteSummary = z.object({ id: Id, size: z.number().int().nonnegative(), posted_day: Day, expires_day: Day });
+export type NoteSummary = z.infer<typeof NoteSummary>;
+export const NoteList = z.object({ notes: z.array(NoteSummary) });
+export type NoteList = z.infer<typeof NoteList>;
+
+/** POST /api/v1/staff/notes/fetch (desk): up to MAX_NOTES_PER_REQUEST ids; answers the envelopes of those still
+ * there (base64), unknown ids left out. */
+export const NotesFetchRequest = z.object({ ids: z.array(Id).min(1).max(MAX_NOTES_PER_REQUEST) });
+export type NotesFetchRequest = z.infer<typeof NotesFetchRequest>;
+export const NotesFetched = z.object({ notes: z.array(z.object({ id: Id, envelope: z.string() })) });
+export type NotesFetched = z.infer<typeof NotesFetched>;
+
+/** POST /api/v1/staff/notes/delete (desk): a deleted thread's notes. Answers how many were there; audited as one
+ * `notes-delete` entry with that count. */
+export const NotesDeleteRequest = NotesFetchRequest;
+export const NotesDeleted = z.object({ deleted: z.number().int().nonnegative() });
+export type NotesDeleted = z.infer<typeof NotesDeleted>;

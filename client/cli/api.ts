@@ -1,7 +1,7 @@
 // The Tipline HTTP API as the command-line clients use it: the source's side from client/shared/api.ts, the
 // staff's side here, all over one connection per run (client/cli/http.ts).
 import { randomBytes } from 'node:crypto';
-import { Id, TipList, Deleted, SignedDocumentBody, ReplyPosted, type ReplyPost } from '../../schema/wire.js';
+import { Id, TipList, Deleted, SignedDocumentBody, ReplyPosted, type ReplyPost, type NoteList, type NotePosted } from '../../schema/wire.js';
 import { utf8Encode } from '../../crypto/bytes.js';
 import { signStaffRequest } from '../../crypto/staff-request.js';
 import { DELETION_NONCE_BYTES, signDeletionStatement } from '../../crypto/deletion-statement.js';
@@ -114,5 +114,27 @@ export class Api {
     if (answer.status === 404 && apiError(answer, '').code === 'TIPLINE_ERR_NOT_FOUND') throw this.notStaff();
     if (answer.status === 409) return 'tag-taken';
     return checked(answer, ReplyPosted, 'posting the reply');
+  }
+
+  // ---- Shared desk notes (PROTOCOL.md §Desk notes). CONTRACT: the server helper implements these. ----
+
+  /** Every live note's metadata. */
+  async listNotes(_who: StaffIdentity): Promise<NoteList> {
+    throw new Error('not implemented');
+  }
+
+  /** The envelopes of up to MAX_NOTES_PER_REQUEST notes (ids no longer there are left out). */
+  async fetchNotes(_who: StaffIdentity, _ids: string[]): Promise<{ id: string; envelope: Uint8Array }[]> {
+    throw new Error('not implemented');
+  }
+
+  /** Stores one sealed note until `expiresDay`. */
+  async postNote(_who: StaffIdentity, _envelope: Uint8Array, _expiresDay: string): Promise<NotePosted> {
+    throw new Error('not implemented');
+  }
+
+  /** Deletes notes (a deleted thread's); answers how many were there. */
+  async deleteNotes(_who: StaffIdentity, _ids: string[]): Promise<number> {
+    throw new Error('not implemented');
   }
 }

@@ -22,11 +22,14 @@ The newsroom:
   keys sign-manifest  the root signs the client manifest of this build (after npm run build)
   policy set      the root signs the retention policy the server enforces and the page shows
   canary sign     sign the warrant canary: a dated statement that no secret order was received
+  desk            the newsroom's inbox: sync, read, triage, reply and export in a local web app
+  list            the tips on the server: day, expiry, size, first line, thread, who is on it
   fetch           download and decrypt, on this machine, every tip not yet in a folder, grouped into threads
   reply           answer a tip whose source asked for replies (sealed and signed on this machine)
   delete          delete tips from the server
 An auditor:
   audit           check a tip line's retention, audit log, database and published documents: PASS/FAIL
+  verify-export   check a thread exported from the desk app: its signed list of SHA-256 hashes
   verify-site     check that the page a tip line serves is the published, signed build
 A source:
   submit          encrypt a tip on this machine and send it (through Tor with --socks); --replies for a codename
@@ -252,7 +255,7 @@ TIP_ID is the 26-character name of the tip's folder under fetch's --out, or the 
 example:  tipline delete --server http://127.0.0.1:8081 --key keys/desk.key cu3tpwjntm56q7llcx4m3gqghy`,
 };
 
-const COMMANDS = ['serve', 'keys', 'policy', 'canary', 'submit', 'replies', 'fetch', 'reply', 'delete', 'audit', 'verify-site'];
+const COMMANDS = ['serve', 'keys', 'policy', 'canary', 'submit', 'replies', 'fetch', 'reply', 'delete', 'audit', 'verify-site', 'desk', 'list', 'verify-export'];
 
 /** Commands that live wholly in their own module (they parse their own options and answer their own --help). */
 const MODULES: Record<string, () => Promise<{ run(argv: string[], io: Io): Promise<number> }>> = {
@@ -262,6 +265,9 @@ const MODULES: Record<string, () => Promise<{ run(argv: string[], io: Io): Promi
   canary: () => import('./commands/canary.js'),
   'keys rotate': () => import('./commands/keys-rotate.js'),
   'keys sign-manifest': () => import('./commands/sign-manifest.js'),
+  desk: () => import('./commands/desk.js'),
+  list: () => import('./commands/list.js'),
+  'verify-export': () => import('./commands/verify-export.js'),
 };
 
 const say = (s: string) => process.stdout.write(`${s}\n`);

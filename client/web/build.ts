@@ -15,6 +15,7 @@ import { LANGUAGES } from './strings/index.js';
 import { renderPage, pagePath } from './page.js';
 import { ASSET_TYPES, PAGE_TYPE } from '../../schema/page.js';
 import { MANIFEST_FILE, makeBuiltManifest, serializeManifest, type BuiltFile } from './manifest.js';
+import { buildDeskWeb } from '../desk-web/build.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/client/web
 const root = join(here, '..', '..', '..');
@@ -110,5 +111,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const sizes = await buildWeb(other ? resolve(other) : defaultOut);
   const total = Object.entries(sizes).filter(([k]) => k.startsWith('assets/') || k === 'index.html').reduce((n, [, v]) => n + v, 0);
   process.stderr.write(`web page built in ${other ?? 'dist/web'} (first visit, gzipped: ${(total / 1024).toFixed(0)} KiB)\n`);
+  // The desk app's page (tipline desk), beside it; not part of what the tip line serves.
+  if (!other) await buildDeskWeb(join(root, 'dist', 'desk-web'));
   if (!other) writeStamp();
 }
