@@ -14,7 +14,7 @@ import type { ThreadShared } from '../../crypto/desk-notes.js';
 import { utf8Decode, utf8Encode } from '../../crypto/bytes.js';
 import { findSigner, verifyDirectoryChain } from '../../crypto/directory.js';
 import { signExport, verifyExportSignature, type ExportSignature } from '../../crypto/export-signature.js';
-import { normalizeFingerprint } from '../../crypto/keys.js';
+import { displayFingerprint, normalizeFingerprint } from '../../crypto/keys.js';
 import { Day, Id } from '../../schema/wire.js';
 import { safeFileName } from '../cli/filenames.js';
 import type { StaffIdentity } from '../cli/keyfiles.js';
@@ -48,6 +48,7 @@ export function zipPathProblem(p: string): string | undefined {
   if (p.length === 0) return 'an empty name';
   if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return 'an absolute path';
   if (p.includes('\\')) return 'a backslash in its name (a path separator on Windows)';
+  if (p.includes(':')) return 'a colon in its name (a drive or an alternate data stream on Windows)';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(p)) return 'a control character in its name';
   const parts = p.split('/');
@@ -385,7 +386,7 @@ function checkDirectory(bytes: Uint8Array | undefined, fingerprint: string, sig:
     // As of the export: a directory lives a week, so by the time a court reads the export it has expired.
     dir = verifyDirectoryChain(doc, fp, at).directory;
   } catch (err) {
-    return void fails.push(`directory.json: does not verify under the root ${fp} as of the export time ${sig.exported_at}: ${(err as Error).message}`);
+    return void fails.push(`directory.json: does not verify under the root ${displayFingerprint(fp)} as of the export time ${sig.exported_at}: ${(err as Error).message}`);
   }
   let still = 'and still valid now';
   try {
@@ -393,7 +394,7 @@ function checkDirectory(bytes: Uint8Array | undefined, fingerprint: string, sig:
   } catch {
     still = `valid then (issued ${dir.issued}, expires ${dir.expires}), expired since`;
   }
-  oks.push(`directory.json: serial ${dir.serial}, signed under the root ${fp}, valid at the export time ${sig.exported_at}, ${still}`);
+  oks.push(`directory.json: serial ${dir.serial}, signed under the root ${displayFingerprint(fp)}, valid at the export time ${sig.exported_at}, ${still}`);
   const r = findSigner(dir, sig.sign_key, at);
   if (!r) return void fails.push(`directory.json: does not list the signing key ${sig.sign_key} as valid at ${sig.exported_at}`);
   if (r.role !== 'desk') return void fails.push(`directory.json: lists the signing key as ${r.role} "${r.name}", not a desk`);
