@@ -36,6 +36,23 @@ function pngOf(w: number, h: number, px: Buffer, extra: Buffer[] = []): Buffer {
   return Buffer.concat([PNG_SIG, ihdr(w, h), ...extra, chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
+/** The same pixels as an Adam7-interlaced PNG (filter 0 on every row of every pass). */
+function interlacedPngOf(w: number, h: number, px: Buffer): Buffer {
+  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+  const rows: Buffer[] = [];
+  for (const [x0, y0, dx, dy] of passes) {
+    for (let y = y0; y < h; y += dy) {
+      const cols: number[] = [];
+      for (let x = x0; x < w; x += dx) cols.push(x);
+      if (cols.length === 0) continue;
+      const row = Buffer.alloc(1 + cols.length * 4);
+      cols.forEach((x, i) => px.copy(row, 1 + i * 4, (y * w + x) * 4, (y * w + x) * 4 + 4));
+      rows.push(row);
+    }
+  }
+  return Buffer.concat([PNG_SIG, ihdr(w, h, 1), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
 function chunkTypes(png: Uint8Array): string[] {
   const b = Buffer.from(png);
   const types: string[] = [];
@@ -154,6 +171,15 @@ t.test('hostile images are refused without allocating what they declare', async 
     const mb = growthMb(() => (r = reencodeImage(png)));
     t.equal(r, undefined, `a zlib bomb (interlace ${interlace})`);
     t.ok(mb < 200, `memory grew ${mb.toFixed(1)} MB (interlace ${interlace})`);
+  }
+});
+
+t.test('interlaced PNGs of every size class decode to the same pixels', async (t) => {
+  for (const [w, h] of [[1, 1], [3, 2], [7, 5], [8, 8], [9, 17], [31, 9]] as const) {
+    const px = pattern(w, h);
+    const out = reencodeImage(interlacedPngOf(w, h, px));
+    t.ok(out, `${w} x ${h} decoded`);
+    if (out) t.ok(Buffer.from(pngjs.PNG.sync.read(Buffer.from(out)).data).equals(px), `${w} x ${h}: the same pixels`);
   }
 });
 

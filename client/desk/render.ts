@@ -120,6 +120,8 @@ function pngInflatedSize(h: PngHeader): number {
 function decodePng(bytes: Uint8Array): { width: number; height: number; rgba: Uint8Array } | undefined {
   const h = pngHeader(bytes);
   if (!h || !dimensionsOk(h.width, h.height)) return undefined;
+  // pngjs unpacks a 16-bit image into 8 bytes a pixel before scaling it down: the same 200 MB bound on that.
+  if (h.depth === 16 && h.width * h.height * 8 > MAX_IMAGE_PIXELS * 4) return undefined;
   const expected = pngInflatedSize(h);
   // Threat: a zlib bomb in IDAT. pngjs bounds its inflate for plain images but not for interlaced ones; here
   // every image's data is inflated first with a cap at the size its dimensions call for.
