@@ -67,7 +67,9 @@ function tipFolderName(tipId: string, manifest: Record<string, unknown>): { name
 /** Regular files only: a symlink planted in the inbox must not carry another file of this machine into the ZIP. */
 function readRegular(path: string): Uint8Array | undefined {
   const st = lstatSync(path, { throwIfNoEntry: false });
-  return st?.isFile() ? new Uint8Array(readFileSync(path)) : undefined;
+  if (!st?.isFile()) return undefined;
+  if (st.size > MAX_ENTRY_BYTES) throw new Error(`export: ${path} has ${st.size} bytes, more than the ${MAX_ENTRY_BYTES} one file in an export may have: save it on its own instead`);
+  return new Uint8Array(readFileSync(path));
 }
 
 const README = (o: { thread: string; desk: string; exportedAt: string; tips: number }) => `Tipline thread export
@@ -96,10 +98,16 @@ Thread: ${o.thread}
 export async function exportThread(i: ExportInput): Promise<Uint8Array> {
   const exportedAt = i.now.toISOString();
   const files = new Map<string, Uint8Array>();
+  let total = 0;
   const put = (path: string, bytes: Uint8Array) => {
     const problem = zipPathProblem(path);
     if (problem) throw new Error(`export: ${JSON.stringify(path)} has ${problem}`);
     if (files.has(path)) throw new Error(`export: ${path} twice`);
+    // Never write an export that verify-export would refuse as too large.
+    total += bytes.length;
+    if (bytes.length > MAX_ENTRY_BYTES || total > MAX_TOTAL_BYTES) {
+      throw new Error(`export: the thread is too large for one ZIP (a file may have at most ${MAX_ENTRY_BYTES} bytes, all together ${MAX_TOTAL_BYTES}): save its files one by one instead`);
+    }
     files.set(path, bytes);
   };
   const tips: { tip_id: string; received_day: string | null; sent_day: string | null; folder: string }[] = [];
