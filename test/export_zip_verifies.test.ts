@@ -37,7 +37,7 @@ const TIP2 = 'bbbbbbbbbbbbbbbbbbbbbbbbb2';
 const secret = join(base, 'not-in-the-inbox.txt');
 writeFileSync(secret, 'SECRET OF THIS MACHINE');
 const f1 = tip(TIP1, '2026-11-20', 'The first tip.\n', { 'Beweis Foto (2).jpg': new Uint8Array([0xff, 0xd8, 0xff, 1, 2, 3]), 'notes.txt': 'größe\n' });
-const f2 = tip(TIP2, '2026-11-22', 'A follow-up, with a file named like a path.\n', { 'a b.txt': 'x' });
+const f2 = tip(TIP2, '2026-11-22', 'A follow-up.\n', { 'a b.txt': 'x', 'Straße €.txt': 'ß', 'Cafe\u0301.txt': 'nfd', 'Café.txt': 'nfc' });
 symlinkSync(secret, join(f2, 'files', 'link.txt'));
 
 const shared: ThreadShared = {
@@ -80,6 +80,8 @@ t.test('the export holds the layout, and verifies', async (t) => {
   const names = Object.keys(entries);
   t.same(names, [...names].sort(), 'entries sorted');
   for (const p of ['README.txt', 'thread.json', 'directory.json', 'SHA256SUMS', 'SHA256SUMS.sig.json', `${D1}/message.txt`, `${D1}/manifest.json`, `${D1}/files/Beweis Foto (2).jpg`, `${D1}/files/notes.txt`, `${D2}/files/a b.txt`]) t.ok(entries[p], p);
+  t.ok(entries[`${D2}/files/Straße €.txt`], 'a non-ASCII name kept');
+  t.equal(names.filter((p) => /files\/_?Caf(e\u0301|é)\.txt$/.test(p)).length, 2, 'two names one file system takes for one: both kept, one renamed');
   t.notOk(names.some((p) => p.includes('link.txt')), 'a symlink in the inbox is not followed');
   t.notOk(Buffer.from(zip).includes('SECRET OF THIS MACHINE'), 'nor its target exported');
   t.same(entries[`${D1}/files/Beweis Foto (2).jpg`], new Uint8Array([0xff, 0xd8, 0xff, 1, 2, 3]), 'files exactly as decrypted');

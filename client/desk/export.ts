@@ -136,8 +136,10 @@ export async function exportThread(i: ExportInput): Promise<Uint8Array> {
       if (!bytes) return;
       // fetch already wrote safe names (client/cli/filenames.ts); a folder edited by hand is made safe again.
       let safe = zipPathProblem(n) || n.includes('/') ? safeFileName(n, k) : n;
-      while (used.has(safe.toLowerCase())) safe = `_${safe}`;
-      used.add(safe.toLowerCase());
+      // As verify-export compares names: one file on a case-insensitive or normalising file system.
+      const fold = (x: string) => x.normalize('NFC').toLowerCase();
+      while (used.has(fold(safe))) safe = `_${safe}`;
+      used.add(fold(safe));
       put(`${base}/files/${safe}`, bytes);
     });
   }
@@ -161,7 +163,9 @@ export async function exportThread(i: ExportInput): Promise<Uint8Array> {
   files.set(SIG_FILE, utf8Encode(`${JSON.stringify(sig, null, 2)}\n`));
   const zippable: Zippable = {};
   // Sorted, fixed times: the same thread exported at the same instant gives the same bytes.
-  for (const p of [...files.keys()].sort(byBytes)) zippable[p] = [files.get(p)!, { mtime: ZIP_TIME, level: 6 }];
+  // Made on "Unix" (os 3) with mode 0600: Info-ZIP's unzip otherwise reads a name from "MS-DOS" as code page 437
+  // despite its UTF-8 flag (Straße.txt came out as Stra+\203e.txt), and a source's files are for this reader only.
+  for (const p of [...files.keys()].sort(byBytes)) zippable[p] = [files.get(p)!, { mtime: ZIP_TIME, level: 6, os: 3, attrs: (0o100600 << 16) >>> 0 }];
   return zipSync(zippable);
 }
 
