@@ -188,7 +188,7 @@ export function reencodeImage(bytes: Uint8Array): Uint8Array | undefined {
       const png = new pngjs.PNG({ width: f.width, height: f.height });
       png.data = Buffer.from(f.rgba.buffer, f.rgba.byteOffset, f.rgba.byteLength);
       // Only IHDR, IDAT and IEND: pngjs writes no text, time, ICC or EXIF chunk, and no gamma unless asked.
-      out = new Uint8Array(pngjs.PNG.sync.write(png, { colorType: 6, inputColorType: 6, bitDepth: 8, inputHasAlpha: true }));
+      out = new Uint8Array(pngjs.PNG.sync.write(png, { colorType: 6, inputColorType: 6, bitDepth: 8, inputHasAlpha: true, deflateLevel: 6, deflateStrategy: 0 }));
     }
   } catch {
     out = undefined; // a decoder's complaint, or a limit reached: not an image here
