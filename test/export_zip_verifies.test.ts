@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
-import { exportThread, verifyExport, type ExportCheck } from '../client/desk/export.js';
+import { exportFileName, exportThread, verifyExport, type ExportCheck } from '../client/desk/export.js';
 import type { ThreadShared } from '../crypto/desk-notes.js';
 import { generateDeskKey } from '../crypto/keys.js';
 import { makeNewsroom } from './helpers/fixtures.js';
@@ -98,6 +98,8 @@ t.test('the export holds the layout, and verifies', async (t) => {
   t.ok(c.lines.some((l) => /lists the signing key as desk "desk-a"/.test(l)));
   t.ok(c.lines.some((l) => /still valid now/.test(l)));
   t.same(await exportThread(input), zip, 'deterministic: the same thread at the same instant, the same bytes');
+  t.equal(exportFileName(`tip:${TIP1}`, new Date('2026-11-27T10:00:00Z')), `thread-2026-11-27_tip-${TIP1}.zip`);
+  t.equal(exportFileName('../../etc/x', new Date('2026-11-27T10:00:00Z')), 'thread-2026-11-27_-etc-x.zip', 'nothing of a path');
   const noFp = verifyExport(zip);
   t.equal(noFp.ok, true);
   t.ok(noFp.lines.some((l) => /not checked \(no --fingerprint\)/.test(l)));

@@ -95,6 +95,13 @@ desk decrypted it.
 Thread: ${o.thread}
 `;
 
+/** A file name for a thread's export that a person can find it by: `thread-<day exported>_<thread>.zip`, the
+ * thread id made safe for any file system (a `tip:` prefix becomes `tip-`). */
+export function exportFileName(thread: string, now: Date): string {
+  const safe = thread.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 80) || 'thread';
+  return `thread-${now.toISOString().slice(0, 10)}_${safe}.zip`;
+}
+
 export async function exportThread(i: ExportInput): Promise<Uint8Array> {
   const exportedAt = i.now.toISOString();
   const files = new Map<string, Uint8Array>();
