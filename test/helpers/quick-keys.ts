@@ -1,5 +1,6 @@
 // A newsroom's keys made by the real `tipline keys init` (and any further `tipline keys …` steps), once per test
-// process for each distinct list of steps, then copied into each caller's folder.
+// run for each distinct list of steps (a template in the system's temporary folder, shared by every test
+// process, as the PGlite template is), then copied into each caller's folder.
 //
 // Why: the CLI seals every key file with Argon2id at DEFAULT_KDF (256 MiB, 3 passes), about 0.7 s a key on an idle
 // machine and several seconds with three test files side by side; `keys init` seals four, and every later CLI
@@ -10,8 +11,10 @@
 // themselves).
 //
 // Each caller gets its own copy of the folder (it may sign a new policy, canary or directory into it); the key
-// material, and so the root fingerprint, is the same for every copy in one process.
-import { cpSync, chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// material, and so the root fingerprint, is the same for every copy made from one template. Nothing a test
+// process shares is keyed by it (each has its own databases, servers and CLI state folder, helpers/cli.ts).
+import { createHash } from 'node:crypto';
+import { cpSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initCrypto } from '../../crypto/node.js';
@@ -39,19 +42,53 @@ export function resealCheaply(dir: string, passphrase = DEFAULT_PASS): void {
   }
 }
 
+/** Where the template for `steps` lives: the system's temporary folder, named by the steps, the CLI's code and the
+ * UTC day (its signed documents are issued at creation: a day-old template is made again). */
+function templatePath(steps: string[][], passphrase: string): string {
+  const hash = createHash('sha256').update(JSON.stringify([steps, passphrase, new Date().toISOString().slice(0, 10)]));
+  for (const f of ['../../client/cli/commands/keys.js', '../../client/cli/keyfiles.js', '../../crypto/keyfile.js', '../../crypto/directory.js', '../../crypto/policy.js']) hash.update(readFileSync(new URL(f, import.meta.url)));
+  return join(tmpdir(), `tipline-test-keys-${hash.digest('hex').slice(0, 16)}`);
+}
+
+const PLACEHOLDER = '/@tipline-quick-keys@';
+
+/** Built once for every test process of a run, by whichever needs it first (a lock folder, as for the PGlite
+ * template in databases.ts), and put in place by a rename. */
 async function template(steps: string[][], passphrase: string): Promise<Template> {
   await initCrypto();
-  const work = mkdtempSync(join(tmpdir(), 'tipline-quick-keys-'));
-  process.once('exit', () => rmSync(work, { recursive: true, force: true }));
-  const dir = join(work, 'keys');
-  const results: CliResult[] = [];
-  for (const step of steps) {
-    const r = await runCli(step.map((a) => (a === DIR ? dir : a)), { env: { TIPLINE_PASSPHRASE: passphrase } });
-    if (r.code !== 0) throw new Error(`tipline ${step.join(' ')} failed: ${r.stderr}`);
-    results.push(r);
+  const dir = templatePath(steps, passphrase);
+  const keys = join(dir, 'keys');
+  const results = join(dir, 'results.json');
+  const ready = () => existsSync(results);
+  const lock = `${dir}.lock`;
+  for (const until = Date.now() + 300_000; !ready() && Date.now() < until; ) {
+    try {
+      mkdirSync(lock);
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 240_000) rmSync(lock, { recursive: true, force: true }); // left behind by a killed run
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    try {
+      if (ready()) break;
+      const building = mkdtempSync(join(tmpdir(), 'tipline-test-keys-building-'));
+      const made = join(building, 'keys');
+      const out: CliResult[] = [];
+      for (const step of steps) {
+        const r = await runCli(step.map((a) => (a === DIR ? made : a)), { env: { TIPLINE_PASSPHRASE: passphrase } });
+        if (r.code !== 0) throw new Error(`tipline ${step.join(' ')} failed: ${r.stderr}`);
+        out.push({ ...r, stdout: r.stdout.split(made).join(PLACEHOLDER), stderr: r.stderr.split(made).join(PLACEHOLDER) });
+      }
+      resealCheaply(made, passphrase);
+      writeFileSync(join(building, 'results.json'), JSON.stringify(out));
+      renameSync(building, dir);
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
   }
-  resealCheaply(dir, passphrase);
-  return { dir, results };
+  if (!ready()) throw new Error(`no keys template at ${dir}`);
+  return { dir: keys, results: JSON.parse(readFileSync(results, 'utf8')) as CliResult[] };
 }
 
 /**
@@ -66,7 +103,7 @@ export async function quickKeys(dir: string, steps: string[][], passphrase = DEF
   const tpl = await made;
   cpSync(tpl.dir, dir, { recursive: true, errorOnExist: true, force: false });
   chmodSync(dir, statSync(tpl.dir).mode & 0o777);
-  return tpl.results.map((r) => ({ ...r, stdout: r.stdout.split(tpl.dir).join(dir), stderr: r.stderr.split(tpl.dir).join(dir) }));
+  return tpl.results.map((r) => ({ ...r, stdout: r.stdout.split(PLACEHOLDER).join(dir), stderr: r.stderr.split(PLACEHOLDER).join(dir) }));
 }
 
 /** `tipline keys init --dir DIR [extra…]`, made once per process (see above). */
