@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { dialects } from './helpers/databases.js';
 import { runCli } from './helpers/cli.js';
-import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { startServer } from './helpers/server.js';
 import { dumpDatabase, dumpFolder, findLeaks } from './helpers/dump.js';
 import { publishDirectory } from '../server/directory.js';
@@ -36,7 +35,7 @@ for (const dialect of await dialects()) {
     t.teardown(() => rmSync(work, { recursive: true, force: true }));
     const keys = join(work, 'keys');
     const inbox = join(work, 'inbox');
-    const init = await quickKeysInit(keys, ['--name', 'María López']);
+    const init = await runCli(['keys', 'init', '--dir', keys, '--name', 'María López']);
     t.equal(init.code, 0, init.stderr);
     const fp = /fingerprint: (.+)/.exec(init.stdout)![1]!;
     const deskKey = join(keys, readdirSync(keys).find((f) => f.endsWith('.key') && !['root.key', 'signing.key'].includes(f))!);
