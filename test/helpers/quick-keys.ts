@@ -1,6 +1,6 @@
-// A newsroom's keys made by the real `tipline keys init` (and any further `tipline keys …` steps), once per test
-// run for each distinct list of steps (a template in the system's temporary folder, shared by every test
-// process, as the PGlite template is), then copied into each caller's folder.
+// A newsroom's keys made by the real `tipline keys init` (and any further `tipline keys …` steps) once for each
+// distinct list of steps (a template in the system's temporary folder, shared by every test process and made
+// again each UTC day or when the key code changes, as the PGlite template is), then copied into each caller's folder.
 //
 // Why: the CLI seals every key file with Argon2id at DEFAULT_KDF (256 MiB, 3 passes), about 0.7 s a key on an idle
 // machine and several seconds with three test files side by side; `keys init` seals four, and every later CLI
