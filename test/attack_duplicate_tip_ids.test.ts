@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { encryptEnvelope, type Manifest } from '../crypto/envelope/index.js';
 import { concatBytes } from '../crypto/bytes.js';
 import { initCrypto } from '../crypto/node.js';
@@ -26,7 +27,7 @@ t.test('a tip id listed twice is fetched once and leaves no hidden plaintext', a
   const work = mkdtempSync(join(tmpdir(), 'tipline-dup-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const keys = join(work, 'keys');
-  t.equal((await runCli(['keys', 'init', '--dir', keys])).code, 0);
+  t.equal((await quickKeysInit(keys)).code, 0);
   const desk = JSON.parse(readFileSync(join(keys, 'desk.key'), 'utf8')) as { public: { box: string } };
   const boxPublic = new Uint8Array(Buffer.from(desk.public.box, 'base64'));
   const first = await envelopeFor(boxPublic, 'the first copy');

@@ -11,6 +11,7 @@ import { dialects, seedPglite } from './helpers/databases.js';
 import { makeNewsroom, staffHeaders } from './helpers/fixtures.js';
 import { startServer } from './helpers/server.js';
 import { runCli } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { buildServer, RouteOnWrongSurfaceError } from '../server/app.js';
 import { serve } from '../server/serve.js';
 import { publishDirectory } from '../server/directory.js';
@@ -157,7 +158,7 @@ t.test('the CLI: fetch from the staff address works; pointed at the sources addr
   const work = mkdtempSync(join(tmpdir(), 'tipline-surface-cli-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const keys = join(work, 'keys');
-  t.equal((await runCli(['keys', 'init', '--dir', keys])).code, 0);
+  t.equal((await quickKeysInit(keys)).code, 0);
   const store = await pglite!.open();
   t.teardown(() => store.drop());
   await publishDirectory(store.db, JSON.parse(readFileSync(join(keys, 'directory.json'), 'utf8')), new Date());

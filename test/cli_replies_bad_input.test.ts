@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { dialects } from './helpers/databases.js';
 import { runCli, type CliResult } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { startServer } from './helpers/server.js';
 import { publishDirectory } from '../server/directory.js';
 import { parseCodename } from '../crypto/codename.js';
@@ -29,7 +30,7 @@ for (const dialect of await dialects()) {
     const work = mkdtempSync(join(tmpdir(), 'tipline-replies-bad-'));
     t.teardown(() => rmSync(work, { recursive: true, force: true }));
     const keys = join(work, 'keys');
-    const init = await runCli(['keys', 'init', '--dir', keys]);
+    const init = await quickKeysInit(keys);
     t.equal(init.code, 0, init.stderr);
     const fp = /fingerprint: (.+)/.exec(init.stdout)![1]!;
     const deskKey = join(keys, readdirSync(keys).find((f) => f.endsWith('.key') && !['root.key', 'signing.key'].includes(f))!);

@@ -6,7 +6,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { startChildServer } from './helpers/child-server.js';
 import { createPgDatabase, dialects, seedPglite } from './helpers/databases.js';
 import { PASS, writePolicy } from './helpers/policy.js';
@@ -23,7 +23,7 @@ for (const dialect of await dialects()) {
     const work = mkdtempSync(join(tmpdir(), 'tipline-config-'));
     t.teardown(() => rmSync(work, { recursive: true, force: true }));
     const keys = join(work, 'keys');
-    const init = await runCli(['keys', 'init', '--dir', keys], { env: { TIPLINE_PASSPHRASE: PASS } });
+    const init = await quickKeysInit(keys, [], PASS);
     t.equal(init.code, 0, init.stderr);
     const fp = /fingerprint: (.+)/.exec(init.stdout)![1]!;
     const first = verifyPolicy(JSON.parse(readFileSync(join(keys, 'policy.json'), 'utf8')), fp);

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
 import { bin, makeEnvelope, openUpload, postUpload, solvedPow } from './helpers/fixtures.js';
@@ -19,7 +20,7 @@ t.test('fetch refuses tip ids from a hostile server that would escape the output
   const work = mkdtempSync(join(tmpdir(), 'tipline-hostile-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const keys = join(work, 'keys');
-  t.equal((await runCli(['keys', 'init', '--dir', keys])).code, 0);
+  t.equal((await quickKeysInit(keys)).code, 0);
   const desk = JSON.parse(readFileSync(join(keys, 'desk.key'), 'utf8')) as { public: { box: string } };
   const boxPublic = new Uint8Array(Buffer.from(desk.public.box, 'base64'));
   const env = encryptEnvelope({ recipients: [boxPublic], manifest: { v: 2, sent_day: '2025-01-01', message: 'echo pwned', files: [] }, files: [] });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { runCli, type CliResult } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js';
 import { startChildServer, type ChildServer } from './helpers/child-server.js';
 import { createPgDatabase, dialects, seedPglite } from './helpers/databases.js';
 import { PASS, writePolicy } from './helpers/policy.js';
@@ -24,7 +25,8 @@ async function newsroom(t: Test): Promise<{ work: string; keys: string; fp: stri
   const work = mkdtempSync(join(tmpdir(), 'tipline-policy-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const keys = join(work, 'keys');
-  const init = await runCli(['keys', 'init', '--dir', keys], { env: { TIPLINE_PASSPHRASE: PASS } });
+  // Made once for this file and copied (same root for every case), key files at the least KDF cost: see quick-keys.ts.
+  const init = await quickKeysInit(keys, [], PASS);
   if (init.code !== 0) throw new Error(`keys init failed: ${init.stderr}`);
   return { work, keys, fp: /fingerprint: (.+)/.exec(init.stdout)![1]!, directory: join(keys, 'directory.json') };
 }

@@ -2,7 +2,8 @@
 // Runs the compiled tap suites (dist/test/*.test.js), several at a time, and prints each file's result and
 // duration as soon as it finishes; at the end what failed (with its TAP), what was skipped and why, and one
 // closing line `N passed, N failed`. The full TAP is kept in test-output/tap.txt, each file's durations in
-// test-output/durations.json: the next run starts the slowest files first, so they do not finish last alone.
+// test-output/durations.json: the next run starts the slowest files first, so they do not finish last alone (a
+// clean clone, as in CI, takes that order from the checked-in test/durations.json).
 //
 // Each file runs as `node FILE` (a tap test file is a program) in a fresh empty working directory, so nothing
 // a person left in the checkout (./keys, ./data, ./inbox from the quick start) can change a result.
@@ -28,8 +29,15 @@ let previous = {};
 try {
   previous = JSON.parse(readFileSync(DURATIONS, 'utf8'));
 } catch {}
+// A clean clone (CI) has no last run: the checked-in test/durations.json (written by test/update-durations.js
+// from a whole run) gives the order then, and fills in any file the last run did not time.
+let known = {};
+try {
+  known = JSON.parse(readFileSync(resolve('test/durations.json'), 'utf8'));
+} catch {}
+const estimate = (f) => previous[rel(f)] ?? known[rel(f)] ?? 30;
 // Longest first: with the slowest files started early, the quick ones fill the other slots around them.
-const queue = [...files].sort((a, b) => (previous[rel(b)] ?? 30) - (previous[rel(a)] ?? 30));
+const queue = [...files].sort((a, b) => estimate(b) - estimate(a));
 
 const results = new Map();
 const running = new Map();

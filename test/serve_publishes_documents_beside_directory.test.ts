@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { startChildServer } from './helpers/child-server.js';
+import { seedPglite } from './helpers/databases.js';
 import { verifyPolicy } from '../crypto/policy.js';
 import { makeCanary, signCanary, verifyCanary } from '../crypto/canary.js';
 import { openKeyFile } from '../crypto/keyfile.js';
@@ -27,6 +28,8 @@ t.test('serve publishes the documents beside the directory', async (t) => {
   const policy = JSON.parse(readFileSync(join(keys, 'policy.json'), 'utf8')) as SignedDocument;
   t.equal(verifyPolicy(policy, fp).retention.tips_days, 30, 'the default policy is signed by the root: 30 days');
 
+  // A copy of the migrated PGlite template: creating a data folder is not what this test is about (5–15 s of CPU).
+  await seedPglite(join(work, 'data', 'pg'));
   const server = await startChildServer(['--port', '0', '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')], {}, 240_000);
   t.teardown(async () => {
     server.kill('SIGKILL');
@@ -61,6 +64,7 @@ t.test('a policy that does not verify stops the start', async (t) => {
   t.equal((await runCli(['keys', 'init', '--dir', keys], { env: { TIPLINE_PASSPHRASE: PASS } })).code, 0);
   const policy = JSON.parse(readFileSync(join(keys, 'policy.json'), 'utf8')) as SignedDocument;
   writeFileSync(join(keys, 'policy.json'), JSON.stringify({ ...policy, signature: policy.signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }));
+  await seedPglite(join(work, 'data', 'pg'));
   const r = await runCli(['serve', '--port', '0', '--staff-port', '0', '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')], { timeoutMs: 240_000 });
   t.not(r.code, 0, 'serve exits');
   t.match(r.stderr, /policy\.json: signed document: bad signature on "policy"/, 'naming the file and the fault');

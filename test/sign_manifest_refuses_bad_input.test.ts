@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { verifyClientManifest } from '../crypto/client-manifest.js';
 import { initCrypto } from '../crypto/node.js';
 
@@ -14,7 +15,7 @@ t.test('keys sign-manifest', { timeout: 180_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'tipline-sign-manifest-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const keys = join(work, 'keys');
-  const init = await runCli(['keys', 'init', '--dir', keys]);
+  const init = await quickKeysInit(keys);
   t.equal(init.code, 0, init.stderr);
   const fingerprint = /fingerprint: (.+)/.exec(init.stdout)![1]!;
 

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCliServer } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { IN_CI, seedPglite } from './helpers/databases.js';
 
 const haveMicrosocks = spawnSync('sh', ['-c', 'command -v microsocks']).status === 0;
@@ -27,7 +28,7 @@ t.test('submit through a SOCKS5 proxy', { skip: !haveMicrosocks && !IN_CI ? 'mic
   const work = mkdtempSync(join(tmpdir(), 'tipline-socks-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const keys = join(work, 'keys');
-  const init = await runCli(['keys', 'init', '--dir', keys]);
+  const init = await quickKeysInit(keys);
   const fp = /fingerprint: (.+)/.exec(init.stdout)![1]!;
   await seedPglite(join(work, 'data', 'pg'));
   const server = await startCliServer(['--port', '0', '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')], { DATABASE_URL: '', TIPLINE_POW_DIFFICULTY: '6' });

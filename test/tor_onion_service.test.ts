@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCliServer } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { IN_CI, seedPglite } from './helpers/databases.js';
 import { FIREFOX, SAFER_PREFS, browserSkip, launchFirefox } from './helpers/browser.js';
 import { DEPLOY_TORRC, SocksReplyError, freePorts, hasTor, probeOnion, onionHostTorrc, parseTorrc, splitTorrc, startTorNetwork, type TorNetwork } from './helpers/tor-network.js';
@@ -90,7 +91,7 @@ if (torSkip) {
 
   t.test('a private Tor network brings the deployed onion services up in front of tipline serve', { timeout: 420_000 }, async (t) => {
     t.ok(hasTor(), 'tor and tor-gencert are installed (CI=true: these tests must run)');
-    const init = await runCli(['keys', 'init', '--dir', keys]);
+    const init = await quickKeysInit(keys);
     t.equal(init.code, 0, init.stderr);
     fingerprint = /fingerprint: (.+)/.exec(init.stdout)![1]!;
     await seedPglite(join(work, 'data', 'pg'));

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCliServer } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { IN_CI, seedPglite } from './helpers/databases.js';
 import { freePorts, hasTor, startTorNetwork, type TorNetwork } from './helpers/tor-network.js';
 
@@ -23,7 +24,7 @@ t.test('verify-site --socks passes against the public onion', { timeout: 480_000
     rmSync(work, { recursive: true, force: true });
   });
   const keys = join(work, 'keys');
-  const init = await runCli(['keys', 'init', '--dir', keys]);
+  const init = await quickKeysInit(keys);
   t.equal(init.code, 0, init.stderr);
   const fingerprint = /fingerprint: (.+)/.exec(init.stdout)![1]!;
   const signed = await runCli(['keys', 'sign-manifest', '--dir', keys]);

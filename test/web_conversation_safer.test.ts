@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { dialects } from './helpers/databases.js';
 import { startServer } from './helpers/server.js';
 import { runCli } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { browserSkip, launchFirefox, FIREFOX, SAFER_PREFS, SCREENSHOTS } from './helpers/browser.js';
 import { publishDirectory } from '../server/directory.js';
 import type { Manifest } from '../crypto/envelope/index.js';
@@ -35,7 +36,7 @@ t.test('tip with replies, a reply, the reply read, a follow-up with a file, the 
   // The newsroom's keys as `tipline keys init` makes them: the desk side below is the real command line.
   const keys = join(work, 'keys');
   const inbox = join(work, 'inbox');
-  const init = await runCli(['keys', 'init', '--dir', keys, '--name', DESK_NAME]);
+  const init = await quickKeysInit(keys, ['--name', DESK_NAME]);
   t.equal(init.code, 0, init.stderr);
   const deskKey = join(keys, readdirSync(keys).find((f) => f.endsWith('.key') && !['root.key', 'signing.key'].includes(f))!);
   const store = await pglite!.open();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { runCli, startCliServer } from './helpers/cli.js';
+import { quickKeysInit } from './helpers/quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { seedPglite } from './helpers/databases.js';
 import { browserSkip, launchChromium, launchFirefox, CHROMIUM, FIREFOX, SAFER_PREFS, SCREENSHOTS } from './helpers/browser.js';
 
@@ -21,7 +22,7 @@ for (const c of cases) {
     const work = mkdtempSync(join(tmpdir(), 'tipline-resume-'));
     t.teardown(() => rmSync(work, { recursive: true, force: true }));
     const keys = join(work, 'keys');
-    t.equal((await runCli(['keys', 'init', '--dir', keys])).code, 0);
+    t.equal((await quickKeysInit(keys)).code, 0);
     const env = { DATABASE_URL: '', TIPLINE_POW_DIFFICULTY: '8' };
     const args = (port: string, staffPort: string) => ['--port', port, '--staff-port', staffPort, '--data', join(work, 'data'), '--directory', join(keys, 'directory.json')];
     const children: ChildProcess[] = [];

@@ -5,8 +5,9 @@ import type { Test } from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './cli.js';
+import { quickKeysInit } from './quick-keys.js';
 import { startChildServer, type ChildServer } from './child-server.js';
+import { seedPglite } from './databases.js';
 import { makePolicy, signPolicy, verifyPolicy, type RetentionPolicy } from '../../crypto/policy.js';
 import { makeCanary, signCanary } from '../../crypto/canary.js';
 import { certifySigner } from '../../crypto/directory.js';
@@ -40,7 +41,8 @@ export async function newsroomKeys(t: Test): Promise<Keys> {
   const work = mkdtempSync(join(tmpdir(), 'tipline-policy-page-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const dir = join(work, 'keys');
-  const init = await runCli(['keys', 'init', '--dir', dir], { env: { TIPLINE_PASSPHRASE: PASS } });
+  // Made once per test file and copied, key files at the least KDF cost: see quick-keys.ts.
+  const init = await quickKeysInit(dir, [], PASS);
   if (init.code !== 0) throw new Error(`keys init failed: ${init.stderr}`);
   return {
     dir,
@@ -71,7 +73,10 @@ export function writeCanary(k: Keys, issued: Date, days: number): SignedDocument
 
 /** `tipline serve` publishing what DIR holds; killed with the test. */
 export async function serveKeys(t: Test, k: Keys, env: Record<string, string> = {}): Promise<ChildServer> {
-  const server = await startChildServer(['--port', '0', '--data', join(k.work, `data-${Math.random().toString(36).slice(2)}`), '--directory', join(k.dir, 'directory.json')], env, 240_000);
+  const data = join(k.work, `data-${Math.random().toString(36).slice(2)}`);
+  // A copy of the migrated PGlite template (a new data folder costs 5–15 s of CPU; these tests are about the page).
+  await seedPglite(join(data, 'pg'));
+  const server = await startChildServer(['--port', '0', '--data', data, '--directory', join(k.dir, 'directory.json')], env, 240_000);
   t.teardown(async () => {
     server.kill('SIGKILL');
     await server.exited;

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dialects, type Dialect, type TestDatabase } from './databases.js';
-import { runCli } from './cli.js';
+import { quickKeysInit } from './quick-keys.js'; // keys init made once per test run, at the least KDF cost
 import { startServer, type TestServer } from './server.js';
 import { makeNewsroom, type Newsroom } from './fixtures.js';
 import { publishDirectory } from '../../server/directory.js';
@@ -35,7 +35,7 @@ export async function cliNewsroomServer(
   const work = mkdtempSync(join(tmpdir(), 'tipline-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const keys = join(work, 'keys');
-  const init = await runCli(['keys', 'init', '--dir', keys]);
+  const init = await quickKeysInit(keys);
   if (init.code !== 0) throw new Error(`keys init failed: ${init.stderr}`);
   const [pglite] = await dialects();
   const store = await pglite!.open();
