@@ -16,6 +16,8 @@ import { toBase64, utf8Encode } from '../crypto/bytes.js';
 import { ErrorBody } from '../schema/errors.js';
 import { MAX_NOTE_ENVELOPE_BYTES, MAX_NOTES_PER_REQUEST, type NotePosted } from '../schema/wire.js';
 import { readAudit } from '../server/audit.js';
+import { dumpDatabase, findLeaks, liveColumns } from './helpers/dump.js';
+import { STORED_COLUMNS } from '../schema/db.js';
 import { addDays, utcDay } from '../server/days.js';
 import type { DeskKeyPair } from '../crypto/keys.js';
 
@@ -66,6 +68,12 @@ for (const dialect of await dialects()) {
     t.equal(rows.length, 3, 'three rows stored');
     t.same(Object.keys(rows[0]!).sort(), ['envelope', 'expires_day', 'id', 'posted_day'], 'and nothing else about them');
     t.same(rows.map((r) => hex(r.envelope)).sort(), sent.map(hex).sort(), 'the envelopes stored byte for byte');
+    t.same((await liveColumns(store.db)).desk_notes, [...STORED_COLUMNS.desk_notes], 'the live table has exactly the declared columns');
+    const dump = await dumpDatabase(store.db);
+    t.ok(sent.every((e) => dump.includes(Buffer.from(e))), 'the privacy dump reads desk_notes too');
+    // Nothing in a note's row says which desk posted it (the directory in `documents` names the desks, not this).
+    const noteRows = Buffer.concat(rows.flatMap((r) => [Buffer.from(r.id), Buffer.from(r.envelope), Buffer.from(String(r.posted_day)), Buffer.from(String(r.expires_day))]));
+    t.same(findLeaks(noteRows, [desk.name, toBase64(desk.signPublic), hex(desk.signPublic), toBase64(desk.boxPublic)]), [], 'no desk name or key in the rows');
 
     // The note expiring today is stored, but no longer live: the retention pass deletes it today.
     const list = await api.listNotes(desk);
