@@ -6,6 +6,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { dialects } from './helpers/databases.js';
 import { newsroomServer } from './helpers/setup.js';
 import { Api } from '../client/cli/api.js';
@@ -14,7 +15,7 @@ import type { StaffIdentity } from '../client/cli/keyfiles.js';
 import { signStaffRequest } from '../crypto/staff-request.js';
 import { toBase64, utf8Encode } from '../crypto/bytes.js';
 import { ErrorBody } from '../schema/errors.js';
-import { MAX_NOTE_ENVELOPE_BYTES, MAX_NOTES_PER_REQUEST, type NotePosted } from '../schema/wire.js';
+import { MAX_LIVE_NOTES, MAX_NOTE_ENVELOPE_BYTES, MAX_NOTES_PER_REQUEST, type NotePosted } from '../schema/wire.js';
 import { readAudit } from '../server/audit.js';
 import { dumpDatabase, findLeaks, liveColumns } from './helpers/dump.js';
 import { STORED_COLUMNS } from '../schema/db.js';
@@ -121,6 +122,7 @@ for (const dialect of await dialects()) {
       ['oversized', '/api/v1/staff/notes', { envelope: toBase64(envelope(MAX_NOTE_ENVELOPE_BYTES + 1)), expires_day: today }, 'TIPLINE_ERR_BAD_REQUEST', /envelope Too big: expected string to have <=131072 characters/],
       ['expiry yesterday', '/api/v1/staff/notes', { envelope: 'AAAA', expires_day: addDays(today, -1) }, 'TIPLINE_ERR_NOTE_EXPIRY', new RegExp(`from ${today} \\(today, UTC\\) to ${addDays(today, TIPS_DAYS)}`)],
       ['expiry past the retention', '/api/v1/staff/notes', { envelope: 'AAAA', expires_day: addDays(today, TIPS_DAYS + 1) }, 'TIPLINE_ERR_NOTE_EXPIRY', /today \+ 30 days, the tips' retention/],
+      ['expiry a day no calendar has, within the range', '/api/v1/staff/notes', { envelope: 'AAAA', expires_day: `${today.slice(0, 8)}32` }, 'TIPLINE_ERR_NOTE_EXPIRY', /is not a day of the calendar/],
       ['expiry not a day', '/api/v1/staff/notes', { envelope: 'AAAA', expires_day: '2026-02-30x' }, 'TIPLINE_ERR_BAD_REQUEST', /expires_day/],
       ['no envelope', '/api/v1/staff/notes', { expires_day: today }, 'TIPLINE_ERR_BAD_REQUEST', /envelope/],
       ['not JSON', '/api/v1/staff/notes', '{"envelope":', 'TIPLINE_ERR_BAD_REQUEST', /./],
@@ -161,5 +163,23 @@ for (const dialect of await dialects()) {
     t.equal(await api.deleteNotes(desk, [posted[1]!.id]), 0, 'deleting again finds nothing');
     t.equal((await readAudit(store.db)).length, before + 1, 'and writes no entry');
     t.same(await api.fetchNotes(desk, [posted[1]!.id]), [], 'a deleted note is not fetched');
+
+    // The cap: filled to one below with rows of a byte each (ids of letters a-j: valid ids, drawn by no server), one more post is taken, the next refused with 503.
+    const liveNow = (await api.listNotes(desk)).notes.length;
+    await sql`insert into desk_notes (id, envelope, posted_day, expires_day)
+              select translate(lpad(g::text, 26, '0'), '0123456789', 'abcdefghij'), '\\x00'::bytea, ${today}::date, ${addDays(today, 1)}::date
+                from generate_series(1, ${MAX_LIVE_NOTES - liveNow - 1}) g`.execute(store.db);
+    const lastOne = await api.postNote(desk, envelope(10), addDays(today, 1));
+    t.match(lastOne, { posted_day: today }, `the ${MAX_LIVE_NOTES}th live note is stored`);
+    const full = await refusal(t, api.postNote(desk, envelope(10), addDays(today, 1)), 'TIPLINE_ERR_BUSY', 'one past the cap');
+    t.equal(full?.status, 503);
+    t.match(full?.message, new RegExp(`holds ${MAX_LIVE_NOTES} desk notes, its most`), 'with words that say why');
+    t.ok((full?.retryAfterMs ?? 0) > 0, 'and when to try again');
+    const started = performance.now();
+    const atCap = await api.listNotes(auditor);
+    const ms = performance.now() - started;
+    t.equal(atCap.notes.length, MAX_LIVE_NOTES, 'the list at the cap: every live note, within the client\'s answer limit');
+    t.comment(`listing ${MAX_LIVE_NOTES} notes took ${Math.round(ms)} ms on ${dialect.name} (query, serialisation, transfer and parse)`);
+    await store.db.deleteFrom('desk_notes').where('envelope', '=', new Uint8Array(1)).execute();
   });
 }

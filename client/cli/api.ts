@@ -14,6 +14,8 @@ import type { StaffIdentity } from './keyfiles.js';
 
 const STAFF_TIMEOUT_MS = 600_000;
 const LIST_LIMIT = 16 * 1024 * 1024;
+/** MAX_LIVE_NOTES summaries of about 95 bytes of JSON each: 19 MB at the cap. */
+const NOTE_LIST_LIMIT = 32 * 1024 * 1024;
 /** MAX_NOTES_PER_REQUEST of the largest envelopes, in base64 and JSON: 32 MiB and some. */
 const FETCH_NOTES_LIMIT = 40 * 1024 * 1024;
 
@@ -139,7 +141,7 @@ export class Api {
 
   /** Every live note's metadata. */
   async listNotes(who: StaffIdentity): Promise<NoteList> {
-    return this.notesCall(who, 'GET', '/api/v1/staff/notes', undefined, LIST_LIMIT, 'the list of desk notes', NoteList);
+    return this.notesCall(who, 'GET', '/api/v1/staff/notes', undefined, NOTE_LIST_LIMIT, 'the list of desk notes', NoteList);
   }
 
   /** The envelopes of up to MAX_NOTES_PER_REQUEST notes (ids no longer there are left out). */

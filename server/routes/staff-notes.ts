@@ -60,6 +60,9 @@ export const staffNoteRoutes: RoutePlugin = async (app, { ctx }) => {
       // Threat: a note kept past the tips it is about (the policy's promise) or a date that says more than a day.
       const latest = addDays(postedDay, config.retentionDays);
       const expiresDay = req.body.expires_day;
+      // The schema checks the shape only: a day that is no date (02-30) would reach the database and fail there.
+      const at = Date.parse(`${expiresDay}T00:00:00Z`);
+      if (!Number.isFinite(at) || utcDay(new Date(at)) !== expiresDay) throw new AppError('TIPLINE_ERR_NOTE_EXPIRY', `expires_day ${expiresDay} is not a day of the calendar`);
       if (expiresDay < postedDay || expiresDay > latest) {
         throw new AppError('TIPLINE_ERR_NOTE_EXPIRY', `expires_day ${expiresDay} is outside what this tip line allows: from ${postedDay} (today, UTC) to ${latest} (today + ${config.retentionDays} days, the tips' retention)`);
       }
