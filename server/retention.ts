@@ -1,8 +1,9 @@
 // Deletes expired tips, replies, desk notes and transient rows. Each purge that removes anything is recorded in
 // the audit chain, with counts only: listing purged tip ids (or reply tags) would let whoever holds a source's
-// receipt (or a copy of the tag list) confirm the tip (or the reply) existed. The first pass of each UTC day records a purge
-// even when it removed nothing (counts 0): a heartbeat, so an auditor sees that the job ran each day, and a day
-// without one says it did not. Each pass then signs the chain's head for the day (server/audit-head.ts).
+// receipt (or a copy of the tag list) confirm the tip (or the reply) existed. The first pass of each UTC day
+// records a purge even when it removed nothing (counts 0): a heartbeat, so an auditor sees that the job ran each
+// day, and a day without one says it did not. Each pass then signs the chain's head for the day
+// (server/audit-head.ts).
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema/db.js';
 import { appendAudit, appendAuditOncePerDay, signCurrentHead } from './audit.js';
