@@ -164,7 +164,7 @@ export function validateNoteOp(op: unknown): NoteOp {
   if (typeof kind !== 'string' || !Object.prototype.hasOwnProperty.call(KIND_FIELDS, kind)) throw fail('unknown kind');
   const fields = KIND_FIELDS[kind as NoteOpBody['kind']];
   if (!_hasExactKeys(op, [...BASE, ...fields])) throw fail(`a ${kind} operation has exactly ${[...BASE, ...fields].join(', ')}`);
-  if (op['v'] !== NOTE_FORMAT_VERSION) throw fail(`unsupported version ${String(op['v'])}`);
+  if (op['v'] !== NOTE_FORMAT_VERSION) throw fail(`unsupported operation version (expected ${NOTE_FORMAT_VERSION})`);
   const id = opId(op['op'], 'op');
   if (typeof op['thread'] !== 'string' || !THREAD_RE.test(op['thread'])) throw fail('thread is not a thread id');
   name(op['by'], 'by', MAX_DESK_NAME);
