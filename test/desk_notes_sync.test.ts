@@ -127,6 +127,17 @@ t.test('desk notes sync between desks', { timeout: 600_000 }, async (t) => {
   const saved = JSON.parse(readFileSync(join(root, 'desk-a', 'desks.json'), 'utf8')) as { desks: Record<string, string[]> };
   t.ok(Object.values(saved.desks).some((n) => n.includes('desk-d')), 'desks.json remembers the former desk');
 
+  // A desk whose box key was rotated opens notes sealed to its old key with the kept one.
+  const newBox = generateDeskKey();
+  const rotated: StaffIdentity = { ...A, boxPublic: newBox.boxPublic, boxSecret: newBox.boxSecret, kept: [{ boxPublic: A.boxPublic, boxSecret: A.boxSecret }] };
+  const sRot = await desk(rotated, 'desk-a-rotated').sync();
+  // (D's note fails there: this new data folder never saw a directory listing D; the two forgeries fail too.)
+  t.same([sRot.added, sRot.notForUs, sRot.failed], [a.ops().length - 1, 0, 3], 'every note A holds opens with the kept key');
+  const { kept: _kept, ...noKept } = rotated;
+  t.equal((await desk(noKept, 'desk-a-no-kept').sync()).added, 0, 'and none without it');
+  // A desk the current directory does not list cannot post.
+  await t.rejects(d.post(OTHER, { kind: 'status', status: 'done' }, expires), /not a desk the current directory lists/);
+
   // Deleting the thread deletes its notes on the server and here; other desks forget them on their next sync.
   const onServer = (await api.listNotes(A)).notes.length;
   const threadOps = [...a.heldNotes().values()].filter((h) => h.state === 'ok' && h.op.thread === THREAD).length;
