@@ -50,6 +50,7 @@ interface DesksFile {
 }
 
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const FETCHES_IN_FLIGHT = 3;
 const KEY_RE = /^[A-Za-z0-9+/]{43}=$/;
 
 /** Reads DATA/notes.json; entries that do not parse are dropped (they are fetched again on the next sync). */
@@ -196,9 +197,21 @@ export class DeskNotes {
         }
       }
       const missing = [...listed].filter((id) => !this.held.has(id));
-      for (let i = 0; i < missing.length; i += MAX_NOTES_PER_REQUEST) {
-        const got = await this.api.fetchNotes(this.key, missing.slice(i, i + MAX_NOTES_PER_REQUEST));
-        res.roundTrips++;
+      const batches: string[][] = [];
+      for (let i = 0; i < missing.length; i += MAX_NOTES_PER_REQUEST) batches.push(missing.slice(i, i + MAX_NOTES_PER_REQUEST));
+      // A few fetches in flight at once: over Tor each round trip costs about a second, and the first sync of a
+      // busy newsroom is hundreds of them. Still one request per batch (the count is the same).
+      const fetched: { id: string; envelope: Uint8Array }[][] = new Array(batches.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < batches.length) {
+          const i = next++;
+          fetched[i] = await this.api.fetchNotes(this.key, batches[i]!);
+          res.roundTrips++;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(FETCHES_IN_FLIGHT, batches.length) }, worker));
+      for (const got of fetched) {
         for (const { id, envelope } of got) {
           const h = this.open(envelope);
           this.held.set(id, h);
