@@ -175,6 +175,11 @@ for (const dialect of await dialects()) {
     t.equal(full?.status, 503);
     t.match(full?.message, new RegExp(`holds ${MAX_LIVE_NOTES} desk notes, its most`), 'with words that say why');
     t.ok((full?.retryAfterMs ?? 0) > 0, 'and when to try again');
+    // One place left, three posts at once: the count and the insert are one step, so exactly one is stored.
+    await store.db.deleteFrom('desk_notes').where('id', '=', lastOne.id).execute();
+    // (Each on its own connection: the Api's one connection would send them one after another.)
+    const race = await Promise.all([1, 2, 3].map(() => rawPost(server.staffUrl, newsroom.desk, '/api/v1/staff/notes', { envelope: toBase64(envelope(10)), expires_day: addDays(today, 1) })));
+    t.same(race.map((r) => r.status).sort(), [201, 503, 503], 'three posts racing for the last place: one stored, two refused as full');
     const started = performance.now();
     const atCap = await api.listNotes(auditor);
     const ms = performance.now() - started;

@@ -128,12 +128,13 @@ export class Api {
 
   // ---- Shared desk notes (PROTOCOL.md §Desk notes). ----
 
+  /** A GET may be sent again on a dropped connection; a POST is not (a post or a delete would be done twice, and
+   * the repeated nonce is refused as a replay anyway). */
   private async notesCall<S extends z.ZodType>(who: StaffIdentity, method: 'GET' | 'POST', path: string, body: unknown, limit: number, what: string, schema: S): Promise<z.infer<S>> {
     const req =
       body === undefined
         ? this.staffRequest(who, method, path)
-        : // Not sent twice on a dropped connection: a POST that changes state is not idempotent.
-          { ...this.staffRequest(who, method, path, { bytes: utf8Encode(JSON.stringify(body)), contentType: 'application/json' }), idempotent: false };
+        : { ...this.staffRequest(who, method, path, { bytes: utf8Encode(JSON.stringify(body)), contentType: 'application/json' }), idempotent: false };
     const answer = await this.connection.send(req, limit, STAFF_TIMEOUT_MS);
     if (answer.status === 404 && apiError(answer, '').code === 'TIPLINE_ERR_NOT_FOUND') throw this.notStaff();
     return checked(answer, schema, what);
@@ -150,7 +151,6 @@ export class Api {
     if (ids.length > MAX_NOTES_PER_REQUEST) throw new CliError(`at most ${MAX_NOTES_PER_REQUEST} notes are fetched at once, not ${ids.length}`);
     ids.forEach(noteIdOf);
     const asked = new Set(ids);
-    // Fetching changes nothing, but it is a POST: sent once all the same (the answer can be 32 MiB).
     const got = await this.notesCall(who, 'POST', '/api/v1/staff/notes/fetch', { ids }, FETCH_NOTES_LIMIT, 'fetching desk notes', NotesFetched);
     return got.notes.map((n) => {
       // Threat: a server answering with notes not asked for, or not base64: refused here, not handed to the desk.
