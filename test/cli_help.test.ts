@@ -49,7 +49,7 @@ t.test('every command and subcommand has --help', async (t) => {
     [['keys', 'add-desk', '-h'], /usage: tipline keys add-desk --dir DIR --name NAME[\s\S]*--auditor/],
     [['submit', '--help'], /usage: tipline submit --server URL[\s\S]*--socks HOST:PORT/],
     [['fetch', '--help'], /usage: tipline fetch --server URL --key FILE --out DIR/],
-    [['delete', '--help'], /usage: tipline delete --server URL --key FILE TIP_ID/],
+    [['delete', '--help'], /usage: tipline delete --server URL --key FILE \[--inbox DIR/],
     [['submit', '--help'], /--replies[\s\S]*--codename[\s\S]*TIPLINE_CODENAME[\s\S]*--keep-metadata/],
     [['replies', '--help'], /usage: tipline replies --server URL --fingerprint FP \[--out DIR\] \[--delete\]/],
     [['reply', '--help'], /usage: tipline reply --server URL --key FILE TIP_ID \[-m TEXT \| < reply.txt\] \[--inbox DIR\]/],

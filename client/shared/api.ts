@@ -83,7 +83,7 @@ export function apiError(a: WireAnswer, what: string): ApiError {
   const e = ErrorBody.safeParse(parseJson(a));
   // An error without the wire's error body (a proxy's page, a crash) still has a status to act on.
   const code = e.success ? e.data.error.code : 'unknown';
-  const message = e.success ? printableText(e.data.error.message) : `HTTP ${a.status}`;
+  const message = e.success ? printableText(e.data.error.message, 500) : `HTTP ${a.status}`;
   return new ApiError(a.status, code, `${what}: ${message} (${a.status})`, retryAfterMs(a.retryAfter));
 }
 
