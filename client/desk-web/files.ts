@@ -3,15 +3,16 @@
 // is rendered: no PDF, Office, HTML or SVG viewer (threat: active content in a document running in this page).
 import type { FileInfo } from '../../schema/desk-api.js';
 import { api, apiUrl, threadPath } from './api.js';
-import { h } from './dom.js';
+import { h, uid } from './dom.js';
 import { t, formatSize } from './i18n.js';
 
 export function fileView(threadId: string, tipId: string, f: FileInfo): HTMLLIElement {
   const base = `${threadPath(threadId)}/tips/${tipId}/files/${f.index}`;
+  const nameId = uid('file');
   const li = h(
     'li',
     { class: 'file' },
-    h('p', { class: 'file-name' }, f.name),
+    h('p', { class: 'file-name', id: nameId }, f.name),
     h('p', { class: 'file-meta' }, t('fileMeta', { size: formatSize(f.size), type: f.type || '?' })),
   );
   if (f.render === 'image') {
@@ -32,7 +33,7 @@ export function fileView(threadId: string, tipId: string, f: FileInfo): HTMLLIEl
   }
   li.append(
     h('p', { class: 'warning' }, t('fileWarning')),
-    h('a', { class: 'button', href: apiUrl(`${base}/download`), download: '', 'aria-label': t('saveName', { name: f.name }) }, t('saveToDisk')),
+    h('a', { class: 'button', href: apiUrl(`${base}/download`), download: '', 'aria-describedby': nameId }, t('saveToDisk')),
   );
   return li;
 }

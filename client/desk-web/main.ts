@@ -90,10 +90,11 @@ async function start(): Promise<void> {
     h('h1', {}, t('appTitle')),
     h('p', { class: 'who' }, h('span', {}, t('deskIs', { desk: session.desk })), h('span', { class: 'hint' }, t('server', { server: session.server }))),
     syncBar(session, say, () => void inbox.refresh()),
+    live,
     langSwitch(),
   );
   const notice = noticeBox(session.notice);
-  app.append(header, notice ?? '', h('div', { class: 'layout' }, inbox.root, detail), live);
+  app.append(header, notice ?? '', h('div', { class: 'layout' }, inbox.root, detail));
   await inbox.refresh();
 
   // Optional shortcuts: j/k move through the list, / searches; never while typing in a field.
