@@ -6,6 +6,8 @@
 // argument, nothing of a tip ever reaches it), with a timeout, its output discarded (stdio ignored, never buffered).
 import { spawn, type ChildProcess } from 'node:child_process';
 
+import type { DeskStore } from './store.js';
+
 export const NOTIFY_TIMEOUT_MS = 30_000;
 
 export interface NotifierOptions {
@@ -72,4 +74,16 @@ export class Notifier {
     if (this.timer) clearTimeout(this.timer);
     for (const c of this.running) c.kill();
   }
+}
+
+/** The count a notification carries: threads in the store not counted by the previous one (remembered in
+ * DATA/state.json). The first time, the threads already there are the baseline, not "new". */
+export function newThreadsCounter(store: DeskStore): () => number {
+  if (store.notified() === undefined) store.setNotified(store.threadIds());
+  return () => {
+    const before = new Set(store.notified() ?? []);
+    const ids = store.threadIds();
+    store.setNotified(ids);
+    return ids.filter((id) => !before.has(id)).length;
+  };
 }

@@ -110,7 +110,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { DeskStore } = await import('../../desk/store.js');
   const { DeskSync, said } = await import('../../desk/sync.js');
   const { DeskApp } = await import('../../desk/app.js');
-  const { Notifier } = await import('../../desk/notify.js');
+  const { Notifier, newThreadsCounter } = await import('../../desk/notify.js');
   type Directory = import('../../../crypto/directory.js').Directory;
 
   const api = new Api(new URL(server), proxy);
@@ -164,18 +164,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
   let notifier: InstanceType<typeof Notifier> | undefined;
   if (notifyCommand !== undefined) {
-    // New since the last notification: threads not counted before. The first run counts from now (the backlog
-    // already here is not "new").
-    if (store.notified() === undefined) store.setNotified(store.threadIds());
     notifier = new Notifier({
       command: notifyCommand,
       everyMs: notifyEvery * 60_000,
-      count: () => {
-        const before = new Set(store.notified() ?? []);
-        const ids = store.threadIds();
-        store.setNotified(ids);
-        return ids.filter((id) => !before.has(id)).length;
-      },
+      count: newThreadsCounter(store),
       warn: (s) => io.warn(s),
     });
     notifier.start();
