@@ -6,8 +6,15 @@
 
 /** The form both the haystacks and the queries are compared in. */
 export function normalize(s: string): string {
-  return s.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  return s
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[łøđħıŧ]|æ|œ|ß/g, (c) => FOLD[c] ?? c);
 }
+
+/** Letters NFKD leaves whole (a stroke is not a combining mark), folded as a person types them. */
+const FOLD: Record<string, string> = { ł: 'l', ø: 'o', đ: 'd', ħ: 'h', ı: 'i', ŧ: 't', æ: 'ae', œ: 'oe', ß: 'ss' };
 
 /** The words of a text, normalized: letters and digits runs (anything else separates words). */
 export function words(s: string): string[] {
@@ -33,8 +40,11 @@ export function matches(hay: string, q: readonly string[]): boolean {
 const WORD = /[\p{L}\p{N}]+/gu;
 
 /** Up to ~`width` characters of `text` around the first word starting with a query word, or undefined. */
-export function snippet(text: string, q: readonly string[], width = 160): string | undefined {
+export function snippet(text: string, q: readonly string[], width = 160, hay?: string): string | undefined {
   if (q.length === 0) return undefined;
+  // The text's haystack (kept by the store) first: most texts of a listed thread hold no match (it was in another
+  // tip, a file name or a note), and walking their words one by one would cost far more.
+  if (hay !== undefined && !q.some((w) => hay.includes(` ${w}`))) return undefined;
   WORD.lastIndex = 0;
   for (let m = WORD.exec(text); m; m = WORD.exec(text)) {
     const w = normalize(m[0]);

@@ -31,6 +31,11 @@ interface Entry {
   thread: Thread;
   /** Messages and file names, normalized (search.ts). */
   hay: string;
+  /** Each tip's message alone, normalized: where a snippet is cut from. */
+  tipHays: string[];
+  /** Computed once at load: the list is drawn often, the messages do not change. */
+  title: string;
+  start: string;
 }
 
 const TITLE_MAX = 120;
@@ -45,13 +50,13 @@ function readJsonFile<T>(path: string, fallback: T): T {
 }
 
 function firstLine(text: string): string {
-  const line = text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+  const line = /^[ \t\r]*([^\n]*\S[^\n]*)/m.exec(text)?.[1] ?? '';
   const t = line.trim();
   return t.length > TITLE_MAX ? `${t.slice(0, TITLE_MAX - 1)}…` : t;
 }
 
 function start(text: string): string {
-  const t = text.replace(/\s+/g, ' ').trim();
+  const t = text.slice(0, SNIPPET_MAX * 4).replace(/\s+/g, ' ').trim();
   return t.length > SNIPPET_MAX ? `${t.slice(0, SNIPPET_MAX - 1)}…` : t;
 }
 
@@ -77,7 +82,9 @@ export class DeskStore {
   load(): void {
     const entries = new Map<string, Entry>();
     for (const thread of assembleThreads(this.inbox)) {
-      entries.set(thread.id, { thread, hay: haystack(thread.tips.flatMap((t) => [t.message, ...t.files.map((f) => f.name)])) });
+      const tipHays = thread.tips.map((t) => haystack([t.message]));
+      const names = haystack(thread.tips.flatMap((t) => t.files.map((f) => f.name)));
+      entries.set(thread.id, { thread, hay: `${tipHays.join('')}${names}`, tipHays, title: firstLine(thread.tips[0]!.message), start: start(thread.tips.at(-1)!.message) });
     }
     this.entries = entries;
   }
@@ -203,16 +210,14 @@ export class DeskStore {
     const last = tips.at(-1)!;
     let snip: string | undefined;
     if (q.length > 0) {
-      for (const t of [...tips].reverse()) {
-        snip = snippet(t.message, q, SNIPPET_MAX) ?? t.files.map((f) => snippet(f.name, q, SNIPPET_MAX)).find((x) => x !== undefined);
-        if (snip) break;
-      }
+      for (let i = tips.length - 1; i >= 0 && !snip; i--) snip = snippet(tips[i]!.message, q, SNIPPET_MAX, e.tipHays[i]);
+      for (let i = tips.length - 1; i >= 0 && !snip; i--) snip = tips[i]!.files.map((f) => snippet(f.name, q, SNIPPET_MAX)).find((x) => x !== undefined);
       snip ??= s ? [...s.notes.map((n) => n.text), ...s.tags].map((x) => snippet(x, q, SNIPPET_MAX)).find((x) => x !== undefined) : undefined;
     }
     return {
       id: e.thread.id,
-      title: firstLine(first.message),
-      snippet: snip ?? start(last.message),
+      title: e.title,
+      snippet: snip ?? e.start,
       firstDay: first.receivedDay,
       lastDay: last.receivedDay,
       expiresDay: this.expiresDay(e.thread.id),
