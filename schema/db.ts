@@ -94,8 +94,19 @@ export interface RepliesTable {
   expires_day: Day;
 }
 
+/** Shared desk notes (PROTOCOL.md §Desk notes): envelopes sealed on a desk's machine to every desk key. Nothing
+ * here links a note to a tip, a thread, a desk or another note; the expiry is the one the desk asked for (its
+ * thread's newest tip's), so a note goes with the tip it is about. */
+export interface NotesTable {
+  id: string; // random 128-bit id, base32, drawn by the server
+  envelope: Uint8Array; // at most MAX_NOTE_ENVELOPE_BYTES, already Padmé-padded by the desk
+  posted_day: Day;
+  expires_day: Day;
+}
+
 export interface Database {
   replies: RepliesTable;
+  desk_notes: NotesTable;
   tips: TipsTable;
   uploads: UploadsTable;
   blob_chunks: BlobChunksTable;
@@ -111,6 +122,7 @@ export interface Database {
 /** Every column the server may store, by table: the privacy test checks the live schema against this. */
 export const STORED_COLUMNS: Record<keyof Database, readonly string[]> = {
   replies: ['tag', 'delete_hash', 'envelope', 'posted_day', 'expires_day'],
+  desk_notes: ['id', 'envelope', 'posted_day', 'expires_day'],
   tips: ['id', 'size', 'chunk_size', 'chunk_count', 'received_day', 'expires_day'],
   uploads: ['id', 'size', 'chunk_size', 'chunk_count', 'expires_at', 'blob_id', 'received_bytes', 'hard_expires_at'],
   blob_chunks: ['blob_id', 'idx', 'data'],

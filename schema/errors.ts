@@ -48,6 +48,10 @@ export const ErrorCode = z.enum([
   'TIPLINE_ERR_REPLY_EXISTS',
   /** A staff deletion without a valid deletion statement signed by the desk's key (an old client: update tipline). */
   'TIPLINE_ERR_DELETION_STATEMENT',
+  /** A posted desk note is not one: its envelope is not canonical standard base64, empty or too large. */
+  'TIPLINE_ERR_NOTE_MALFORMED',
+  /** A desk note's expiry day is outside what the policy allows (today to today + the tips' retention). */
+  'TIPLINE_ERR_NOTE_EXPIRY',
   'TIPLINE_ERR_INTERNAL',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -85,6 +89,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   TIPLINE_ERR_REPLY_MALFORMED: 400,
   TIPLINE_ERR_REPLY_EXISTS: 409,
   TIPLINE_ERR_DELETION_STATEMENT: 400,
+  TIPLINE_ERR_NOTE_MALFORMED: 400,
+  TIPLINE_ERR_NOTE_EXPIRY: 400,
   TIPLINE_ERR_INTERNAL: 500,
 };
 

@@ -112,6 +112,21 @@ const migrations: Record<string, Migration> = {
       await sql`alter table replies alter column envelope set storage external`.execute(db);
     },
   },
+  // Issue 10: the desks' shared notes, opaque to the server, joined to nothing.
+  '0004_desk_notes': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('desk_notes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('envelope', 'bytea', (c) => c.notNull())
+        .addColumn('posted_day', 'date', (c) => c.notNull())
+        .addColumn('expires_day', 'date', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('desk_notes_expires_day').on('desk_notes').column('expires_day').execute();
+      // Ciphertext: nothing for TOAST compression to win.
+      await sql`alter table desk_notes alter column envelope set storage external`.execute(db);
+    },
+  },
 };
 
 class CodeMigrations implements MigrationProvider {

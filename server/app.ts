@@ -23,6 +23,7 @@ import { staffRoutes } from './routes/staff.js';
 import { pageRoutes } from './routes/page.js';
 import { replyRoutes } from './routes/replies.js';
 import { staffReplyRoutes } from './routes/staff-replies.js';
+import { staffNoteRoutes } from './routes/staff-notes.js';
 import { documentRoutes } from './routes/documents.js';
 import { auditHeadRoutes } from './routes/audit-head.js';
 import { PAGE_CSP } from '../schema/page.js';
@@ -154,6 +155,7 @@ export async function buildServer(options: ServerConfig, surface: Surface, staff
     keepSignedBodies(app);
     await app.register(staffRoutes, { ctx, prefix: STAFF_PREFIX });
     await app.register(staffReplyRoutes, { ctx, prefix: STAFF_PREFIX });
+    await app.register(staffNoteRoutes, { ctx, prefix: STAFF_PREFIX });
   }
   return app;
 }

@@ -1,4 +1,4 @@
-// Deletes expired tips, replies and transient rows. Each purge that removes anything is recorded in the audit
+// Deletes expired tips, replies, desk notes and transient rows. Each purge that removes anything is recorded in the audit
 // chain, with counts only: listing purged tip ids (or reply tags) would let whoever holds a source's receipt (or
 // a copy of the tag list) confirm the tip (or the reply) existed. The first pass of each UTC day records a purge
 // even when it removed nothing (counts 0): a heartbeat, so an auditor sees that the job ran each day, and a day
@@ -13,6 +13,7 @@ export interface PurgeResult {
   tips: number;
   uploads: number;
   replies: number;
+  notes: number;
 }
 
 export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<PurgeResult> {
@@ -23,6 +24,8 @@ export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<Pur
     const uploads = await trx.deleteFrom('uploads').where('expires_at', '<=', now).returning(['blob_id', 'received_bytes']).execute();
     // Replies live under the tips' retention, to the day (every lookup already treats these as gone).
     const replies = await trx.deleteFrom('replies').where('expires_day', '<=', today).returning('tag').execute();
+    // Desk notes on the day the desk asked for, at most the tips' retention (checked when posted).
+    const notes = await trx.deleteFrom('desk_notes').where('expires_day', '<=', today).returning('id').execute();
     const blobs = [...tips.map((r) => r.id), ...uploads.map((r) => r.blob_id)];
     if (blobs.length > 0) await trx.deleteFrom('blob_chunks').where('blob_id', 'in', blobs).execute();
     // Chunks whose upload expired while they were being written belong to nothing: remove them too.
@@ -48,15 +51,15 @@ export async function purgeExpired(db: Kysely<Database>, now: Date): Promise<Pur
     if (freedPending > 0 || freedStored > 0) {
       await trx.updateTable('upload_quota').set({ pending_bytes: sql`greatest(pending_bytes - ${freedPending}, 0)`, stored_bytes: sql`greatest(stored_bytes - ${freedStored}, 0)` }).where('id', '=', 1).execute();
     }
-    const counts = { tips: tips.length, uploads: uploads.length, replies: replies.length };
-    if (tips.length + uploads.length + replies.length > 0) await appendAudit(trx, today, 'purge', counts);
+    const counts = { tips: tips.length, uploads: uploads.length, replies: replies.length, notes: notes.length };
+    if (tips.length + uploads.length + replies.length + notes.length > 0) await appendAudit(trx, today, 'purge', counts);
     else await appendAuditOncePerDay(trx, today, 'purge', counts);
-    return { tips: tips.length, uploads: uploads.length, replies: replies.length };
+    return counts;
   });
   await signCurrentHead(db, today);
   await reconcileQuota(db);
   if (result.replies > 0) replyListChanged(db);
-  await vacuumTransient(db, result.replies);
+  await vacuumTransient(db, result.replies, result.notes);
   return result;
 }
 
@@ -85,9 +88,10 @@ export async function reconcileQuota(db: Kysely<Database>): Promise<void> {
  * dead rows: replies this pass expired (`repliesGone`), or that sources deleted since the last rewrite (each
  * delete is a 'reply-delete' entry of the audit chain, which every instance on the database shares). Not
  * PostgreSQL's own count of dead rows: VACUUM FULL does not reset it, so every pass would rewrite the table again
- * (measured). Neither can run in a transaction: this runs after the purge commits.
+ * (measured). Desk notes the same way (their deletions are 'notes-delete' entries). Neither can run in a
+ * transaction: this runs after the purge commits.
  */
-export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Promise<void> {
+export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0, notesGone = 0): Promise<void> {
   await db.connection().execute(async (conn) => {
     await sql`set lock_timeout = '2s'`.execute(conn);
     try {
@@ -96,24 +100,10 @@ export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Pr
       await sql`vacuum uploads, upload_receipts`.execute(conn);
     }
     try {
-      const rewritten = repliesRewritten.get(db) ?? 0;
-      const deletedThrough = await lastReplyDelete(conn, rewritten);
-      const changed = repliesGone > 0 || deletedThrough > rewritten;
-      if (changed || repliesOwed.has(db)) {
-        try {
-          await sql`vacuum full replies`.execute(conn);
-          repliesRewritten.set(db, deletedThrough);
-          // VACUUM FULL copies a row deleted moments ago if any snapshot older than the delete is still open
-          // (another session, an autovacuum worker): so a rewrite caused by new deletions is done once more on
-          // the next pass, when that snapshot is long gone (a test caught the bytes surviving a single rewrite).
-          if (changed) repliesOwed.add(db);
-          else repliesOwed.delete(db);
-        } catch {
-          // Not rewritten (the lock was busy): the next pass tries again.
-          repliesOwed.add(db);
-          await sql`vacuum replies`.execute(conn);
-        }
-      }
+      await rewriteIfDeleted(conn, db, REPLIES, repliesGone);
+      // Desk notes likewise: a deleted thread's notes (a 'notes-delete' entry) must not stay readable in the
+      // table's file for whoever seizes it with a desk key.
+      await rewriteIfDeleted(conn, db, NOTES, notesGone);
     } finally {
       await sql`reset lock_timeout`.execute(conn);
     }
@@ -122,17 +112,44 @@ export async function vacuumTransient(db: Kysely<Database>, repliesGone = 0): Pr
   });
 }
 
-/** The audit sequence number up to which sources' reply deletions are rewritten out of the table, by database
- * (a first pass in a process rewrites the table if any was ever deleted). */
-const repliesRewritten = new WeakMap<object, number>();
-/** Databases whose replies table the next pass must rewrite: a rewrite could not get the lock, or one was made
- * for new deletions (done once more, see above). */
-const repliesOwed = new WeakSet<object>();
+/** A table whose deleted rows are rewritten out of its file, and the audit entry that records its deletions. */
+interface Rewritten {
+  table: 'replies' | 'desk_notes';
+  deleteKind: string;
+  /** The audit sequence number up to which deletions are rewritten out of the table, by database (a first pass
+   * in a process rewrites the table if any was ever deleted). */
+  through: WeakMap<object, number>;
+  /** Databases whose table the next pass must rewrite: a rewrite could not get the lock, or one was made for new
+   * deletions (done once more, see above). */
+  owed: WeakSet<object>;
+}
+const REPLIES: Rewritten = { table: 'replies', deleteKind: 'reply-delete', through: new WeakMap(), owed: new WeakSet() };
+const NOTES: Rewritten = { table: 'desk_notes', deleteKind: 'notes-delete', through: new WeakMap(), owed: new WeakSet() };
 
-/** The sequence number of the latest 'reply-delete' audit entry after `after` (`after` when there is none): a
- * range of the primary key, not the whole log. */
-async function lastReplyDelete(conn: Kysely<Database>, after: number): Promise<number> {
-  const r = await conn.selectFrom('audit_log').select(sql<string | null>`max(seq)`.as('n')).where('seq', '>', after).where('kind', '=', 'reply-delete').executeTakeFirst();
+async function rewriteIfDeleted(conn: Kysely<Database>, db: object, t: Rewritten, gone: number): Promise<void> {
+  const rewritten = t.through.get(db) ?? 0;
+  const deletedThrough = await lastDelete(conn, t.deleteKind, rewritten);
+  const changed = gone > 0 || deletedThrough > rewritten;
+  if (!changed && !t.owed.has(db)) return;
+  try {
+    await sql`vacuum full ${sql.table(t.table)}`.execute(conn);
+    t.through.set(db, deletedThrough);
+    // VACUUM FULL copies a row deleted moments ago if any snapshot older than the delete is still open
+    // (another session, an autovacuum worker): so a rewrite caused by new deletions is done once more on
+    // the next pass, when that snapshot is long gone (a test caught the bytes surviving a single rewrite).
+    if (changed) t.owed.add(db);
+    else t.owed.delete(db);
+  } catch {
+    // Not rewritten (the lock was busy): the next pass tries again.
+    t.owed.add(db);
+    await sql`vacuum ${sql.table(t.table)}`.execute(conn);
+  }
+}
+
+/** The sequence number of the latest `kind` audit entry after `after` (`after` when there is none): a range of
+ * the primary key, not the whole log. */
+async function lastDelete(conn: Kysely<Database>, kind: string, after: number): Promise<number> {
+  const r = await conn.selectFrom('audit_log').select(sql<string | null>`max(seq)`.as('n')).where('seq', '>', after).where('kind', '=', kind).executeTakeFirst();
   return Math.max(after, Number(r?.n ?? 0));
 }
 

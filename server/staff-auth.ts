@@ -149,7 +149,7 @@ export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, ro
   signedHosts.set(req, signedFor);
   if (!roles.includes(signer.role)) {
     // Says what the key can do instead: an auditor reaching for a tip learns where its part is.
-    if (signer.role === 'auditor') throw new AppError('TIPLINE_ERR_FORBIDDEN', `auditor keys may not do this: an auditor reads the audit chain (GET ${STAFF_PREFIX}/audit) and the tips' metadata (GET ${STAFF_PREFIX}/tips: ids, sizes, days), never a tip's content, and deletes nothing`);
+    if (signer.role === 'auditor') throw new AppError('TIPLINE_ERR_FORBIDDEN', `auditor keys may not do this: an auditor reads the audit chain (GET ${STAFF_PREFIX}/audit) and the tips' metadata (GET ${STAFF_PREFIX}/tips: ids, sizes, days) and the desk notes' (GET ${STAFF_PREFIX}/notes), never the content of a tip or a note, posts nothing and deletes nothing`);
     throw new AppError('TIPLINE_ERR_FORBIDDEN', `${signer.role} keys may not do this`);
   }
   if (!staffRequestFresh(verdict.timestamp, now)) {

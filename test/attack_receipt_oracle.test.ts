@@ -54,7 +54,7 @@ for (const dialect of await dialects()) {
     t.same(await answer(finish(u.id)), asUnknown.finish, 'past its expiry, the finished upload id answers like an unknown id');
     t.same(await answer(put(u.id, '?finish=1')), asUnknown.put, 'for its last chunk too');
     const purged = await purgeExpired(store.db, now());
-    t.same(purged, { tips: 0, uploads: 0, replies: 0 }, 'the purge deletes no tip and no open upload');
+    t.same(purged, { tips: 0, uploads: 0, replies: 0, notes: 0 }, 'the purge deletes no tip and no open upload');
     t.same(await answer(finish(u.id)), asUnknown.finish, 'and after the purge');
 
     const dump = await dumpDatabase(store.db);

@@ -17,27 +17,27 @@ for (const dialect of await dialects()) {
     const { store, newsroom } = await newsroomServer(t, dialect, { now, retentionDays: 30 });
     const purges = async () => (await readAudit(store.db)).filter((e) => e.kind === 'purge');
 
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 });
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0, notes: 0 });
     clock += 6 * 3_600_000;
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'a second pass on the same day');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0, notes: 0 }, 'a second pass on the same day');
     let p = await purges();
     t.equal(p.length, 1, 'one heartbeat for the day, however many passes');
     t.equal(p[0]!.day, '2026-05-04');
-    t.same(JSON.parse(p[0]!.detail), { replies: 0, tips: 0, uploads: 0 }, 'with zero counts');
+    t.same(JSON.parse(p[0]!.detail), { notes: 0, replies: 0, tips: 0, uploads: 0 }, 'with zero counts');
 
     clock += DAY; // 2026-05-05
     await purgeExpired(store.db, now());
     await purgeExpired(store.db, now());
     p = await purges();
     t.same(p.map((e) => e.day), ['2026-05-04', '2026-05-05'], 'the next day has its own');
-    t.same(JSON.parse(p[1]!.detail), { replies: 0, tips: 0, uploads: 0 });
+    t.same(JSON.parse(p[1]!.detail), { notes: 0, replies: 0, tips: 0, uploads: 0 });
 
     // A pass that deletes something that day still records it, with its counts.
     await store.db.insertInto('tips').values({ id: 'c'.repeat(26), size: 10, chunk_size: 64, chunk_count: 0, received_day: '2026-04-01', expires_day: '2026-05-05' }).execute();
-    t.same(await purgeExpired(store.db, now()), { tips: 1, uploads: 0, replies: 0 });
+    t.same(await purgeExpired(store.db, now()), { tips: 1, uploads: 0, replies: 0, notes: 0 });
     p = await purges();
     t.equal(p.length, 3, 'a purge that deleted something is an entry of its own');
-    t.same(JSON.parse(p[2]!.detail), { replies: 0, tips: 1, uploads: 0 });
+    t.same(JSON.parse(p[2]!.detail), { notes: 0, replies: 0, tips: 1, uploads: 0 });
 
     clock += 2 * DAY; // 2026-05-07: a day without any pass (05-06) shows as a day without a heartbeat
     await purgeExpired(store.db, now());
@@ -52,6 +52,6 @@ t.test('no heartbeat before a directory exists (the chain has no genesis), and n
   const [pglite] = await dialects();
   const store = await pglite!.open();
   t.teardown(() => store.drop());
-  t.same(await purgeExpired(store.db, new Date('2026-05-04T12:00:00Z')), { tips: 0, uploads: 0, replies: 0 });
+  t.same(await purgeExpired(store.db, new Date('2026-05-04T12:00:00Z')), { tips: 0, uploads: 0, replies: 0, notes: 0 });
   t.equal((await readAudit(store.db)).length, 0);
 });

@@ -71,7 +71,7 @@ for (const dialect of await dialects()) {
     // The source deletes one it read: its row is gone at once, its bytes after the next purge's rewrite.
     const token = (await openReply(read.envelope, source)).deleteToken;
     t.equal((await deleteReply(server.url, { tag: toBase64Url(read.tag), token: toBase64Url(token) })).status, 200);
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'nothing has expired on 03-06');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0, notes: 0 }, 'nothing has expired on 03-06');
     // A rewrite that could not get the table's lock, or that an older snapshot made copy the deleted row, is done
     // again on the next pass, by design: two more passes must pay it.
     const filesAfterPasses = async (gone: Uint8Array) => {
@@ -89,16 +89,16 @@ for (const dialect of await dialects()) {
     t.ok(afterDelete.includes(Buffer.from(old.tag)) && afterDelete.includes(piece(old.envelope)), 'the others are');
 
     clock = Date.parse('2026-03-30T23:59:00Z');
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'kept until its expiry day');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0, notes: 0 }, 'kept until its expiry day');
     t.same(await flags([old.tag, later.tag, old.tag, later.tag]), [1, 1, 1, 1], 'both found the day before');
 
     clock = Date.parse('2026-03-31T00:00:01Z');
     t.same(await flags([old.tag, later.tag, old.tag, later.tag]), [0, 1, 0, 1], 'on its expiry day, a fetch no longer finds it (before the purge)');
     t.equal(hex((await listTags(server.url)).bytes), hex(later.tag), 'nor does the list');
     t.equal((await deleteReply(server.url, { tag: toBase64Url(old.tag), token: toBase64Url(new Uint8Array(32)) })).status, 404, 'nor a delete');
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 1 }, 'the purge deletes it');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 1, notes: 0 }, 'the purge deletes it');
     t.same((await store.db.selectFrom('replies').select('tag').execute()).map((r) => hex(r.tag)), [hex(later.tag)], 'the live one stays');
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'a second purge finds nothing');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0, notes: 0 }, 'a second purge finds nothing');
     const afterPurge = await filesAfterPasses(old.tag);
     t.notOk(afterPurge.includes(Buffer.from(old.tag)), 'the expired reply’s tag is not in the files');
     t.notOk(afterPurge.includes(piece(old.envelope)), 'nor its envelope');
@@ -108,7 +108,7 @@ for (const dialect of await dialects()) {
     // A heartbeat (zero counts) for each day a pass ran (03-06, 03-30), then the purge that deleted the reply.
     t.same(audit.map((e) => e.kind), ['directory-published', 'reply-delete', 'purge', 'purge', 'purge'], 'one purge entry a day, and one for the purge that deleted something');
     t.same(audit.slice(2).map((e) => e.day), ['2026-03-06', '2026-03-30', '2026-03-31']);
-    t.same(JSON.parse(audit[4]!.detail), { replies: 1, tips: 0, uploads: 0 }, 'the purge counts replies');
+    t.same(JSON.parse(audit[4]!.detail), { notes: 0, replies: 1, tips: 0, uploads: 0 }, 'the purge counts replies');
     for (const r of [old, read, later]) {
       t.notOk(JSON.stringify(audit).includes(toBase64Url(r.tag)) || JSON.stringify(audit).includes(hex(r.tag)), 'no entry names a tag');
     }

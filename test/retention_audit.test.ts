@@ -30,19 +30,19 @@ for (const dialect of await dialects()) {
     t.equal(new Date(upload.hard_expires_at).getTime() % 3_600_000, 0, 'its overall cap a whole hour');
 
     clock += 2 * DAY;
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 1, replies: 0 }, 'the abandoned upload is purged after a day');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 1, replies: 0, notes: 0 }, 'the abandoned upload is purged after a day');
     clock += 27 * DAY; // 2026-03-30
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'the tip is kept until its expiry day');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0, notes: 0 }, 'the tip is kept until its expiry day');
     clock += 1 * DAY; // 2026-03-31
-    t.same(await purgeExpired(store.db, now()), { tips: 1, uploads: 0, replies: 0 }, 'and deleted on it');
+    t.same(await purgeExpired(store.db, now()), { tips: 1, uploads: 0, replies: 0, notes: 0 }, 'and deleted on it');
     t.equal((await store.db.selectFrom('blob_chunks').select('idx').execute()).length, 0, 'with its chunks');
-    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0 }, 'a second purge finds nothing');
+    t.same(await purgeExpired(store.db, now()), { tips: 0, uploads: 0, replies: 0, notes: 0 }, 'a second purge finds nothing');
 
     const audit = await readAudit(store.db);
     // 03-30's pass deleted nothing: its entry is the day's heartbeat (zero counts).
     t.same(audit.map((e) => e.kind), ['directory-published', 'purge', 'purge', 'purge']);
     t.same(audit.map((e) => e.day), ['2026-03-01', '2026-03-03', '2026-03-30', '2026-03-31'], 'audit entries carry days, not times');
-    t.same(JSON.parse(audit[2]!.detail), { replies: 0, tips: 0, uploads: 0 });
+    t.same(JSON.parse(audit[2]!.detail), { notes: 0, replies: 0, tips: 0, uploads: 0 });
     t.notMatch(JSON.stringify(audit), new RegExp(receipt.tip_id), 'purge entries do not name the tip (a receipt must not confirm it)');
     const fp = newsroom.fingerprint;
     t.match(verifyChain(audit, fp), { ok: true, head: { seq: 4 } }, 'the chain verifies');

@@ -1,8 +1,9 @@
 // The Tipline HTTP API as the command-line clients use it: the source's side from client/shared/api.ts, the
 // staff's side here, all over one connection per run (client/cli/http.ts).
 import { randomBytes } from 'node:crypto';
-import { Id, TipList, Deleted, SignedDocumentBody, ReplyPosted, type ReplyPost, type NoteList, type NotePosted } from '../../schema/wire.js';
-import { utf8Encode } from '../../crypto/bytes.js';
+import type { z } from 'zod';
+import { Id, TipList, Deleted, SignedDocumentBody, ReplyPosted, NoteList, NotePosted, NotesFetched, NotesDeleted, MAX_NOTES_PER_REQUEST, MAX_NOTE_ENVELOPE_BYTES, type ReplyPost } from '../../schema/wire.js';
+import { fromBase64, toBase64, utf8Encode } from '../../crypto/bytes.js';
 import { signStaffRequest } from '../../crypto/staff-request.js';
 import { DELETION_NONCE_BYTES, signDeletionStatement } from '../../crypto/deletion-statement.js';
 import { SourceApi, apiError, checked, type WireRequest } from '../shared/api.js';
@@ -13,9 +14,16 @@ import type { StaffIdentity } from './keyfiles.js';
 
 const STAFF_TIMEOUT_MS = 600_000;
 const LIST_LIMIT = 16 * 1024 * 1024;
+/** MAX_NOTES_PER_REQUEST of the largest envelopes, in base64 and JSON: 32 MiB and some. */
+const FETCH_NOTES_LIMIT = 40 * 1024 * 1024;
 
 function idOf(id: string): string {
   if (!Id.safeParse(id).success) throw new CliError(`"${printable(id, 40)}" is not a tip id (26 characters a-z, 2-7)`, 2);
+  return id;
+}
+
+function noteIdOf(id: string): string {
+  if (!Id.safeParse(id).success) throw new CliError(`"${printable(id, 40)}" is not a note id (26 characters a-z, 2-7)`, 2);
   return id;
 }
 
@@ -116,25 +124,56 @@ export class Api {
     return checked(answer, ReplyPosted, 'posting the reply');
   }
 
-  // ---- Shared desk notes (PROTOCOL.md §Desk notes). CONTRACT: the server helper implements these. ----
+  // ---- Shared desk notes (PROTOCOL.md §Desk notes). ----
+
+  private async notesCall<S extends z.ZodType>(who: StaffIdentity, method: 'GET' | 'POST', path: string, body: unknown, limit: number, what: string, schema: S): Promise<z.infer<S>> {
+    const req =
+      body === undefined
+        ? this.staffRequest(who, method, path)
+        : // Not sent twice on a dropped connection: a POST that changes state is not idempotent.
+          { ...this.staffRequest(who, method, path, { bytes: utf8Encode(JSON.stringify(body)), contentType: 'application/json' }), idempotent: false };
+    const answer = await this.connection.send(req, limit, STAFF_TIMEOUT_MS);
+    if (answer.status === 404 && apiError(answer, '').code === 'TIPLINE_ERR_NOT_FOUND') throw this.notStaff();
+    return checked(answer, schema, what);
+  }
 
   /** Every live note's metadata. */
-  async listNotes(_who: StaffIdentity): Promise<NoteList> {
-    throw new Error('not implemented');
+  async listNotes(who: StaffIdentity): Promise<NoteList> {
+    return this.notesCall(who, 'GET', '/api/v1/staff/notes', undefined, LIST_LIMIT, 'the list of desk notes', NoteList);
   }
 
   /** The envelopes of up to MAX_NOTES_PER_REQUEST notes (ids no longer there are left out). */
-  async fetchNotes(_who: StaffIdentity, _ids: string[]): Promise<{ id: string; envelope: Uint8Array }[]> {
-    throw new Error('not implemented');
+  async fetchNotes(who: StaffIdentity, ids: string[]): Promise<{ id: string; envelope: Uint8Array }[]> {
+    if (ids.length === 0) return [];
+    if (ids.length > MAX_NOTES_PER_REQUEST) throw new CliError(`at most ${MAX_NOTES_PER_REQUEST} notes are fetched at once, not ${ids.length}`);
+    ids.forEach(noteIdOf);
+    const asked = new Set(ids);
+    // Fetching changes nothing, but it is a POST: sent once all the same (the answer can be 32 MiB).
+    const got = await this.notesCall(who, 'POST', '/api/v1/staff/notes/fetch', { ids }, FETCH_NOTES_LIMIT, 'fetching desk notes', NotesFetched);
+    return got.notes.map((n) => {
+      // Threat: a server answering with notes not asked for, or not base64: refused here, not handed to the desk.
+      if (!asked.has(n.id)) throw new CliError(`the server answered with a note that was not asked for (${printable(n.id, 40)})`);
+      let envelope: Uint8Array;
+      try {
+        envelope = fromBase64(n.envelope);
+      } catch {
+        throw new CliError(`the server answered note ${n.id} with an envelope that is not base64`);
+      }
+      if (toBase64(envelope) !== n.envelope || envelope.length === 0 || envelope.length > MAX_NOTE_ENVELOPE_BYTES) throw new CliError(`the server answered note ${n.id} with a malformed envelope`);
+      return { id: n.id, envelope };
+    });
   }
 
   /** Stores one sealed note until `expiresDay`. */
-  async postNote(_who: StaffIdentity, _envelope: Uint8Array, _expiresDay: string): Promise<NotePosted> {
-    throw new Error('not implemented');
+  async postNote(who: StaffIdentity, envelope: Uint8Array, expiresDay: string): Promise<NotePosted> {
+    return this.notesCall(who, 'POST', '/api/v1/staff/notes', { envelope: toBase64(envelope), expires_day: expiresDay }, 64 * 1024, 'posting a desk note', NotePosted);
   }
 
   /** Deletes notes (a deleted thread's); answers how many were there. */
-  async deleteNotes(_who: StaffIdentity, _ids: string[]): Promise<number> {
-    throw new Error('not implemented');
+  async deleteNotes(who: StaffIdentity, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    if (ids.length > MAX_NOTES_PER_REQUEST) throw new CliError(`at most ${MAX_NOTES_PER_REQUEST} notes are deleted at once, not ${ids.length}`);
+    ids.forEach(noteIdOf);
+    return (await this.notesCall(who, 'POST', '/api/v1/staff/notes/delete', { ids }, 64 * 1024, 'deleting desk notes', NotesDeleted)).deleted;
   }
 }

@@ -3,11 +3,22 @@
 // kept under the desk's data folder (DATA/notes.json, mode 0600). Also what posts a new operation: sealed to every
 // desk listed now, so the other desks read it and the server cannot.
 //
-// CONTRACT stub (written by the lead; the notes-crypto helper implements it; client/desk and `tipline list` use it).
-import type { Directory } from '../../crypto/directory.js';
-import type { NoteOp, NoteOpBody, ThreadShared } from '../../crypto/desk-notes.js';
+// Layout (both files replaced whole, atomically, mode 0600):
+//   DATA/notes.json  {v: 1, notes: {<server note id>: {state: 'ok', op, signKey} | {state: 'not-for-us'} |
+//                    {state: 'failed', reason}}} — every note the server listed that this desk has fetched once.
+//   DATA/desks.json  {v: 1, desks: {<base64 Ed25519 key>: [names]}} — every desk any verified directory listed.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { activeRecipients, type Directory } from '../../crypto/directory.js';
+import { fromBase64, toBase64, toBase64Url } from '../../crypto/bytes.js';
+import { NotForYouError } from '../../crypto/errors.js';
+import { mergeThread, openNote, sealNote, validateNoteOp, type NoteOp, type NoteOpBody, type ThreadShared } from '../../crypto/desk-notes.js';
+import { MAX_NOTES_PER_REQUEST } from '../../schema/wire.js';
 import type { Api } from '../cli/api.js';
 import type { StaffIdentity } from '../cli/keyfiles.js';
+import { writePrivateFileAtomic } from '../cli/atomic-file.js';
+import { CliError } from '../cli/errors.js';
 
 export interface NotesSyncResult {
   /** Operations new to this desk in this sync. */
@@ -17,47 +28,250 @@ export interface NotesSyncResult {
   /** Sealed before this desk's key was listed: not an error, remembered so they are not fetched again. */
   notForUs: number;
   errors: string[];
+  /** Requests this sync made: one list, then one fetch per MAX_NOTES_PER_REQUEST notes not held yet. */
+  roundTrips: number;
+  /** Notes forgotten here because the server no longer lists them (deleted or expired). */
+  forgotten: number;
+}
+
+/** What this desk holds for one server note id. */
+export type HeldNote =
+  | { state: 'ok'; op: NoteOp; signKey: string }
+  | { state: 'not-for-us' }
+  | { state: 'failed'; reason: string };
+
+interface NotesFile {
+  v: 1;
+  notes: Record<string, HeldNote>;
+}
+interface DesksFile {
+  v: 1;
+  desks: Record<string, string[]>;
+}
+
+const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const KEY_RE = /^[A-Za-z0-9+/]{43}=$/;
+
+/** Reads DATA/notes.json; entries that do not parse are dropped (they are fetched again on the next sync). */
+function readNotes(dataDir: string): Map<string, HeldNote> {
+  const out = new Map<string, HeldNote>();
+  const path = join(dataDir, 'notes.json');
+  if (!existsSync(path)) return out;
+  let file: unknown;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return out;
+  }
+  const notes = (file as Partial<NotesFile> | null)?.notes;
+  if (typeof notes !== 'object' || notes === null) return out;
+  for (const [id, v] of Object.entries(notes as Record<string, unknown>)) {
+    if (!ID_RE.test(id) || typeof v !== 'object' || v === null) continue;
+    const h = v as Record<string, unknown>;
+    try {
+      if (h['state'] === 'ok' && typeof h['signKey'] === 'string' && KEY_RE.test(h['signKey'])) out.set(id, { state: 'ok', op: validateNoteOp(h['op']), signKey: h['signKey'] });
+      else if (h['state'] === 'not-for-us') out.set(id, { state: 'not-for-us' });
+      else if (h['state'] === 'failed' && typeof h['reason'] === 'string') out.set(id, { state: 'failed', reason: h['reason'].slice(0, 500) });
+    } catch {
+      // A local entry that no longer validates is dropped and fetched again.
+    }
+  }
+  return out;
+}
+
+function readDesks(dataDir: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const path = join(dataDir, 'desks.json');
+  if (!existsSync(path)) return out;
+  try {
+    const desks = (JSON.parse(readFileSync(path, 'utf8')) as Partial<DesksFile>).desks ?? {};
+    for (const [k, names] of Object.entries(desks)) {
+      if (KEY_RE.test(k) && Array.isArray(names)) out.set(k, new Set(names.filter((n): n is string => typeof n === 'string')));
+    }
+  } catch {
+    // Unreadable: rebuilt from the directories seen from now on.
+  }
+  return out;
+}
+
+function byThread(notes: Iterable<HeldNote>): Map<string, ThreadShared> {
+  const groups = new Map<string, NoteOp[]>();
+  for (const h of notes) {
+    if (h.state !== 'ok') continue;
+    const g = groups.get(h.op.thread);
+    if (g) g.push(h.op);
+    else groups.set(h.op.thread, [h.op]);
+  }
+  return new Map([...groups].map(([thread, ops]) => [thread, mergeThread(ops)]));
 }
 
 export class DeskNotes {
+  private held: Map<string, HeldNote>;
+  private desks: Map<string, Set<string>>;
+  /** sync, post and deleteThread run one at a time: each reads and replaces the whole of notes.json. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(
     readonly api: Api,
     readonly key: StaffIdentity,
     readonly dataDir: string,
     /** The directory verified under the pinned root, as of now (the caller refreshes it). */
     readonly directory: () => Directory,
-  ) {}
+  ) {
+    this.held = readNotes(dataDir);
+    this.desks = readDesks(dataDir);
+  }
+
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(f, f);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** What this desk holds for each server note id (read-only view, for tests and the app's diagnostics). */
+  heldNotes(): ReadonlyMap<string, HeldNote> {
+    return this.held;
+  }
+
+  /** Remembers every desk the directory lists now (names kept per key: a renamed desk's old notes still count). */
+  private learnDesks(dir: Directory): boolean {
+    let changed = false;
+    for (const r of dir.recipients) {
+      if (r.role !== 'desk') continue;
+      const names = this.desks.get(r.sign_key) ?? new Set<string>();
+      if (!names.has(r.name)) {
+        names.add(r.name);
+        this.desks.set(r.sign_key, names);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  private save(desksChanged: boolean): void {
+    mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
+    const notes: NotesFile = { v: 1, notes: Object.fromEntries(this.held) };
+    writePrivateFileAtomic(join(this.dataDir, 'notes.json'), JSON.stringify(notes));
+    if (desksChanged || !existsSync(join(this.dataDir, 'desks.json'))) {
+      const desks: DesksFile = { v: 1, desks: Object.fromEntries([...this.desks].map(([k, v]) => [k, [...v].sort()])) };
+      writePrivateFileAtomic(join(this.dataDir, 'desks.json'), JSON.stringify(desks));
+    }
+  }
+
+  /** Opens one envelope with the current box key, then the kept ones; checks its signer is a desk of that name. */
+  private open(envelope: Uint8Array): HeldNote {
+    const keys = [{ boxPublic: this.key.boxPublic, boxSecret: this.key.boxSecret }, ...(this.key.kept ?? [])];
+    for (const k of keys) {
+      try {
+        const { op, signKey } = openNote(envelope, k);
+        // Threat: a hostile server inserting rows. It cannot sign as a desk, so a note whose key no verified
+        // directory ever listed as a desk — or whose `by` is not that desk's name — is never merged.
+        const names = this.desks.get(signKey);
+        if (!names) return { state: 'failed', reason: 'signed by a key no verified directory lists as a desk' };
+        if (!names.has(op.by)) return { state: 'failed', reason: 'names a desk other than the one that signed it' };
+        return { state: 'ok', op, signKey };
+      } catch (err) {
+        if (err instanceof NotForYouError) {
+          continue;
+        }
+        return { state: 'failed', reason: `did not open: ${(err as Error).message}` };
+      }
+    }
+    return { state: 'not-for-us' };
+  }
 
   /** Lists the server's notes, fetches the ones not seen (MAX_NOTES_PER_REQUEST a request), opens and checks
    * them, forgets the ones deleted on the server, and saves. */
   async sync(): Promise<NotesSyncResult> {
-    throw new Error('not implemented');
+    return this.serial(async () => {
+      const desksChanged = this.learnDesks(this.directory());
+      const res: NotesSyncResult = { added: 0, failed: 0, notForUs: 0, errors: [], roundTrips: 0, forgotten: 0 };
+      const list = await this.api.listNotes(this.key);
+      res.roundTrips++;
+      const listed = new Set(list.notes.map((n) => n.id));
+      for (const id of [...this.held.keys()]) {
+        if (!listed.has(id)) {
+          this.held.delete(id);
+          res.forgotten++;
+        }
+      }
+      const missing = [...listed].filter((id) => !this.held.has(id));
+      for (let i = 0; i < missing.length; i += MAX_NOTES_PER_REQUEST) {
+        const got = await this.api.fetchNotes(this.key, missing.slice(i, i + MAX_NOTES_PER_REQUEST));
+        res.roundTrips++;
+        for (const { id, envelope } of got) {
+          const h = this.open(envelope);
+          this.held.set(id, h);
+          if (h.state === 'ok') res.added++;
+          else if (h.state === 'not-for-us') res.notForUs++;
+          else {
+            res.failed++;
+            res.errors.push(`note ${id}: ${h.reason}`);
+          }
+        }
+      }
+      this.save(desksChanged);
+      return res;
+    });
   }
 
   /** Every operation held, any thread. */
   ops(): NoteOp[] {
-    throw new Error('not implemented');
+    const out: NoteOp[] = [];
+    for (const h of this.held.values()) if (h.state === 'ok') out.push(h.op);
+    return out;
   }
 
   /** The merged shared state of every thread with at least one operation. */
   threads(): Map<string, ThreadShared> {
-    throw new Error('not implemented');
+    return byThread(this.held.values());
   }
 
   /** Makes, seals (to every desk listed now), posts and keeps one operation on `thread`; `expiresDay` is the
    * thread's newest tip's expiry. Answers the operation as stored. */
-  async post(_thread: string, _body: NoteOpBody, _expiresDay: string): Promise<NoteOp> {
-    throw new Error('not implemented');
+  async post(thread: string, body: NoteOpBody, expiresDay: string): Promise<NoteOp> {
+    return this.serial(async () => {
+      const dir = this.directory();
+      const desksChanged = this.learnDesks(dir);
+      const now = new Date();
+      const mySign = toBase64(this.key.signPublic);
+      const desks = activeRecipients(dir, 'desk', now);
+      const me = desks.find((r) => r.sign_key === mySign);
+      if (!me) throw new CliError('this desk key is not a desk the current directory lists: it cannot post notes');
+      const clock = this.ops().reduce((m, o) => Math.max(m, o.clock), 0) + 1;
+      const op = validateNoteOp({ v: 1, op: toBase64Url(new Uint8Array(randomBytes(16))), thread, by: me.name, at: now.toISOString(), clock, ...body });
+      // Always this desk's own key too (it reads its own notes back on another machine or after a restore).
+      const recipients = [this.key.boxPublic];
+      for (const r of desks) {
+        const k = fromBase64(r.box_key);
+        if (!recipients.some((x) => Buffer.from(x).equals(k))) recipients.push(k);
+      }
+      const envelope = sealNote(op, recipients, { signPublic: this.key.signPublic, signSecret: this.key.signSecret });
+      const posted = await this.api.postNote(this.key, envelope, expiresDay);
+      this.held.set(posted.id, { state: 'ok', op, signKey: mySign });
+      this.save(desksChanged);
+      return op;
+    });
   }
 
   /** Deletes every note of `thread` on the server and here; answers how many the server had. */
-  async deleteThread(_thread: string): Promise<number> {
-    throw new Error('not implemented');
+  async deleteThread(thread: string): Promise<number> {
+    return this.serial(async () => {
+      const ids = [...this.held].filter(([, h]) => h.state === 'ok' && h.op.thread === thread).map(([id]) => id);
+      let deleted = 0;
+      for (let i = 0; i < ids.length; i += MAX_NOTES_PER_REQUEST) {
+        const batch = ids.slice(i, i + MAX_NOTES_PER_REQUEST);
+        deleted += await this.api.deleteNotes(this.key, batch);
+        for (const id of batch) this.held.delete(id);
+        this.save(false);
+      }
+      return deleted;
+    });
   }
 }
 
 /** The shared state per thread from a desk data folder's saved notes, without the network (for tipline list).
  * Empty when the folder has none. */
-export function readSavedThreads(_dataDir: string): Map<string, ThreadShared> {
-  return new Map();
+export function readSavedThreads(dataDir: string): Map<string, ThreadShared> {
+  return byThread(readNotes(dataDir).values());
 }

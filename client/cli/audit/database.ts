@@ -33,6 +33,9 @@ export interface RowFacts {
   repliesOverdue: { n: number; oldest: string | null };
   repliesEdited: number;
   repliesTooOld: { n: number; oldest: string | null };
+  /** Desk notes past their deletion day, and those set to outlive the tips' retention (posted_day + tips_days). */
+  notesOverdue: { n: number; oldest: string | null };
+  notesTooLong: number;
   uploadsTooLong: number;
   uploadsOverdue: number;
 }
@@ -212,6 +215,14 @@ export async function readSnapshot(db: Reader, retention: RetentionNumbers | und
            from replies`,
         [today, retention.repliesDays],
       );
+      // A desk note's expiry is the desk's choice (its thread's newest tip's), within the tips' retention.
+      const d = await one(
+        `select count(*) filter (where expires_day <= $1::date - 1) as overdue,
+                min(expires_day) filter (where expires_day <= $1::date - 1)::text as overdue_oldest,
+                count(*) filter (where expires_day > posted_day + $2::int) as too_long
+           from desk_notes`,
+        [today, retention.tipsDays],
+      );
       // The overall cap is rounded up to the hour when an upload opens: one hour of slack each way (the purge
       // runs every 10 minutes).
       const u = await one(
@@ -227,6 +238,8 @@ export async function readSnapshot(db: Reader, retention: RetentionNumbers | und
         repliesOverdue: { n: n(r.overdue), oldest: day(r.overdue_oldest) },
         repliesEdited: n(r.edited),
         repliesTooOld: { n: n(r.too_old), oldest: day(r.too_old_oldest) },
+        notesOverdue: { n: n(d.overdue), oldest: day(d.overdue_oldest) },
+        notesTooLong: n(d.too_long),
         uploadsTooLong: n(u.too_long),
         uploadsOverdue: n(u.overdue),
       };
@@ -251,7 +264,7 @@ export function checkRetention(snap: Snapshot | undefined, policy: Policy | unde
   if (!snap) return skip('retention', noDb);
   if (!policy) return fail('retention', 'no verified policy to compare the rows with (see the policy check)');
   const f = snap.rows;
-  if (!f) return fail('retention', 'the tips, replies or uploads tables could not be read');
+  if (!f) return fail('retention', 'the tips, replies, desk notes or uploads tables could not be read');
   const r = policy.retention;
   const found: string[] = [];
   const plural = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
@@ -261,10 +274,12 @@ export function checkRetention(snap: Snapshot | undefined, policy: Policy | unde
   if (f.repliesTooOld.n) found.push(`${plural(f.repliesTooOld.n, 'reply')} posted before the last ${r.replies_days} days (the oldest on ${f.repliesTooOld.oldest})`);
   if (f.repliesOverdue.n) found.push(`${plural(f.repliesOverdue.n, 'reply')} past its deletion day (the oldest due ${f.repliesOverdue.oldest})`);
   if (f.repliesEdited) found.push(`${plural(f.repliesEdited, 'reply')} whose deletion day is not its posting day + ${r.replies_days} (an edited expiry)`);
+  if (f.notesOverdue.n) found.push(`${plural(f.notesOverdue.n, 'desk note')} past its deletion day (the oldest due ${f.notesOverdue.oldest})`);
+  if (f.notesTooLong) found.push(`${plural(f.notesTooLong, 'desk note')} set to be kept beyond its posting day + ${r.tips_days} days (the tips' retention)`);
   if (f.uploadsTooLong) found.push(`${plural(f.uploadsTooLong, 'unfinished upload')} allowed to live more than ${r.uploads_hours} hours`);
   if (f.uploadsOverdue) found.push(`${plural(f.uploadsOverdue, 'unfinished upload')} kept more than an hour past its end`);
   if (found.length > 0) return fail('retention', found.join('; '));
-  return pass('retention', `no tip older than ${r.tips_days} days, no reply older than ${r.replies_days} days, no unfinished upload beyond ${r.uploads_hours} hours; every deletion day as the policy sets it`);
+  return pass('retention', `no tip older than ${r.tips_days} days, no reply older than ${r.replies_days} days, no desk note kept beyond ${r.tips_days} days, no unfinished upload beyond ${r.uploads_hours} hours; every deletion day as the policy sets it`);
 }
 
 function truthy(v: string): boolean {

@@ -56,7 +56,7 @@ export const CHECKS = {
   },
   retention: {
     title: 'Nothing is kept longer than the policy allows',
-    meaning: 'Tips, replies or uploads are kept past their deletion date, or their deletion dates were changed.',
+    meaning: 'Tips, replies, desk notes or uploads are kept past their deletion date, or their deletion dates were changed.',
   },
   'database-logging': {
     title: 'PostgreSQL logs no statements, connections or addresses',

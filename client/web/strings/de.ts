@@ -129,6 +129,7 @@ export const de: Strings = {
     tables: {
       tips: 'Ihr Hinweis, verschlüsselt; der Tag des Eingangs; seine Größe (aufgefüllt, sie verrät also wenig über den Inhalt); der Tag, an dem er gelöscht wird',
       replies: 'die Antworten der Redaktion, so verschlüsselt, dass nur Ihr Codename sie öffnet; der Tag, an dem jede gesendet wurde, und der Tag, an dem sie gelöscht wird',
+      desk_notes: 'Notizen, die die Arbeitsplätze der Redaktion zu einem Hinweis teilen, für deren Schlüssel verschlüsselt; der Tag, an dem jede geschrieben wurde, und der Tag, an dem sie mit dem Hinweis gelöscht wird',
       blob_chunks: 'die verschlüsselten Teile, in denen Ihr Hinweis hochgeladen wird',
       uploads: 'ein Hinweis während des Hochladens: seine Größe und wie viel davon angekommen ist, bis er fertig ist oder abgebrochen wurde',
       upload_receipts: 'kurze Zeit nach einem fertigen Hochladen: zu welchem Hinweis es wurde, damit ein erneuter Versuch dieselbe Bestätigung erhält',

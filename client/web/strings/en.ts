@@ -129,6 +129,7 @@ export const en: Strings = {
     tables: {
       tips: 'your tip, encrypted; the day it arrived; its size (padded, so it says little about the contents); the day it will be deleted',
       replies: 'the newsroom’s replies, encrypted so that only your codename opens them; the day each was sent and the day it will be deleted',
+      desk_notes: 'notes the newsroom’s desks share about a tip, sealed to their keys; the day each was written and the day it will be deleted, with the tip it is about',
       blob_chunks: 'the encrypted pieces your tip is uploaded in',
       uploads: 'a tip while it is being uploaded: its size and how much has arrived, until it is finished or abandoned',
       upload_receipts: 'for a short while after an upload finishes: which tip it became, so that a retry gets the same receipt',

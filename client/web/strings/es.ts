@@ -130,6 +130,7 @@ export const es: Strings = {
     tables: {
       tips: 'su información, cifrada; el día en que llegó; su tamaño (rellenado, así que dice poco del contenido); el día en que se borrará',
       replies: 'las respuestas de la redacción, cifradas de modo que solo su nombre clave las abre; el día en que se envió cada una y el día en que se borrará',
+      desk_notes: 'notas que los equipos de la redacción comparten sobre una información, cifradas para sus claves; el día en que se escribió cada una y el día en que se borrará, junto con la información a la que se refiere',
       blob_chunks: 'los fragmentos cifrados en que se sube su información',
       uploads: 'un envío mientras se sube: su tamaño y cuánto ha llegado, hasta que termina o se abandona',
       upload_receipts: 'durante un rato tras terminar una subida: en qué envío se convirtió, para que un reintento reciba el mismo comprobante',
