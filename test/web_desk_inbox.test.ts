@@ -199,8 +199,6 @@ async function keyboard(t: Test, browser: Browser): Promise<void> {
   t.ok((await tabUntil(/SELECT#thread-status/)) > 0, 'Tab reaches the status select');
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
   t.not(outline, 'none', 'the focused control shows a focus ring');
-  await page.keyboard.press('ArrowDown');
-  await page.waitForFunction(() => (document.querySelector('#thread-status') as HTMLSelectElement | null)?.value !== 'new' || document.querySelector('.live')?.textContent !== '', { timeout: 5000 }).catch(() => undefined);
   await page.close();
 }
 
