@@ -1,5 +1,5 @@
 // Screenshots of every view of the desk app's page — inbox, thread with files, note conflict, reply box, delete
-// dialog, empty inbox — at 1440×900 and 1280×720, in Chromium and Firefox ESR, saved under
+// dialog, empty inbox, a thread in German — at 1440×900 and 1280×720, in Chromium and Firefox ESR, saved under
 // test-output/screenshots/desk/ to be looked at. Each step also asserts what must be on screen, and that the page
 // never scrolls sideways.
 import t, { type Test } from 'tap';
@@ -67,6 +67,16 @@ async function views(t: Test, browser: Browser, tag: string, fx: DeskFixture, em
   await ep.waitForSelector('.threads .empty');
   await shoot(t, ep, `${tag}-empty-inbox`);
   await ep.close();
+
+  // German, the longest strings: the thread view with its controls.
+  const de = await browser.newPage();
+  await de.goto(`${fx.url}?lang=de`);
+  await de.waitForSelector('button.thread-row');
+  await de.click('button.thread-row[data-thread^="tip:ccc"]');
+  await de.waitForSelector('.note .versions');
+  t.equal(await de.$eval('.controls button.danger', (e) => e.textContent), 'Vorgang löschen', `${tag}: German strings`);
+  await shoot(t, de, `${tag}-thread-de`);
+  await de.close();
 }
 
 for (const [name, path] of [['chromium', CHROMIUM], ['firefox', FIREFOX]] as const) {
