@@ -95,7 +95,7 @@ export function noteEnvelopeLength(stanzas: number, n: number): number {
 
 const OP_ID_RE = /^[A-Za-z0-9_-]{22}$/;
 // Repeats schema/desk-api.ts ThreadKey (crypto cannot import schema): tip:<tip id> or a reply thread id.
-const THREAD_RE = /^(tip:[a-z2-7]{26}|[A-Za-z0-9_-]{43})$/;
+const THREAD_RE = /^(tip:[a-z2-7]{26}|[a-z2-7]{16}|[A-Za-z0-9_-]{43})$/; // crypto/reply.ts threadId: 16 base32
 const TIP_ID_RE = /^[a-z2-7]{26}$/;
 const AT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 // Names and tags are shown in lists and terminals: no control, format (bidi overrides, zero-width), private-use,

@@ -13,8 +13,9 @@ import { Id } from './wire.js';
 export const DESK_STATIC = ['', 'desk.js', 'desk.css'] as const;
 
 export const ThreadStatus = z.enum(THREAD_STATUSES);
-/** Thread ids as the desk app names them: the threadId of a reply key (43 chars base64url), or `tip:<tip id>`. */
-export const ThreadKey = z.string().regex(/^(tip:[a-z2-7]{26}|[A-Za-z0-9_-]{43})$/, 'expected a thread id');
+/** Thread ids as the desk app names them: crypto/reply.ts threadId of a reply key (16 characters of base32, a-z2-7;
+ * 43 of base64url also accepted), or `tip:<tip id>`. */
+export const ThreadKey = z.string().regex(/^(tip:[a-z2-7]{26}|[a-z2-7]{16}|[A-Za-z0-9_-]{43})$/, 'expected a thread id');
 export const Tag = z.string().min(1).max(MAX_TAG_LENGTH);
 
 /** GET api/session */

@@ -23,6 +23,7 @@ import { torBench } from './tor.js';
 import { floodBench } from './flood.js';
 import { powRateBench, serverCostBench } from './pow-rate.js';
 import { repliesBench } from './replies.js';
+import { deskBench } from './desk.js';
 import { HAVE_GNU_TIME, MiB, f1, f2, log, mbps, mib, now, ratio } from './util.js';
 
 const SIZE = Number(process.env.BENCH_MIB ?? 256) * MiB;
@@ -245,6 +246,7 @@ try {
   else log('\n(BENCH_TOR=0: the Tor-like link skipped)');
   if (process.env.BENCH_FLOOD !== '0') await floodBench({ work, keys, fingerprint: fp }, row); // test/bench/flood.ts
   if (process.env.BENCH_REPLIES !== '0') await repliesBench({ work }, row); // issue 8: the reply list, finding one's own, a visit
+  if (process.env.BENCH_DESK !== '0') await deskBench({ work }, row); // issue 10: the desk app's store, 1,000 threads
 
   // ---------------------------------------------------------------- table
   summary('test-output/bench.md', [

@@ -14,6 +14,7 @@ import { verifyDirectory } from '../../../crypto/directory.js';
 import { documentFingerprint, type SignedDocument } from '../../../crypto/signed.js';
 import { toBase64 } from '../../../crypto/bytes.js';
 import { threadId } from '../../../crypto/reply.js';
+import type { TipList } from '../../../schema/wire.js';
 import { Api } from '../api.js';
 import { CliError } from '../errors.js';
 import { NetworkError, type Proxy, type StreamedAnswer } from '../http.js';
@@ -69,6 +70,8 @@ export interface FetchOptions {
   out: string;
   proxy?: Proxy | undefined;
   say: (s: string) => void;
+  /** An open connection to use (and leave open), e.g. the desk app's one; else one is opened for this run. */
+  api?: Api;
 }
 
 async function* bytesOf(body: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
@@ -180,6 +183,8 @@ export interface FetchResult {
   failed: number;
   /** The threads a tip fetched in this run belongs to: thread id -> its tips in OUT, oldest first. */
   threads: Record<string, string[]>;
+  /** The server's list of tips, as answered in this run. */
+  listed: TipList['tips'];
 }
 
 interface TipInOut {
@@ -247,7 +252,7 @@ export function rebuildThreads(out: string, say: (s: string) => void): Record<st
 }
 
 export async function fetchAll(o: FetchOptions): Promise<FetchResult> {
-  const api = new Api(new URL(o.server), o.proxy);
+  const api = o.api ?? new Api(new URL(o.server), o.proxy);
   try {
     mkdirSync(o.out, { recursive: true, mode: 0o700 });
     const listed = await api.listTips(o.key);
@@ -330,8 +335,8 @@ export async function fetchAll(o: FetchOptions): Promise<FetchResult> {
     const all = rebuildThreads(o.out, o.say);
     const touched = new Set(fetchedIds);
     const threads = Object.fromEntries(Object.entries(all).filter(([, ids]) => ids.some((id) => touched.has(id))));
-    return { fetched, skipped, before, failed, threads };
+    return { fetched, skipped, before, failed, threads, listed: listed.tips };
   } finally {
-    await api.close();
+    if (!o.api) await api.close();
   }
 }
