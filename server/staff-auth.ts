@@ -149,7 +149,8 @@ export async function authenticateStaff(ctx: AppContext, req: FastifyRequest, ro
   signedHosts.set(req, signedFor);
   if (!roles.includes(signer.role)) {
     // Says what the key can do instead: an auditor reaching for a tip learns where its part is.
-    if (signer.role === 'auditor') throw new AppError('TIPLINE_ERR_FORBIDDEN', `auditor keys may not do this: an auditor reads the audit chain (GET ${STAFF_PREFIX}/audit) and the tips' metadata (GET ${STAFF_PREFIX}/tips: ids, sizes, days) and the desk notes' (GET ${STAFF_PREFIX}/notes), never the content of a tip or a note, posts nothing and deletes nothing`);
+    // Merged words of h-notes-server and h-cli-inbox; the notes part first (clients keep the first 300 characters).
+    if (signer.role === 'auditor') throw new AppError('TIPLINE_ERR_FORBIDDEN', `an auditor reads the audit chain (GET ${STAFF_PREFIX}/audit), the tips' metadata and the desk notes' (GET ${STAFF_PREFIX}/notes), never the content of a tip or a note; an auditor key can list the tips' metadata (tipline list; GET ${STAFF_PREFIX}/tips: ids, sizes, days), read the audit chain (GET ${STAFF_PREFIX}/audit) and run tipline audit; it cannot read, answer or delete tips`);
     throw new AppError('TIPLINE_ERR_FORBIDDEN', `${signer.role} keys may not do this`);
   }
   if (!staffRequestFresh(verdict.timestamp, now)) {

@@ -11,6 +11,7 @@ import { runCli } from './helpers/cli.js';
 import { encryptEnvelope, type Manifest } from '../crypto/envelope/index.js';
 import { concatBytes } from '../crypto/bytes.js';
 import { initCrypto } from '../crypto/node.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 await initCrypto();
 
@@ -42,7 +43,7 @@ t.test('a tip id listed twice is fetched once and leaves no hidden plaintext', a
   const out = join(work, 'inbox');
   const r = await runCli(['fetch', '--server', `http://127.0.0.1:${(evil.server.address() as { port: number }).port}`, '--key', join(keys, 'desk.key'), '--out', out]);
   t.equal(r.code, 0, r.stderr);
-  t.equal(readFileSync(join(out, id, 'message.txt'), 'utf8'), 'the first copy');
+  t.equal(readFileSync(join(tipFolder(out, id)!, 'message.txt'), 'utf8'), 'the first copy');
   t.same(readdirSync(out).filter((n) => n.startsWith('.')), [], 'no hidden folder is left in the output folder');
   t.notOk(existsSync(join(out, `.${id}.partial`)));
 });

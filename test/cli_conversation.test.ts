@@ -18,6 +18,7 @@ import { publishDirectory } from '../server/directory.js';
 import { fromBase64, toBase64Url, toHex } from '../crypto/bytes.js';
 import { parseCodename } from '../crypto/codename.js';
 import { threadId } from '../crypto/reply.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 const TIP = /tip id: ([a-z2-7]{26})/;
 
@@ -71,7 +72,7 @@ for (const dialect of await dialects()) {
     // 2. The desk fetches it: the manifest carries the reply field and names its thread.
     const fetch1 = await runCli(['fetch', ...desk, '--out', inbox]);
     t.equal(fetch1.code, 0, fetch1.stderr);
-    const manifestA = JSON.parse(readFileSync(join(inbox, tipA, 'manifest.json'), 'utf8')) as { reply: { box_key: string; mailbox: string }; thread: string };
+    const manifestA = JSON.parse(readFileSync(join(tipFolder(inbox, tipA)!, 'manifest.json'), 'utf8')) as { reply: { box_key: string; mailbox: string }; thread: string };
     t.ok(manifestA.reply?.box_key && manifestA.reply.mailbox, 'the tip carries a reply key and a tag key');
     t.equal(manifestA.thread, threadId(manifestA.reply.box_key), 'manifest.json names its thread');
     t.match(fetch1.stdout, new RegExp(`thread ${manifestA.thread}: ${tipA}; answer with: tipline reply .*--inbox .* ${tipA}`), 'fetch prints the thread and the command that answers it');
@@ -112,10 +113,10 @@ for (const dialect of await dialects()) {
     t.equal(fetch2.code, 0, fetch2.stderr);
     const threads = JSON.parse(readFileSync(join(inbox, 'threads.json'), 'utf8')) as Record<string, string[]>;
     t.same(threads, { [manifestA.thread]: [tipA, tipB] }, 'threads.json: one thread, the first tip then the follow-up');
-    const manifestB = JSON.parse(readFileSync(join(inbox, tipB, 'manifest.json'), 'utf8')) as { thread: string };
+    const manifestB = JSON.parse(readFileSync(join(tipFolder(inbox, tipB)!, 'manifest.json'), 'utf8')) as { thread: string };
     t.equal(manifestB.thread, manifestA.thread, "the follow-up's manifest names the same thread");
     t.match(fetch2.stdout, new RegExp(`thread ${manifestA.thread}: ${tipA}, ${tipB}; answer with: tipline reply .* ${tipB}`), 'one line for the thread, answering the latest tip');
-    t.equal(readFileSync(join(inbox, tipB, 'files', 'parcel-map.txt'), 'utf8'), 'FILE-MARKER parcel 17b', "the follow-up's file arrived");
+    t.equal(readFileSync(join(tipFolder(inbox, tipB)!, 'files', 'parcel-map.txt'), 'utf8'), 'FILE-MARKER parcel 17b', "the follow-up's file arrived");
     t.equal(statSync(join(inbox, 'threads.json')).mode & 0o777, 0o600, 'threads.json is readable by the desk only');
 
     // 7. The source deletes the reply it read.

@@ -10,6 +10,7 @@ import { startServer } from './helpers/server.js';
 import { dialects, seedPglite } from './helpers/databases.js';
 import { publishDirectory } from '../server/directory.js';
 import { initCrypto } from '../crypto/node.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 await initCrypto();
 
@@ -113,7 +114,7 @@ t.test('CLI failures', async (t) => {
       const out = join(work, `inbox-${desk}`);
       const r = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, `${desk}.key`), '--out', out]);
       t.equal(r.code, 0, r.stderr);
-      t.equal(readFileSync(join(out, id, 'message.txt'), 'utf8'), 'for both desks', `${desk} decrypts it`);
+      t.equal(readFileSync(join(tipFolder(out, id)!, 'message.txt'), 'utf8'), 'for both desks', `${desk} decrypts it`);
     }
     t.ok(existsSync(join(keys, 'desk-b.key')));
   });

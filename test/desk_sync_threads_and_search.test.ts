@@ -139,7 +139,7 @@ t.test('sync, threads, search, filters, reply, delete', { timeout: 600_000 }, as
   });
 
   // 8. Another desk deletes the tip without a codename: it stays here, marked.
-  const del = await runCli(['delete', '--server', n.server.staffUrl, '--key', n.deskKey, tipX]);
+  const del = await runCli(['delete', '--yes', '--server', n.server.staffUrl, '--key', n.deskKey, tipX]);
   t.equal(del.code, 0, del.stderr);
   t.equal((await api(desk, 'sync', { method: 'POST', body: {} })).status, 200);
   const afterDel = await list();

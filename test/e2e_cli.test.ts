@@ -21,6 +21,7 @@ import { verifyDirectory, activeRecipients } from '../crypto/directory.js';
 import { encryptEnvelope } from '../crypto/envelope/index.js';
 import { fromBase64 } from '../crypto/bytes.js';
 import { solvePow } from '../crypto/pow.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 const MB = 1024 * 1024;
 const UA = 'Mozilla/5.0 (UA-marker-7f3a; rv:140.0) Gecko/20100101 Firefox/140.0';
@@ -156,11 +157,11 @@ for (const dialect of await dialects()) {
     const fetched = await runCli(['fetch', '--server', staffUrl, '--key', join(keys, 'desk.key'), '--out', inbox], { timeoutMs: 300_000 });
     t.equal(fetched.code, 0, fetched.stderr);
     t.match(fetched.stdout, /3 fetched/);
-    t.equal(readFileSync(join(inbox, tipId!, 'message.txt'), 'utf8'), message);
-    t.equal(sha(join(inbox, tipId!, 'files', bigName)), bigHash, 'the 50 MB file is byte-identical');
-    t.equal(readFileSync(join(inbox, tipId!, 'files', smallName), 'utf8'), 'FILE-CONTENT-MARKER the demand letter\n');
-    t.equal(sha(join(inbox, secondId!, 'files', resumeName)), resumedHash, 'the resumed upload is byte-identical');
-    t.equal(readFileSync(join(inbox, upload.id, 'message.txt'), 'utf8'), thirdMessage);
+    t.equal(readFileSync(join(tipFolder(inbox, tipId!)!, 'message.txt'), 'utf8'), message);
+    t.equal(sha(join(tipFolder(inbox, tipId!)!, 'files', bigName)), bigHash, 'the 50 MB file is byte-identical');
+    t.equal(readFileSync(join(tipFolder(inbox, tipId!)!, 'files', smallName), 'utf8'), 'FILE-CONTENT-MARKER the demand letter\n');
+    t.equal(sha(join(tipFolder(inbox, secondId!)!, 'files', resumeName)), resumedHash, 'the resumed upload is byte-identical');
+    t.equal(readFileSync(join(tipFolder(inbox, upload.id)!, 'message.txt'), 'utf8'), thirdMessage);
     const again = await runCli(['fetch', '--server', staffUrl, '--key', join(keys, 'desk.key'), '--out', inbox]);
     t.match(again.stdout, /0 fetched, 3 already here/);
 

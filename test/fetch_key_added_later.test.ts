@@ -15,6 +15,7 @@ import { encryptEnvelope, sentDay } from '../crypto/envelope/index.js';
 import { generateDeskKey, type DeskKeyPair } from '../crypto/keys.js';
 import { MIN_KDF, sealKeyFile } from '../crypto/keyfile.js';
 import { toBase64 } from '../crypto/bytes.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 const BEFORE_LINE = 'sent before this key was added; ask a desk that was listed then';
 const DAY = 86_400_000;
@@ -45,7 +46,7 @@ t.test('a desk added after a tip was sent is told "sent before this key was adde
   const newId = /tip id: (\S+)/.exec(second.stdout)![1]!;
   const again = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'late.key'), '--out', inbox]);
   t.equal(again.code, 0, again.stderr);
-  t.equal(readFileSync(join(inbox, newId, 'message.txt'), 'utf8'), 'sent to both desks');
+  t.equal(readFileSync(join(tipFolder(inbox, newId)!, 'message.txt'), 'utf8'), 'sent to both desks');
   t.match(again.stdout, /1 fetched, 0 already here, 1 sent before this key was added, 0 failed/);
   t.equal(again.stdout.split('\n').filter((l) => l.includes(BEFORE_LINE)).length, 1);
 
@@ -100,7 +101,7 @@ t.test('a tip received after this key was listed but not sealed to it: "not addr
     t.match(r.stdout, new RegExp(`^error: ${id}: not addressed to this key \\(received ${receivedDay}; this key is listed from ${listedDay}\\)$`, 'm'));
   }
   t.notMatch(r.stdout + r.stderr, /stanza|sent before this key|replay/i);
-  both.forEach((id, i) => t.equal(readFileSync(join(inbox, id, 'message.txt'), 'utf8'), `for both ${i}`, 'every tip for this key is fetched, whatever came before it'));
+  both.forEach((id, i) => t.equal(readFileSync(join(tipFolder(inbox, id)!, 'message.txt'), 'utf8'), `for both ${i}`, 'every tip for this key is fetched, whatever came before it'));
   t.match(r.stdout, /4 fetched, 0 already here, 4 failed/);
   t.same(readdirSync(inbox).sort(), [...both].sort());
 });

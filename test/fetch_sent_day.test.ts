@@ -8,6 +8,7 @@ import { cliNewsroomServer } from './helpers/setup.js';
 import { collect, uploadEnvelope } from './helpers/fixtures.js';
 import { fromBase64 } from '../crypto/bytes.js';
 import { encryptEnvelope, sentDay } from '../crypto/envelope/index.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 t.test('fetch warns about a tip sealed days before it was received, and only about that one', async (t) => {
   const { work, keys, server } = await cliNewsroomServer(t, { powDifficulty: 0 });
@@ -23,7 +24,7 @@ t.test('fetch warns about a tip sealed days before it was received, and only abo
   const said = r.stdout + r.stderr;
   t.match(said, new RegExp(`warning: ${replayed.tip_id}: sealed on 2020-01-01 but delivered as received on ${replayed.received_day}`));
   t.notMatch(said, new RegExp(`warning: ${fresh.tip_id}`), 'no warning for a tip sealed the day it arrived');
-  t.match(readFileSync(join(out, replayed.tip_id, 'WARNING.txt'), 'utf8'), /may be an old tip sent again/);
-  t.notOk(existsSync(join(out, fresh.tip_id, 'WARNING.txt')));
-  t.equal(readFileSync(join(out, replayed.tip_id, 'message.txt'), 'utf8'), 'old', 'the tip itself is still delivered');
+  t.match(readFileSync(join(tipFolder(out, replayed.tip_id)!, 'WARNING.txt'), 'utf8'), /may be an old tip sent again/);
+  t.notOk(existsSync(join(tipFolder(out, fresh.tip_id)!, 'WARNING.txt')));
+  t.equal(readFileSync(join(tipFolder(out, replayed.tip_id)!, 'message.txt'), 'utf8'), 'old', 'the tip itself is still delivered');
 });

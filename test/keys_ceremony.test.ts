@@ -18,6 +18,7 @@ import { makeKeyRequest } from '../crypto/key-request.js';
 import { openKeyFile } from '../crypto/keyfile.js';
 import { verifyDirectory, type Directory } from '../crypto/directory.js';
 import type { SignedDocument } from '../crypto/signed.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tipline-ceremony-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -103,7 +104,7 @@ t.test('init, add, add --public, remove (SIGHUP), rollback refused everywhere, r
   t.equal(fetched.code, 1, 'bob cannot fetch');
   const mariaInbox = join(work, 'maria-inbox');
   await ok(['fetch', '--server', server.staffUrl, '--key', join(keys, 'maria-lopez.key'), '--out', mariaInbox], 'fetch maria');
-  t.equal(readFileSync(join(mariaInbox, id, 'message.txt'), 'utf8'), 'after removal');
+  t.equal(readFileSync(join(tipFolder(mariaInbox, id)!, 'message.txt'), 'utf8'), 'after removal');
   // The envelope's stanza count (header byte 8): two desks now, María and José; bob is not among them.
   const mariaKey = openKeyFile(JSON.parse(readFileSync(join(keys, 'maria-lopez.key'), 'utf8')), PASS);
   const env2 = new Uint8Array(await (await fetch(`${server.staffUrl}/api/v1/staff/tips/${id}`, { headers: staffHeaders({ boxPublic: mariaKey.public.box!, boxSecret: mariaKey.secret.box!, signPublic: mariaKey.public.sign!, signSecret: mariaKey.secret.sign! }, 'GET', `/api/v1/staff/tips/${id}`) })).arrayBuffer());

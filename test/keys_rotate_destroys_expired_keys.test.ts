@@ -15,6 +15,7 @@ import { openKeyFile, sealKeyFile } from '../crypto/keyfile.js';
 import { NotForYouError } from '../crypto/errors.js';
 import { fromBase64 } from '../crypto/bytes.js';
 import { sodium } from '../crypto/sodium.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 await initCrypto();
 const PASS = 'correct horse battery staple';
@@ -93,7 +94,7 @@ t.test('rotate destroys box keys past retention; within retention the old key st
   const inbox = join(work, 'inbox');
   const fetched = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'alice.key'), '--out', inbox], { timeoutMs: 300_000 });
   t.equal(fetched.code, 0, fetched.stderr + fetched.stdout);
-  t.equal(readFileSync(join(inbox, tipId, 'message.txt'), 'utf8'), message, 'fetch decrypts a tip sealed under the previous period key');
+  t.equal(readFileSync(join(tipFolder(inbox, tipId)!, 'message.txt'), 'utf8'), message, 'fetch decrypts a tip sealed under the previous period key');
   const openers = everyBoxKey(keys);
   t.ok(openers.some((k) => k.file.startsWith('alice.key (kept')), 'the old key is kept');
   const within: string[] = [];

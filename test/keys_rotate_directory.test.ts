@@ -11,6 +11,7 @@ import { initCrypto } from '../crypto/node.js';
 import { deskKeysPastRetention, verifyDirectory, KEY_GRACE_DAYS } from '../crypto/directory.js';
 import { openKeyFile, sealKeyFile } from '../crypto/keyfile.js';
 import { toBase64 } from '../crypto/bytes.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 await initCrypto();
 const PASS = 'correct horse battery staple';
@@ -64,7 +65,7 @@ t.test('rotate re-lists the desk with a new key for the new period; submit encry
   const inbox = join(work, 'inbox');
   const fetched = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'alice.key'), '--out', inbox], { timeoutMs: 300_000 });
   t.equal(fetched.code, 0, fetched.stderr + fetched.stdout);
-  t.equal(readFileSync(join(inbox, tipId, 'message.txt'), 'utf8'), message, 'the tip was sealed to the new key (and the desk signed in)');
+  t.equal(readFileSync(join(tipFolder(inbox, tipId)!, 'message.txt'), 'utf8'), message, 'the tip was sealed to the new key (and the desk signed in)');
 });
 
 t.test('a desk holding its own key rotates it; add-desk --public replaces its listed key', async (t) => {

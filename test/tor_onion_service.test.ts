@@ -14,6 +14,7 @@ import { runCli, startCliServer } from './helpers/cli.js';
 import { IN_CI, seedPglite } from './helpers/databases.js';
 import { FIREFOX, SAFER_PREFS, browserSkip, launchFirefox } from './helpers/browser.js';
 import { DEPLOY_TORRC, SocksReplyError, freePorts, hasTor, probeOnion, onionHostTorrc, parseTorrc, splitTorrc, startTorNetwork, type TorNetwork } from './helpers/tor-network.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 const SOURCE = 'tipline-source';
 const STAFF = 'tipline-staff';
@@ -195,8 +196,8 @@ if (torSkip) {
     t.equal(r.code, 0, r.stderr);
     t.ok(sent.length >= 1, 'tips were sent');
     for (const s of sent) {
-      t.equal(readFileSync(join(out, s.tipId, 'message.txt'), 'utf8'), s.message, `${s.via}: the message`);
-      t.equal(sha(readFileSync(join(out, s.tipId, 'files', s.file))), sha(s.bytes), `${s.via}: the file, byte for byte`);
+      t.equal(readFileSync(join(tipFolder(out, s.tipId)!, 'message.txt'), 'utf8'), s.message, `${s.via}: the message`);
+      t.equal(sha(readFileSync(join(tipFolder(out, s.tipId)!, 'files', s.file))), sha(s.bytes), `${s.via}: the file, byte for byte`);
     }
     if (staffSplit) {
       // The staff API is not there at all on the public onion, so client authorisation is a real second wall.

@@ -14,14 +14,15 @@ import { runCli } from './helpers/cli.js';
 import { browserSkip, launchFirefox, FIREFOX, SAFER_PREFS, SCREENSHOTS } from './helpers/browser.js';
 import { publishDirectory } from '../server/directory.js';
 import type { Manifest } from '../crypto/envelope/index.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 const [pglite] = await dialects();
 const DESK_NAME = 'María López';
 
 /** A tip as `tipline fetch` wrote it into the inbox. */
 function fetched(inbox: string, id: string): { message: string; reply: Manifest['reply'] | null; thread?: string; files: { original_name: string; saved_as: string }[] } {
-  const meta = JSON.parse(readFileSync(join(inbox, id, 'manifest.json'), 'utf8'));
-  return { ...meta, message: readFileSync(join(inbox, id, 'message.txt'), 'utf8') };
+  const meta = JSON.parse(readFileSync(join(tipFolder(inbox, id)!, 'manifest.json'), 'utf8'));
+  return { ...meta, message: readFileSync(join(tipFolder(inbox, id)!, 'message.txt'), 'utf8') };
 }
 
 /** The codename as a hurried person types it: capitals here and there, spaces doubled, a comma. */
@@ -103,7 +104,7 @@ t.test('tip with replies, a reply, the reply read, a follow-up with a file, the 
   const first = fetched(inbox, tipId);
   t.equal(first.message, tipText);
   t.ok(first.reply, 'the tip carries a reply field');
-  t.notOk(readFileSync(join(inbox, tipId, 'manifest.json'), 'utf8').includes(words.join(' ')), 'the codename itself is not in the tip');
+  t.notOk(readFileSync(join(tipFolder(inbox, tipId)!, 'manifest.json'), 'utf8').includes(words.join(' ')), 'the codename itself is not in the tip');
 
   // 3. The desk answers with tipline reply.
   const replyText = `Thank you. Which office sent the demand?\nA second line. ${Date.now()}`;
@@ -153,7 +154,7 @@ t.test('tip with replies, a reply, the reply read, a follow-up with a file, the 
   t.equal(follow.reply?.box_key, first.reply!.box_key, 'the follow-up carries the same reply key as the first tip');
   const threads = JSON.parse(readFileSync(join(inbox, 'threads.json'), 'utf8')) as Record<string, string[]>;
   t.same(Object.values(threads), [[tipId, followId]], 'tipline fetch threads the follow-up with the first tip');
-  t.notOk(readFileSync(join(inbox, followId, 'manifest.json'), 'utf8').includes(words[0]!), 'the codename is not in the follow-up');
+  t.notOk(readFileSync(join(tipFolder(inbox, followId)!, 'manifest.json'), 'utf8').includes(words[0]!), 'the codename is not in the follow-up');
   await back.screenshot({ path: `${SCREENSHOTS}/firefox-safer-replies-2-followup-sent-1280x800.png`, fullPage: true });
 
   // 6. The reply deleted: gone from the database.

@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { runCli, startCliServer } from './helpers/cli.js';
 import { seedPglite } from './helpers/databases.js';
 import { browserSkip, launchChromium, launchFirefox, CHROMIUM, FIREFOX, SAFER_PREFS, SCREENSHOTS } from './helpers/browser.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 const cases = [
   { name: 'Chromium', slug: 'chromium', skip: browserSkip(CHROMIUM, 'Chromium'), launch: () => launchChromium() },
@@ -70,6 +71,6 @@ for (const c of cases) {
     const fetched = await runCli(['fetch', '--server', staffUrl, '--key', join(keys, 'desk.key'), '--out', out]);
     t.equal(fetched.code, 0, fetched.stderr);
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-    t.equal(sha(readFileSync(join(out, id, 'files', 'archive.bin'))), sha(bytes), 'the file arrived whole');
+    t.equal(sha(readFileSync(join(tipFolder(out, id)!, 'files', 'archive.bin'))), sha(bytes), 'the file arrived whole');
   });
 }

@@ -10,6 +10,7 @@ import { runCli } from './helpers/cli.js';
 import { cliNewsroomServer } from './helpers/setup.js';
 import { browserSkip, launchChromium, launchFirefox, FIREFOX, CHROMIUM, SAFER_PREFS, SCREENSHOTS as SHOTS } from './helpers/browser.js';
 import { initCrypto } from '../crypto/node.js';
+import { tipFolder } from '../client/cli/inbox.js';
 
 await initCrypto();
 
@@ -81,8 +82,8 @@ t.test('tipline fetch decrypts what the browsers sent, byte for byte', { skip: B
   const r = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'desk.key'), '--out', out], { timeoutMs: 300_000 });
   t.equal(r.code, 0, r.stderr);
   for (const s of sent) {
-    t.equal(readFileSync(join(out, s.tipId, 'message.txt'), 'utf8'), s.message, `${s.browser}: message`);
-    t.equal(sha(readFileSync(join(out, s.tipId, 'files', 'leaked-demand-20MB.bin'))), sha(big), `${s.browser}: the 20 MB file is identical`);
+    t.equal(readFileSync(join(tipFolder(out, s.tipId)!, 'message.txt'), 'utf8'), s.message, `${s.browser}: message`);
+    t.equal(sha(readFileSync(join(tipFolder(out, s.tipId)!, 'files', 'leaked-demand-20MB.bin'))), sha(big), `${s.browser}: the 20 MB file is identical`);
   }
   t.equal(sent.length, BROWSERS.filter((b) => !b.skip).length);
 });

@@ -26,7 +26,7 @@ The newsroom:
   list            the tips on the server: day, expiry, size, first line, thread, who is on it
   fetch           download and decrypt, on this machine, every tip not yet in a folder, grouped into threads
   reply           answer a tip whose source asked for replies (sealed and signed on this machine)
-  delete          delete tips from the server
+  delete          delete tips from the server (asks first) and their local copies
 An auditor:
   audit           check a tip line's retention, audit log, database and published documents: PASS/FAIL
   verify-export   check a thread exported from the desk app: its signed list of SHA-256 hashes
@@ -218,15 +218,17 @@ tell which tip or source it answers. The source sees your name as the directory 
   --server URL          the tip line's staff address, as for fetch (http:// is assumed)
   --key FILE            your desk key file; asks for its passphrase
   -m, --message TEXT    the reply, instead of standard input
-  --inbox DIR           fetch's --out folder: the reply key is read from DIR/TIP_ID/manifest.json, else the tip
-                        is downloaded and decrypted again
+  --inbox DIR           fetch's --out folder: the reply key is read from the tip's folder there (the one
+                        whose name ends with TIP_ID), else the tip is downloaded and decrypted again
   --socks HOST:PORT     through Tor's SOCKS port (ALL_PROXY works too)
 
 example:  tipline reply --server http://127.0.0.1:8081 --key keys/desk.key --inbox inbox cu3tpwjntm56q7llcx4m3gqghy < reply.txt`,
   fetch: `usage: tipline fetch --server URL --key FILE --out DIR [--socks HOST:PORT]
 
-Downloads every tip not yet in DIR and decrypts it on this machine into DIR/<tip-id>/: message.txt,
-files/<name>, manifest.json. A tip that does not decrypt completely is reported and nothing of it is kept.
+Downloads every tip not yet in DIR and decrypts it on this machine into a folder of DIR named by the day it
+was received, the first words of its message and its id, e.g. 2026-11-27_the-mayor-took-money_<tip-id>/
+(letters of any language and digits; anything else becomes -): message.txt, files/<name>, manifest.json.
+A tip that does not decrypt completely is reported and nothing of it is kept.
 Tips and follow-ups sent under one codename are grouped into a thread, decided here from their reply key
 (the server cannot link them): each manifest.json names its thread, DIR/threads.json lists every thread's
 tips oldest first, and a line per thread shows the tipline reply command that answers it.
@@ -242,17 +244,25 @@ then": it is not a failure. Exit code 0 when every other tip was fetched (or was
 failed, including a tip received after your key was listed that is not addressed to it.
 
 example:  tipline fetch --server http://127.0.0.1:8081 --key keys/desk.key --out inbox`,
-  delete: `usage: tipline delete --server URL --key FILE TIP_ID...
+  delete: `usage: tipline delete --server URL --key FILE [--inbox DIR | --data DIR] [--yes] [--socks HOST:PORT] TIP_ID...
 
 Deletes tips from the server; each deletion is recorded in the audit chain with a statement signed by your
 desk key (your name and the day, never the tip id), so no one else can record a deletion in your name.
-TIP_ID is the 26-character name of the tip's folder under fetch's --out, or the id the source's receipt shows.
+Asks first, for each tip, on the terminal: Delete tip X (received D, "first line…") from the server and this
+machine? [y/N]. With no terminal (a cron job, a service) it refuses, deleting nothing, unless --yes.
+TIP_ID is the 26-character id tipline list shows, at the end of the name of the tip's folder fetch wrote.
 
   --server URL          the tip line's staff address, as for fetch (http:// is assumed)
   --key FILE            your desk key file; asks for its passphrase
+  --inbox DIR           fetch's --out folder: the local copy is removed too, once the server confirmed; a
+                        tip no longer on the server but still here: says so and offers to remove the copy
+  --data DIR            a desk app's data folder: as --inbox DIR/inbox
+  --yes                 do not ask
   --socks HOST:PORT     through Tor's SOCKS port (ALL_PROXY works too)
 
-example:  tipline delete --server http://127.0.0.1:8081 --key keys/desk.key cu3tpwjntm56q7llcx4m3gqghy`,
+Exit code 0 when every tip was deleted (or kept when you said no), 1 when any failed, 2 for a usage mistake
+(and for no terminal without --yes). An auditor's key deletes nothing.
+example:  tipline delete --server http://127.0.0.1:8081 --key keys/desk.key --inbox inbox cu3tpwjntm56q7llcx4m3gqghy`,
 };
 
 const COMMANDS = ['serve', 'keys', 'policy', 'canary', 'submit', 'replies', 'fetch', 'reply', 'delete', 'audit', 'verify-site', 'desk', 'list', 'verify-export'];
@@ -546,6 +556,10 @@ async function main(argv: string[]): Promise<number> {
       await initCrypto();
       const { loadStaffKey } = await import('./keyfiles.js');
       const key = await loadStaffKey(keyFile);
+      if (key.role !== 'desk') {
+        const { auditorRefusal } = await import('./auditor.js');
+        throw new CliError(auditorRefusal('fetch', keyFile), USAGE_EXIT);
+      }
       serverForErrors = server;
       const { fetchAll } = await import('./commands/fetch.js');
       const r = await fetchAll({ server, key, out, proxy, say });
@@ -589,7 +603,10 @@ async function main(argv: string[]): Promise<number> {
       await initCrypto();
       const { loadStaffKey } = await import('./keyfiles.js');
       const key = await loadStaffKey(keyFile);
-      if (key.role !== 'desk') throw usage('reply', `${keyFile} is an ${key.role}'s key: replies are signed by a desk key`);
+      if (key.role !== 'desk') {
+        const { auditorRefusal } = await import('./auditor.js');
+        throw new CliError(auditorRefusal('reply', keyFile), USAGE_EXIT);
+      }
       serverForErrors = server;
       const { replyToTip } = await import('./commands/reply.js');
       const sent = await replyToTip({ server, key, tipId, message, inbox: values.inbox, proxy, warn });
@@ -598,24 +615,37 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'delete': {
-      const { values, positionals } = args('delete', rest, { server: { type: 'string' }, key: { type: 'string' }, socks: { type: 'string' } }, true);
+      const { values, positionals } = args('delete', rest, { server: { type: 'string' }, key: { type: 'string' }, socks: { type: 'string' }, yes: { type: 'boolean' }, inbox: { type: 'string' }, data: { type: 'string' } }, true);
       const server = serverUrl('delete', need('delete', values.server, '--server URL', "the tip line's staff address (its staff onion), e.g. --server http://127.0.0.1:8081"));
       const keyFile = keyFileArg('delete', need('delete', values.key, '--key FILE', 'your desk key file, e.g. --key keys/desk.key'));
-      if (positionals.length === 0) throw usage('delete', 'which tips? give their ids after the options (the folder names fetch wrote)');
+      if (positionals.length === 0) throw usage('delete', 'which tips? give their ids after the options (tipline list shows them; a folder fetch wrote ends with one)');
       for (const id of positionals) if (!/^[a-z2-7]{26}$/.test(id)) throw usage('delete', `"${printable(id, 40)}" is not a tip id: 26 characters, a-z and 2-7`);
+      if (values.inbox === '' || values.data === '') throw usage('delete', `${values.inbox === '' ? '--inbox' : '--data'} is empty: give the folder the local copies are in`);
+      const { join } = await import('node:path');
+      const inbox = values.inbox ?? (values.data !== undefined ? join(values.data, 'inbox') : undefined);
+      if (inbox !== undefined && !existsSync(inbox)) throw usage('delete', `${values.inbox !== undefined ? '--inbox' : '--data'}: no such folder ${inbox}`);
       const proxy = proxyArg('delete', values.socks);
       const { initCrypto } = await import('../../crypto/node.js');
       await initCrypto();
       const { loadStaffKey } = await import('./keyfiles.js');
-      const { Api } = await import('./api.js');
       const key = await loadStaffKey(keyFile);
-      serverForErrors = server;
-      const api = new Api(new URL(server), proxy);
-      for (const id of positionals) {
-        await api.deleteTip(key, id);
-        say(`deleted ${id}`);
+      if (key.role !== 'desk') {
+        const { auditorRefusal } = await import('./auditor.js');
+        throw new CliError(auditorRefusal('delete', keyFile), USAGE_EXIT);
       }
-      return 0;
+      // Asked before anything is deleted, on the terminal; none (cron, a pipe with no terminal): refuse, unless --yes.
+      const { openTerminal } = await import('./ask.js');
+      const terminal = values.yes ? undefined : openTerminal();
+      if (!values.yes && terminal === undefined) throw usage('delete', 'no terminal to ask on: nothing was deleted; add --yes to delete without being asked');
+      try {
+        serverForErrors = server;
+        const { deleteTips } = await import('./commands/delete.js');
+        const r = await deleteTips({ server, key, ids: positionals, inbox, proxy, terminal, say, warn });
+        say(`${r.deleted} deleted, ${r.kept} kept, ${r.failed} failed`);
+        return r.failed > 0 ? 1 : 0;
+      } finally {
+        terminal?.close();
+      }
     }
     default: {
       const near = closest(command);

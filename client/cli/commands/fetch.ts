@@ -1,10 +1,11 @@
-// `tipline fetch`: downloads each tip and decrypts it on this machine, streaming, into OUT/<tip-id>/.
+// `tipline fetch`: downloads each tip and decrypts it on this machine, streaming, into a folder of OUT named
+// `<received day>_<first words>_<tip id>` (client/cli/inbox.ts).
 // A tip is written to a hidden folder and renamed only once it decrypted completely, so a tampered or
 // truncated envelope never leaves half a file that looks whole. The downloads are pipelined on the run's one
 // connection: the next tips are asked for while one arrives, so there is no round trip per tip.
 // Tips and follow-ups of one source share a reply key: they are grouped into threads here, on the desk's machine
 // (the server holds nothing that links them), in each tip's manifest.json and in OUT/threads.json.
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { decryptEnvelope, sentDayMismatch, type Manifest } from '../../../crypto/envelope/index.js';
@@ -13,7 +14,7 @@ import { verifyDirectory } from '../../../crypto/directory.js';
 import { documentFingerprint, type SignedDocument } from '../../../crypto/signed.js';
 import { toBase64 } from '../../../crypto/bytes.js';
 import { threadId } from '../../../crypto/reply.js';
-import { Id, type TipList } from '../../../schema/wire.js';
+import type { TipList } from '../../../schema/wire.js';
 import { Api } from '../api.js';
 import { CliError } from '../errors.js';
 import { NetworkError, type Proxy, type StreamedAnswer } from '../http.js';
@@ -21,6 +22,7 @@ import { withRetry } from '../../shared/retry.js';
 import { ApiError } from '../../shared/errors.js';
 import type { StaffIdentity } from '../keyfiles.js';
 import { progress } from '../progress.js';
+import { inboxTips, tipFolder, tipFolderName } from '../inbox.js';
 import { safeFileNames } from '../filenames.js';
 import { printable } from '../printable.js';
 
@@ -105,10 +107,9 @@ function threadOf(boxKey: unknown): string | undefined {
 }
 
 export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: number, out: string, asked = api.downloadTip(key, id), onBytes?: (n: number) => void, receivedDay?: string): Promise<Manifest> {
-  const final = join(out, id);
   const partial = join(out, `.${id}.partial`);
   // Ids were checked against the wire schema; this is the second lock on the door to the rest of the disk.
-  for (const p of [final, partial]) if (dirname(resolve(p)) !== resolve(out)) throw new CliError(`refusing to write outside ${out}`);
+  if (dirname(resolve(partial)) !== resolve(out)) throw new CliError(`refusing to write outside ${out}`);
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(join(partial, 'files'), { recursive: true, mode: 0o700 });
   // A request sent ahead fails with the connection it was pipelined on: ask again, on a new one, signed anew.
@@ -166,6 +167,9 @@ export async function fetchOne(api: Api, key: StaffIdentity, id: string, size: n
     thread: thread ?? null,
   };
   writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+  // Named from the decrypted first line, i.e. the source's words: inbox.ts makes them a safe name; checked again.
+  const final = join(out, tipFolderName(id, receivedDay, manifest.message));
+  if (dirname(resolve(final)) !== resolve(out)) throw new CliError(`refusing to write outside ${out}`);
   renameSync(partial, final);
   return manifest;
 }
@@ -199,9 +203,9 @@ interface TipInOut {
  */
 export function rebuildThreads(out: string, say: (s: string) => void): Record<string, string[]> {
   const tips: TipInOut[] = [];
-  for (const name of readdirSync(out)) {
-    if (!Id.safeParse(name).success) continue; // hidden .partial folders, threads.json, anything else
-    const path = join(out, name, 'manifest.json');
+  // Hidden .partial folders, threads.json and anything else are not tip folders.
+  for (const { id: name, path: folder } of inboxTips(out)) {
+    const path = join(folder, 'manifest.json');
     let meta: Record<string, unknown>;
     try {
       meta = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -256,7 +260,8 @@ export async function fetchAll(o: FetchOptions): Promise<FetchResult> {
     // over the first, leaving its plaintext in a hidden folder.
     const seen = new Set<string>();
     const tips = listed.tips.filter((t) => !seen.has(t.id) && seen.add(t.id));
-    const todo = tips.filter((t) => !existsSync(join(o.out, t.id)));
+    const here = new Set(inboxTips(o.out).map((t) => t.id));
+    const todo = tips.filter((t) => !here.has(t.id));
     const skipped = tips.length - todo.length;
     let fetched = 0;
     const fetchedIds: string[] = [];
@@ -298,12 +303,13 @@ export async function fetchAll(o: FetchOptions): Promise<FetchResult> {
           tip.received_day,
         );
         fetchedIds.push(tip.id);
-        o.say(`${tip.id}: received ${tip.received_day}, ${m.files.length} file(s) -> ${printable(join(o.out, tip.id))}`);
+        const folder = tipFolder(o.out, tip.id) ?? join(o.out, tip.id);
+        o.say(`${tip.id}: received ${tip.received_day}, ${m.files.length} file(s) -> ${printable(folder)}`);
         // The sealed day is inside the encryption: an operator re-delivering an old tip as new shows here.
         const mismatch = sentDayMismatch(m.sent_day, tip.received_day);
         if (mismatch) {
           o.say(`warning: ${tip.id}: ${printable(mismatch)}`);
-          writeFileSync(join(o.out, tip.id, 'WARNING.txt'), `${mismatch}\n`, { mode: 0o600 });
+          writeFileSync(join(folder, 'WARNING.txt'), `${mismatch}\n`, { mode: 0o600 });
         }
         fetched++;
       } catch (err) {

@@ -19,6 +19,7 @@ import { CliError, USAGE_EXIT } from '../errors.js';
 import type { Proxy } from '../http.js';
 import type { StaffIdentity } from '../keyfiles.js';
 import { printable } from '../printable.js';
+import { tipFolder } from '../inbox.js';
 
 export interface ReplyOptions {
   server: string;
@@ -42,10 +43,12 @@ export interface ReplySent extends ReplyPosted {
 
 type ReplyField = NonNullable<Manifest['reply']>;
 
-/** The reply field fetch wrote into INBOX/TIP_ID/manifest.json: the field, null (no replies asked), or
+/** The reply field fetch wrote into the tip's folder's manifest.json (inbox.ts): the field, null (no replies asked), or
  * undefined when the inbox does not have this tip. */
 function fromInbox(inbox: string, tipId: string): ReplyField | null | undefined {
-  const path = join(inbox, tipId, 'manifest.json');
+  const folder = tipFolder(inbox, tipId);
+  if (folder === undefined) return undefined;
+  const path = join(folder, 'manifest.json');
   if (!existsSync(path)) return undefined;
   try {
     const m = JSON.parse(readFileSync(path, 'utf8')) as { reply?: unknown };
