@@ -130,4 +130,13 @@ t.test('the local API refuses foreign requests', { timeout: 300_000 }, async (t)
   writeFileSync(join(n.work, 'a-file'), '');
   const notDir = await runCli(['desk', '--server', n.server.staffUrl, '--key', n.deskKey, '--fingerprint', n.fp, '--data', join(n.work, 'a-file')], { timeoutMs: 60_000 });
   t.not(notDir.code, 0, '--data naming a file is refused');
+
+  const help = await runCli(['desk', '--help']);
+  t.equal(help.code, 0);
+  t.match(help.stdout, /usage: tipline desk --server URL --key FILE[\s\S]*127\.0\.0\.1 only/, '--help says where it listens');
+  t.match(help.stdout, /--notify-command CMD[\s\S]*even when it is\s+0, never when a tip arrives/, 'the notification schedule');
+  t.match(help.stdout, /full-disk encryption/, 'and that full-disk encryption is expected');
+  const noFp = await runCli(['desk', '--server', n.server.staffUrl, '--key', n.deskKey, '--data', join(n.work, 'fresh')]);
+  t.equal(noFp.code, 2, 'no fingerprint and none pinned: a usage error');
+  t.match(noFp.stderr, /missing --fingerprint FP/);
 });

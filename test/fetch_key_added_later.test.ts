@@ -15,7 +15,7 @@ import { encryptEnvelope, sentDay } from '../crypto/envelope/index.js';
 import { generateDeskKey, type DeskKeyPair } from '../crypto/keys.js';
 import { MIN_KDF, sealKeyFile } from '../crypto/keyfile.js';
 import { toBase64 } from '../crypto/bytes.js';
-import { tipFolder } from '../client/cli/inbox.js';
+import { inboxTips, tipFolder } from '../client/cli/inbox.js';
 
 const BEFORE_LINE = 'sent before this key was added; ask a desk that was listed then';
 const DAY = 86_400_000;
@@ -53,7 +53,7 @@ t.test('a desk added after a tip was sent is told "sent before this key was adde
   // The desk that was listed then reads both, with no such line.
   const desk = await runCli(['fetch', '--server', server.staffUrl, '--key', join(keys, 'desk.key'), '--out', join(work, 'desk-inbox')]);
   t.equal(desk.code, 0, desk.stderr);
-  t.equal(readFileSync(join(work, 'desk-inbox', oldId, 'message.txt'), 'utf8'), 'sent while only desk was listed');
+  t.equal(readFileSync(join(tipFolder(join(work, 'desk-inbox'), oldId)!, 'message.txt'), 'utf8'), 'sent while only desk was listed');
   t.notMatch(desk.stdout, /sent before this key was added/);
   t.match(desk.stdout, /2 fetched, 0 already here, 0 failed/);
 });
@@ -103,5 +103,6 @@ t.test('a tip received after this key was listed but not sealed to it: "not addr
   t.notMatch(r.stdout + r.stderr, /stanza|sent before this key|replay/i);
   both.forEach((id, i) => t.equal(readFileSync(join(tipFolder(inbox, id)!, 'message.txt'), 'utf8'), `for both ${i}`, 'every tip for this key is fetched, whatever came before it'));
   t.match(r.stdout, /4 fetched, 0 already here, 4 failed/);
-  t.same(readdirSync(inbox).sort(), [...both].sort());
+  t.same(inboxTips(inbox).map((x) => x.id).sort(), [...both].sort());
+  t.equal(readdirSync(inbox).length, both.length, 'one folder a tip, nothing else');
 });

@@ -25,7 +25,7 @@ import { replyToTip } from '../cli/commands/reply.js';
 import { AssignBody, DESK_STATIC, NoteBody, ReadBody, ReplyBody, StarBody, StatusBody, TagsBody, ThreadKey, ThreadsQuery, type DeskSession, type FileInfo } from '../../schema/desk-api.js';
 import type { DeskNotes } from './notes.js';
 import { renderKind, reencodeImage, textOf } from './render.js';
-import { exportThread } from './export.js';
+import { exportFileName, exportThread } from './export.js';
 import type { DeskStore } from './store.js';
 import type { DeskSync } from './sync.js';
 import { said } from './sync.js';
@@ -475,7 +475,7 @@ export class DeskApp {
     res.statusCode = 200;
     res.setHeader('Content-Security-Policy', [CSP, 'sandbox']);
     res.setHeader('Content-Type', 'application/zip');
-    res.setHeader('Content-Disposition', contentDisposition(`tipline-thread-${thread.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 24)}.zip`));
+    res.setHeader('Content-Disposition', contentDisposition(exportFileName(thread, new Date())));
     res.setHeader('Content-Length', zip.length);
     res.end(zip);
   }

@@ -119,8 +119,9 @@ export function formatLines(listed: ListedTip[], metadataOnly: boolean): string[
       continue;
     }
     const first = t.first_line === null ? '(not fetched)' : t.first_line === '' ? '(no message)' : `"${printable(t.first_line, 60)}"`;
-    const thread = t.thread === null ? '-' : t.thread.slice(0, 8);
-    lines.push(cols([...meta, thread, t.assignee === null ? '-' : printable(t.assignee, 12), t.status ?? '-', first]));
+    // Read back from local files a person (or a program) may have edited: printed through printable() too.
+    const thread = t.thread === null ? '-' : printable(t.thread, 8).replace(/…$/, '');
+    lines.push(cols([...meta, thread, t.assignee === null ? '-' : printable(t.assignee, 12), t.status === null ? '-' : printable(t.status, 12), first]));
   }
   return lines;
 }
