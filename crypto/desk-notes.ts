@@ -45,7 +45,9 @@ export type NoteOpBody =
   /** The thread's note, replacing the versions this desk had seen; concurrent versions are all kept. */
   | { kind: 'note'; text: string; supersedes: string[] }
   /** A reply this desk sent to the thread's source (its text, for the other desks' thread view). */
-  | { kind: 'reply'; tip: string; text: string };
+  | { kind: 'reply'; tip: string; text: string }
+  /** The thread starred (flagged for the newsroom) or not: shared, last writer wins. */
+  | { kind: 'star'; starred: boolean };
 
 export type NoteOp = NoteOpBase & NoteOpBody;
 
@@ -155,6 +157,7 @@ const KIND_FIELDS: Record<NoteOpBody['kind'], string[]> = {
   'tag-remove': ['tag', 'removes'],
   note: ['text', 'supersedes'],
   reply: ['tip', 'text'],
+  star: ['starred'],
 };
 
 /** Checks an operation's shape (lengths, kinds, printable text); throws NoteFormatError. */
@@ -192,6 +195,9 @@ export function validateNoteOp(op: unknown): NoteOp {
     case 'reply':
       if (typeof op['tip'] !== 'string' || !TIP_ID_RE.test(op['tip'])) throw fail('tip is not a tip id');
       text(op['text'], 'text', 1);
+      break;
+    case 'star':
+      if (typeof op['starred'] !== 'boolean') throw fail('starred must be true or false');
       break;
   }
   return op as unknown as NoteOp;
@@ -314,6 +320,8 @@ export interface ThreadShared {
   /** The operation that set the status (null while 'new' by default). */
   statusBy: { by: string; at: string } | null;
   assignee: string | null;
+  /** Starred by any desk, last writer wins (false until a star operation). */
+  starred: boolean;
   tags: string[];
   /** Live versions of the note: one normally, several after concurrent edits (each shown; the next edit,
    * superseding all of them, merges them). An empty text is a cleared note and is not listed. */
@@ -345,7 +353,7 @@ export function mergeThread(ops: readonly NoteOp[]): ThreadShared {
     seen.add(o.op);
     history.push(o);
   }
-  const s: ThreadShared = { status: 'new', statusBy: null, assignee: null, tags: [], notes: [], replies: [], history, clock: 0 };
+  const s: ThreadShared = { status: 'new', statusBy: null, assignee: null, starred: false, tags: [], notes: [], replies: [], history, clock: 0 };
   const adds = new Map<string, string[]>(); // tag -> its tag-add op ids
   const removed = new Set<string>(); // "tag\0op id" pairs a tag-remove listed
   const superseded = new Set<string>();
@@ -372,6 +380,9 @@ export function mergeThread(ops: readonly NoteOp[]): ThreadShared {
         break;
       case 'reply':
         s.replies.push({ op: o.op, tip: o.tip, text: o.text, by: o.by, at: o.at });
+        break;
+      case 'star':
+        s.starred = o.starred;
         break;
     }
   }

@@ -51,7 +51,7 @@ export const ThreadSummary = z.object({
   tips: z.number().int(),
   files: z.number().int(),
   unread: z.boolean(), // local to this desk
-  starred: z.boolean(), // local to this desk
+  starred: z.boolean(), // shared among the desks (a star operation), like status
   status: ThreadStatus,
   tags: z.array(z.string()),
   assignee: z.string().nullable(),
@@ -98,7 +98,7 @@ export const FileText = z.object({ text: z.string(), truncated: z.boolean() });
 
 // Changes (POST, JSON bodies, content-type application/json). Each answers the thread's new ThreadDetail.
 export const ReadBody = z.object({ read: z.boolean() }); // api/threads/:id/read (local)
-export const StarBody = z.object({ starred: z.boolean() }); // api/threads/:id/star (local)
+export const StarBody = z.object({ starred: z.boolean() }); // api/threads/:id/star (shared)
 export const StatusBody = z.object({ status: ThreadStatus }); // api/threads/:id/status (shared)
 export const AssignBody = z.object({ desk: z.string().max(128).nullable() }); // api/threads/:id/assign (shared)
 export const TagsBody = z.object({ add: z.array(Tag).max(20).default([]), remove: z.array(Tag).max(20).default([]) }); // api/threads/:id/tags

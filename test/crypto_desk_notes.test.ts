@@ -227,6 +227,7 @@ const bodyArb: fc.Arbitrary<NoteOpBody> = fc.oneof(
   fc.record({ kind: fc.constant('tag-remove' as const), tag: tagArb, removes: fc.uniqueArray(idArb, { maxLength: 4 }) }),
   fc.record({ kind: fc.constant('note' as const), text: fc.constantFrom('', 'x', 'y'), supersedes: fc.uniqueArray(idArb, { maxLength: 3 }) }),
   fc.record({ kind: fc.constant('reply' as const), tip: fc.constant('a'.repeat(26)), text: fc.constantFrom('r1', 'r2') }),
+  fc.record({ kind: fc.constant('star' as const), starred: fc.boolean() }),
 );
 // Op ids repeat on purpose (a pool of 12): duplicates and clashing ids must still merge the same everywhere.
 const opArb: fc.Arbitrary<NoteOp> = fc
@@ -261,6 +262,9 @@ t.test('last writer wins for status and assignment, in (clock, by, op) order', a
   t.equal(mergeThread([]).status, 'new');
   t.equal(mergeThread([]).statusBy, null);
   t.equal(mergeThread([op({ kind: 'assign', desk: 'Desk C' }, { clock: 2 }), op({ kind: 'assign', desk: null }, { clock: 1 })]).assignee, 'Desk C');
+  t.equal(mergeThread([]).starred, false, 'not starred until a desk stars it');
+  t.equal(mergeThread([op({ kind: 'star', starred: true }, { clock: 3, by: 'Desk A' }), op({ kind: 'star', starred: false }, { clock: 2, by: 'Desk B' })]).starred, true, 'the star is shared, last writer wins');
+  t.throws(() => validateNoteOp({ ...op({ kind: 'star', starred: true }), starred: 'yes' }), NoteFormatError, 'starred must be a boolean');
 });
 
 t.test('concurrent note edits both survive; an edit superseding both leaves one', async (t) => {

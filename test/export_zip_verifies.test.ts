@@ -44,6 +44,7 @@ const shared: ThreadShared = {
   status: 'in-progress',
   statusBy: { by: 'desk-a', at: NOW.toISOString() },
   assignee: 'desk-a',
+  starred: true,
   tags: ['health', 'city-hall'],
   notes: [{ op: 'op1', text: 'Call the clerk.', by: 'desk-a', at: NOW.toISOString() }],
   replies: [{ op: 'op2', tip: TIP1, text: 'Thank you, can you send the letter?', by: 'desk-a', at: NOW.toISOString() }],

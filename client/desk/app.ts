@@ -291,7 +291,8 @@ export class DeskApp {
         store.setRead(thread, (await body(ReadBody)).read);
         break;
       case 'star':
-        store.setStarred(thread, (await body(StarBody)).starred);
+        // Shared like status: the "star set by desk A appears for desk B".
+        await this.post(thread, { kind: 'star', starred: (await body(StarBody)).starred });
         break;
       case 'status':
         await this.post(thread, { kind: 'status', status: (await body(StatusBody)).status });

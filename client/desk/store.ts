@@ -1,6 +1,6 @@
 // The desk's local store: the threads of DATA/inbox (client/desk/threads.ts) with their search haystacks, the
 // shared state of each (DeskNotes.threads(), the notes the desks share), this desk's own flags (DATA/state.json:
-// which tips it opened, which threads it starred; never shared), and what the server listed last
+// which tips it opened; never shared — the star is shared, like status), and what the server listed last
 // (DATA/server.json: each tip's received and expiry days, and whether the server still lists it).
 // Everything here is decrypted material: only under DATA (mode 0700), files 0600, replaced atomically.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { haystack, matches, queryWords, snippet } from './search.js';
 export interface DeskState {
   /** Tip ids this desk has opened (a thread with a tip not in here is unread). */
   opened: string[];
+  /** Stars kept here before they were shared (older data folders); no longer read. */
   starred: string[];
   /** Thread ids counted by the last notification (client/desk/notify.ts). */
   notified?: string[];
@@ -144,14 +145,6 @@ export class DeskStore {
     this.saveState();
   }
 
-  setStarred(id: string, starred: boolean): void {
-    const s = new Set(this.state.starred);
-    if (starred) s.add(id);
-    else s.delete(id);
-    this.state.starred = [...s];
-    this.saveState();
-  }
-
   notified(): string[] | undefined {
     return this.state.notified;
   }
@@ -170,7 +163,6 @@ export class DeskStore {
     }
     const gone = new Set(tipIds);
     this.state.opened = this.state.opened.filter((t) => !gone.has(t));
-    this.state.starred = this.state.starred.filter((t) => t !== id);
     this.saveState();
     this.saveServer();
     this.removeFromThreadsFile(id, gone);
@@ -204,7 +196,7 @@ export class DeskStore {
     return hay;
   }
 
-  private summaryOf(e: Entry, s: ThreadShared | undefined, opened: Set<string>, starred: Set<string>, q: string[]): ThreadSummary {
+  private summaryOf(e: Entry, s: ThreadShared | undefined, opened: Set<string>, q: string[]): ThreadSummary {
     const tips = e.thread.tips;
     const first = tips[0]!;
     const last = tips.at(-1)!;
@@ -224,7 +216,7 @@ export class DeskStore {
       tips: tips.length,
       files: tips.reduce((n, t) => n + t.files.length, 0),
       unread: tips.some((t) => !opened.has(t.id)),
-      starred: starred.has(e.thread.id),
+      starred: s?.starred ?? false,
       status: s?.status ?? 'new',
       tags: s?.tags ?? [],
       assignee: s?.assignee ?? null,
@@ -239,14 +231,13 @@ export class DeskStore {
     const all = this.shared();
     const q = queryWords(query.q);
     const opened = new Set(this.state.opened);
-    const starred = new Set(this.state.starred);
     const out: { e: Entry; s: ThreadShared | undefined }[] = [];
     for (const e of this.entries.values()) {
       const s = this.sharedOf(all, e.thread.id);
       if (query.status && (s?.status ?? 'new') !== query.status) continue;
       if (query.tag && !(s?.tags ?? []).includes(query.tag)) continue;
       if (query.day && !e.thread.tips.some((t) => t.receivedDay === query.day)) continue;
-      if (query.starred && !starred.has(e.thread.id)) continue;
+      if (query.starred && !(s?.starred ?? false)) continue;
       if (query.unread && e.thread.tips.every((t) => opened.has(t.id))) continue;
       if (q.length > 0 && !matches(e.hay, q)) {
         // A word may be in the messages and another in the notes: match against both together.
@@ -260,14 +251,14 @@ export class DeskStore {
       return `${l.receivedDay}\u0000${l.fetchedAt}\u0000${e.thread.id}`;
     };
     const keyed = out.map((x) => ({ ...x, k: key(x.e) })).sort((a, b) => (a.k < b.k ? 1 : a.k > b.k ? -1 : 0));
-    const threads = keyed.map(({ e, s }) => this.summaryOf(e, s, opened, starred, q));
+    const threads = keyed.map(({ e, s }) => this.summaryOf(e, s, opened, q));
     return { threads, total: this.entries.size, tookMs: Math.round((performance.now() - t0) * 100) / 100 };
   }
 
   summary(id: string): ThreadSummary | undefined {
     const e = this.entries.get(id);
     if (!e) return undefined;
-    return this.summaryOf(e, this.shared().get(id), new Set(this.state.opened), new Set(this.state.starred), []);
+    return this.summaryOf(e, this.shared().get(id), new Set(this.state.opened), []);
   }
 
   sharedState(id: string): ThreadShared | undefined {
@@ -287,7 +278,7 @@ export class DeskStore {
     const e = this.entries.get(id);
     if (!e) return undefined;
     const s = this.shared().get(id);
-    const summary = this.summaryOf(e, s, new Set(this.state.opened), new Set(this.state.starred), []);
+    const summary = this.summaryOf(e, s, new Set(this.state.opened), []);
     const items: (ThreadItem & { order: string })[] = [];
     for (const t of e.thread.tips) {
       items.push({ kind: 'tip', tipId: t.id, receivedDay: t.receivedDay, sentDay: t.sentDay, message: t.message, files: files(t), warning: t.warning, onServer: this.tipOnServer(t.id), order: `${t.receivedDay}\u0000${t.fetchedAt}` });
@@ -317,5 +308,7 @@ function historyValue(op: ThreadShared['history'][number]): string {
       return op.text.length > 80 ? `${op.text.slice(0, 79)}…` : op.text;
     case 'reply':
       return op.tip;
+    case 'star':
+      return op.starred ? 'yes' : 'no';
   }
 }
