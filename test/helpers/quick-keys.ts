@@ -46,7 +46,7 @@ export function resealCheaply(dir: string, passphrase = DEFAULT_PASS): void {
  * UTC day (its signed documents are issued at creation: a day-old template is made again). */
 function templatePath(steps: string[][], passphrase: string): string {
   const hash = createHash('sha256').update(JSON.stringify([steps, passphrase, new Date().toISOString().slice(0, 10)]));
-  for (const f of ['../../client/cli/commands/keys.js', '../../client/cli/keyfiles.js', '../../crypto/keyfile.js', '../../crypto/directory.js', '../../crypto/policy.js']) hash.update(readFileSync(new URL(f, import.meta.url)));
+  for (const f of ['../../client/cli/commands/keys.js', '../../client/cli/keyfiles.js', '../../crypto/keyfile.js', '../../crypto/directory.js', '../../crypto/policy.js', '../../schema/db.js', '../../client/cli/commands/policy.js', '../../client/cli/commands/canary.js']) hash.update(readFileSync(new URL(f, import.meta.url)));
   return join(tmpdir(), `tipline-test-keys-${hash.digest('hex').slice(0, 16)}`);
 }
 
