@@ -52,6 +52,10 @@ interface DesksFile {
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const FETCHES_IN_FLIGHT = 3;
 const KEY_RE = /^[A-Za-z0-9+/]{43}=$/;
+/** Furthest a new operation's clock may lead the highest clock this desk holds. Honest desks advance it by one per
+ * operation; a gap this wide is never reached in practice. Threat: a listed desk posting clock 2^48 (the
+ * format's maximum), after which no desk's next clock (max + 1) validates, blocking every desk's notes. */
+export const MAX_CLOCK_LEAP = 2 ** 20;
 
 /** Reads DATA/notes.json; entries that do not parse are dropped (they are fetched again on the next sync). */
 function readNotes(dataDir: string): Map<string, HeldNote> {
@@ -211,16 +215,24 @@ export class DeskNotes {
         }
       };
       await Promise.all(Array.from({ length: Math.min(FETCHES_IN_FLIGHT, batches.length) }, worker));
-      for (const got of fetched) {
-        for (const { id, envelope } of got) {
-          const h = this.open(envelope);
-          this.held.set(id, h);
-          if (h.state === 'ok') res.added++;
-          else if (h.state === 'not-for-us') res.notForUs++;
-          else {
-            res.failed++;
-            res.errors.push(`note ${id}: ${h.reason}`);
-          }
+      const opened: { id: string; h: HeldNote }[] = [];
+      for (const got of fetched) for (const { id, envelope } of got) opened.push({ id, h: this.open(envelope) });
+      // In clock order, so a desk syncing everything at once accepts the same chain as one syncing note by note.
+      const clockOf = (h: HeldNote): number => (h.state === 'ok' ? h.op.clock : 0);
+      opened.sort((x, y) => clockOf(x.h) - clockOf(y.h));
+      let highest = this.ops().reduce((m, o) => Math.max(m, o.clock), 0);
+      for (const o of opened) {
+        if (o.h.state !== 'ok') continue;
+        if (o.h.op.clock > highest + MAX_CLOCK_LEAP) o.h = { state: 'failed', reason: `clock ${o.h.op.clock} is far beyond the highest seen (${highest})` };
+        else highest = Math.max(highest, o.h.op.clock);
+      }
+      for (const { id, h } of opened) {
+        this.held.set(id, h);
+        if (h.state === 'ok') res.added++;
+        else if (h.state === 'not-for-us') res.notForUs++;
+        else {
+          res.failed++;
+          res.errors.push(`note ${id}: ${h.reason}`);
         }
       }
       this.save(desksChanged);
