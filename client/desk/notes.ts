@@ -6,6 +6,7 @@
 // Layout (both files replaced whole, atomically, mode 0600):
 //   DATA/notes.json  {v: 1, notes: {<server note id>: {state: 'ok', op, signKey} | {state: 'not-for-us'} |
 //                    {state: 'failed', reason}}} — every note the server listed that this desk has fetched once.
+//                    gone: [op ids] — operations it held and saw deleted or unlisted, refused if listed again.
 //   DATA/desks.json  {v: 1, desks: {<base64 Ed25519 key>: [names]}} — every desk any verified directory listed.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -43,6 +44,21 @@ export type HeldNote =
 interface NotesFile {
   v: 1;
   notes: Record<string, HeldNote>;
+  /** Op ids of operations this desk held and saw go (its thread deleted, or no longer listed): never merged again. */
+  gone?: string[];
+}
+/** Most op ids remembered as gone (the oldest forgotten first): the server's MAX_LIVE_NOTES. */
+const MAX_GONE = 200_000;
+const OP_RE = /^[A-Za-z0-9_-]{22}$/;
+
+/** The op ids DATA/notes.json remembers as gone. */
+function readGone(dataDir: string): Set<string> {
+  try {
+    const gone = (JSON.parse(readFileSync(join(dataDir, 'notes.json'), 'utf8')) as Partial<NotesFile> | null)?.gone;
+    return new Set(Array.isArray(gone) ? gone.filter((g): g is string => typeof g === 'string' && OP_RE.test(g)) : []);
+  } catch {
+    return new Set();
+  }
 }
 interface DesksFile {
   v: 1;
@@ -113,6 +129,9 @@ function byThread(notes: Iterable<HeldNote>): Map<string, ThreadShared> {
 export class DeskNotes {
   private held: Map<string, HeldNote>;
   private desks: Map<string, Set<string>>;
+  /** Threat: a hostile server listing a deleted thread's envelopes again under new ids (they are validly signed):
+   * the operations this desk saw go are refused when they come back. */
+  private gone: Set<string>;
   /** sync, post and deleteThread run one at a time: each reads and replaces the whole of notes.json. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -125,6 +144,17 @@ export class DeskNotes {
   ) {
     this.held = readNotes(dataDir);
     this.desks = readDesks(dataDir);
+    this.gone = readGone(dataDir);
+  }
+
+  private forget(id: string): void {
+    const h = this.held.get(id);
+    if (h?.state === 'ok') {
+      this.gone.delete(h.op.op);
+      this.gone.add(h.op.op);
+      if (this.gone.size > MAX_GONE) this.gone.delete(this.gone.values().next().value as string);
+    }
+    this.held.delete(id);
   }
 
   private serial<T>(f: () => Promise<T>): Promise<T> {
@@ -155,7 +185,7 @@ export class DeskNotes {
 
   private save(desksChanged: boolean): void {
     mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
-    const notes: NotesFile = { v: 1, notes: Object.fromEntries(this.held) };
+    const notes: NotesFile = { v: 1, notes: Object.fromEntries(this.held), gone: [...this.gone] };
     writePrivateFileAtomic(join(this.dataDir, 'notes.json'), JSON.stringify(notes));
     if (desksChanged || !existsSync(join(this.dataDir, 'desks.json'))) {
       const desks: DesksFile = { v: 1, desks: Object.fromEntries([...this.desks].map(([k, v]) => [k, [...v].sort()])) };
@@ -196,7 +226,7 @@ export class DeskNotes {
       const listed = new Set(list.notes.map((n) => n.id));
       for (const id of [...this.held.keys()]) {
         if (!listed.has(id)) {
-          this.held.delete(id);
+          this.forget(id);
           res.forgotten++;
         }
       }
@@ -223,6 +253,10 @@ export class DeskNotes {
       let highest = this.ops().reduce((m, o) => Math.max(m, o.clock), 0);
       for (const o of opened) {
         if (o.h.state !== 'ok') continue;
+        if (this.gone.has(o.h.op.op)) {
+          o.h = { state: 'failed', reason: 'an operation deleted or expired before, listed again' };
+          continue;
+        }
         if (o.h.op.clock > highest + MAX_CLOCK_LEAP) o.h = { state: 'failed', reason: `clock ${o.h.op.clock} is far beyond the highest seen (${highest})` };
         else highest = Math.max(highest, o.h.op.clock);
       }
@@ -287,7 +321,7 @@ export class DeskNotes {
       for (let i = 0; i < ids.length; i += MAX_NOTES_PER_REQUEST) {
         const batch = ids.slice(i, i + MAX_NOTES_PER_REQUEST);
         deleted += await this.api.deleteNotes(this.key, batch);
-        for (const id of batch) this.held.delete(id);
+        for (const id of batch) this.forget(id);
         this.save(false);
       }
       return deleted;
