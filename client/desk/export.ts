@@ -301,7 +301,13 @@ export function verifyExport(zip: Uint8Array, fingerprint?: string, now = new Da
   const contents = new Map<string, Uint8Array>();
   const folded = new Map<string, string>();
   for (const e of entries) {
-    if (e.name.endsWith('/') && e.usize === 0) continue; // a folder entry, as other zip tools add
+    if (e.name.endsWith('/') && e.usize === 0) {
+      // A folder entry, as other zip tools add. Threat: "../../x/" or "/etc/x/" created by the unzip tool while
+      // the signed export still said PASS: held to the same path rules as a file.
+      const folderProblem = zipPathProblem(e.name.slice(0, -1));
+      if (folderProblem) fails.push(`${JSON.stringify(e.name)}: ${folderProblem}`);
+      continue;
+    }
     const problem = zipPathProblem(e.name);
     if (problem) {
       fails.push(`${JSON.stringify(e.name)}: ${problem}`);

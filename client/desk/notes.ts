@@ -6,6 +6,7 @@
 // Layout (both files replaced whole, atomically, mode 0600):
 //   DATA/notes.json  {v: 1, notes: {<server note id>: {state: 'ok', op, signKey} | {state: 'not-for-us'} |
 //                    {state: 'failed', reason}}} — every note the server listed that this desk has fetched once.
+//                    gone: [op ids] — operations it held and saw deleted or unlisted, refused if listed again.
 //   DATA/desks.json  {v: 1, desks: {<base64 Ed25519 key>: [names]}} — every desk any verified directory listed.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -43,6 +44,21 @@ export type HeldNote =
 interface NotesFile {
   v: 1;
   notes: Record<string, HeldNote>;
+  /** Op ids of operations this desk held and saw go (its thread deleted, or no longer listed): never merged again. */
+  gone?: string[];
+}
+/** Most op ids remembered as gone (the oldest forgotten first): the server's MAX_LIVE_NOTES. */
+const MAX_GONE = 200_000;
+const OP_RE = /^[A-Za-z0-9_-]{22}$/;
+
+/** The op ids DATA/notes.json remembers as gone. */
+function readGone(dataDir: string): Set<string> {
+  try {
+    const gone = (JSON.parse(readFileSync(join(dataDir, 'notes.json'), 'utf8')) as Partial<NotesFile> | null)?.gone;
+    return new Set(Array.isArray(gone) ? gone.filter((g): g is string => typeof g === 'string' && OP_RE.test(g)) : []);
+  } catch {
+    return new Set();
+  }
 }
 interface DesksFile {
   v: 1;
@@ -52,6 +68,10 @@ interface DesksFile {
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const FETCHES_IN_FLIGHT = 3;
 const KEY_RE = /^[A-Za-z0-9+/]{43}=$/;
+/** Furthest a new operation's clock may lead the highest clock this desk holds. Honest desks advance it by one per
+ * operation; a gap this wide is never reached in practice. Threat: a listed desk posting clock 2^48 (the
+ * format's maximum), after which no desk's next clock (max + 1) validates, blocking every desk's notes. */
+export const MAX_CLOCK_LEAP = 2 ** 20;
 
 /** Reads DATA/notes.json; entries that do not parse are dropped (they are fetched again on the next sync). */
 function readNotes(dataDir: string): Map<string, HeldNote> {
@@ -109,6 +129,9 @@ function byThread(notes: Iterable<HeldNote>): Map<string, ThreadShared> {
 export class DeskNotes {
   private held: Map<string, HeldNote>;
   private desks: Map<string, Set<string>>;
+  /** Threat: a hostile server listing a deleted thread's envelopes again under new ids (they are validly signed):
+   * the operations this desk saw go are refused when they come back. */
+  private gone: Set<string>;
   /** sync, post and deleteThread run one at a time: each reads and replaces the whole of notes.json. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -121,6 +144,17 @@ export class DeskNotes {
   ) {
     this.held = readNotes(dataDir);
     this.desks = readDesks(dataDir);
+    this.gone = readGone(dataDir);
+  }
+
+  private forget(id: string): void {
+    const h = this.held.get(id);
+    if (h?.state === 'ok') {
+      this.gone.delete(h.op.op);
+      this.gone.add(h.op.op);
+      if (this.gone.size > MAX_GONE) this.gone.delete(this.gone.values().next().value as string);
+    }
+    this.held.delete(id);
   }
 
   private serial<T>(f: () => Promise<T>): Promise<T> {
@@ -151,7 +185,7 @@ export class DeskNotes {
 
   private save(desksChanged: boolean): void {
     mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
-    const notes: NotesFile = { v: 1, notes: Object.fromEntries(this.held) };
+    const notes: NotesFile = { v: 1, notes: Object.fromEntries(this.held), gone: [...this.gone] };
     writePrivateFileAtomic(join(this.dataDir, 'notes.json'), JSON.stringify(notes));
     if (desksChanged || !existsSync(join(this.dataDir, 'desks.json'))) {
       const desks: DesksFile = { v: 1, desks: Object.fromEntries([...this.desks].map(([k, v]) => [k, [...v].sort()])) };
@@ -192,7 +226,7 @@ export class DeskNotes {
       const listed = new Set(list.notes.map((n) => n.id));
       for (const id of [...this.held.keys()]) {
         if (!listed.has(id)) {
-          this.held.delete(id);
+          this.forget(id);
           res.forgotten++;
         }
       }
@@ -211,16 +245,28 @@ export class DeskNotes {
         }
       };
       await Promise.all(Array.from({ length: Math.min(FETCHES_IN_FLIGHT, batches.length) }, worker));
-      for (const got of fetched) {
-        for (const { id, envelope } of got) {
-          const h = this.open(envelope);
-          this.held.set(id, h);
-          if (h.state === 'ok') res.added++;
-          else if (h.state === 'not-for-us') res.notForUs++;
-          else {
-            res.failed++;
-            res.errors.push(`note ${id}: ${h.reason}`);
-          }
+      const opened: { id: string; h: HeldNote }[] = [];
+      for (const got of fetched) for (const { id, envelope } of got) opened.push({ id, h: this.open(envelope) });
+      // In clock order, so a desk syncing everything at once accepts the same chain as one syncing note by note.
+      const clockOf = (h: HeldNote): number => (h.state === 'ok' ? h.op.clock : 0);
+      opened.sort((x, y) => clockOf(x.h) - clockOf(y.h));
+      let highest = this.ops().reduce((m, o) => Math.max(m, o.clock), 0);
+      for (const o of opened) {
+        if (o.h.state !== 'ok') continue;
+        if (this.gone.has(o.h.op.op)) {
+          o.h = { state: 'failed', reason: 'an operation deleted or expired before, listed again' };
+          continue;
+        }
+        if (o.h.op.clock > highest + MAX_CLOCK_LEAP) o.h = { state: 'failed', reason: `clock ${o.h.op.clock} is far beyond the highest seen (${highest})` };
+        else highest = Math.max(highest, o.h.op.clock);
+      }
+      for (const { id, h } of opened) {
+        this.held.set(id, h);
+        if (h.state === 'ok') res.added++;
+        else if (h.state === 'not-for-us') res.notForUs++;
+        else {
+          res.failed++;
+          res.errors.push(`note ${id}: ${h.reason}`);
         }
       }
       this.save(desksChanged);
@@ -275,7 +321,7 @@ export class DeskNotes {
       for (let i = 0; i < ids.length; i += MAX_NOTES_PER_REQUEST) {
         const batch = ids.slice(i, i + MAX_NOTES_PER_REQUEST);
         deleted += await this.api.deleteNotes(this.key, batch);
-        for (const id of batch) this.held.delete(id);
+        for (const id of batch) this.forget(id);
         this.save(false);
       }
       return deleted;

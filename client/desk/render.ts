@@ -137,7 +137,22 @@ function decodePng(bytes: Uint8Array): { width: number; height: number; rgba: Ui
   return { width: png.width, height: png.height, rgba: png.data };
 }
 
+/** Most scans (SOS markers) a JPEG may have: encoders write 1 (baseline) to about 10-20 (progressive). */
+export const MAX_JPEG_SCANS = 100;
+
+/** Counts FF DA pairs: entropy-coded data stuffs every FF as FF 00, so outside metadata each is a scan. An
+ * over-count (FF DA inside an APP segment) only makes the bound stricter. */
+function jpegScans(b: Uint8Array): number {
+  let n = 0;
+  for (let i = b.indexOf(0xff); i >= 0 && i + 1 < b.length; i = b.indexOf(0xff, i + 1)) if (b[i + 1] === 0xda) n++;
+  return n;
+}
+
 function decodeJpeg(bytes: Uint8Array): { width: number; height: number; rgba: Uint8Array } | undefined {
+  // Threat: a CPU-time bomb. jpeg-js walks every block of the frame once a scan, so a 49 MP progressive frame
+  // followed by thousands of 76-byte scans (each an end-of-band run over the whole frame) took 13 ms a scan:
+  // minutes of the desk app's one thread for a file under 4 MB.
+  if (jpegScans(bytes) > MAX_JPEG_SCANS) return undefined;
   // jpeg-js checks the frame's declared size against maxResolutionInMP before allocating for it.
   const img = jpeg.decode(bytes, {
     useTArray: true,

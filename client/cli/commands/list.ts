@@ -84,7 +84,9 @@ function threadOfFolder(folder: string): string | undefined {
 /** The listing, joined with what `inbox` and the desk data folder know; `metadataOnly` for an auditor's key. */
 export async function listTips(tips: TipSummary[], inbox: string | undefined, dataDir: string | undefined, metadataOnly: boolean): Promise<ListedTip[]> {
   const shared = dataDir !== undefined && !metadataOnly ? (await import('../../desk/notes.js')).readSavedThreads(dataDir) : new Map();
-  const sorted = [...tips].sort((a, b) => (a.received_day !== b.received_day ? (a.received_day < b.received_day ? 1 : -1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Threat: a server listing one id twice would show (and count) one tip as two; fetch keeps the first too.
+  const seen = new Set<string>();
+  const sorted = tips.filter((t) => !seen.has(t.id) && seen.add(t.id)).sort((a, b) => (a.received_day !== b.received_day ? (a.received_day < b.received_day ? 1 : -1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return sorted.map((tip) => {
     const folder = inbox !== undefined && !metadataOnly ? tipFolder(inbox, tip.id) : undefined;
     const line = folder !== undefined ? firstLineOf(folder) : undefined;
