@@ -270,17 +270,25 @@ export function sealNote(op: NoteOp, recipients: Uint8Array[], signer: NoteSigne
 /** Opens a note envelope with a desk's box key pair; throws NotForYouError (crypto/errors.ts) when no stanza is
  * for it, NoteFormatError when malformed, a signature error when the signature does not verify. Also
  * KeyCommitmentError (the sender gave desks different keys) and TamperedError (the ciphertext or header changed). */
-export function openNote(envelope: Uint8Array, identity: { boxPublic: Uint8Array; boxSecret: Uint8Array }): OpenedNote {
+/** Checks what anyone can check of a note envelope without a key — magic, version, stanza count, and a length an
+ * honest sealer makes (at least 512 padded bytes, Padmé above) — and answers the stanza count. The server refuses
+ * anything else (threat: a desk key flooding the notes cap with tiny rows, or odd sizes that tell notes apart). */
+export function checkNoteFraming(envelope: Uint8Array): number {
   _abytes('envelope', envelope);
-  _checkIdentity(identity);
   if (envelope.length < FIXED || !equalBytes(envelope.subarray(0, NOTE_MAGIC.length), NOTE_MAGIC)) throw fail('not a note envelope (bad magic)');
   if (envelope[7] !== NOTE_FORMAT_VERSION) throw fail(`unsupported version ${envelope[7]}`);
   const n = envelope[8]!;
   if (n < 1 || n > MAX_STANZAS) throw fail(`stanza count ${n} is not 1..${MAX_STANZAS}`);
-  const headerLen = FIXED + n * STANZA_LENGTH + COMMITMENT_LENGTH;
-  const padded = envelope.length - headerLen - AEAD_TAG;
+  const padded = envelope.length - (FIXED + n * STANZA_LENGTH + COMMITMENT_LENGTH) - AEAD_TAG;
   // Only a length an honest sealer makes: anything else is refused before any key is tried.
   if (padded < NOTE_MIN_PADDED || notePaddedLength(padded) !== padded) throw fail(`${envelope.length} bytes is not a padded note length for ${n} stanzas`);
+  return n;
+}
+
+export function openNote(envelope: Uint8Array, identity: { boxPublic: Uint8Array; boxSecret: Uint8Array }): OpenedNote {
+  _checkIdentity(identity);
+  const n = checkNoteFraming(envelope);
+  const headerLen = FIXED + n * STANZA_LENGTH + COMMITMENT_LENGTH;
   const header = envelope.subarray(0, headerLen);
   const fileKey = _openStanzas(envelope.subarray(FIXED, FIXED + n * STANZA_LENGTH), envelope.subarray(headerLen - COMMITMENT_LENGTH, headerLen), identity);
   const key = payloadKey(fileKey);

@@ -15,6 +15,7 @@ import { signStaffRequest } from '../crypto/staff-request.js';
 import { toBase64 } from '../crypto/bytes.js';
 import { sealReply } from '../crypto/reply.js';
 import { generateDeskKey } from '../crypto/keys.js';
+import { framedNote } from './helpers/note-bytes.js';
 
 const HOST = 'tipline.test';
 const ID = 'a'.repeat(26);
@@ -76,7 +77,7 @@ t.test('error answers of every route', async (t) => {
   const reply = { tag: TAG, delete_hash: H32, envelope: toBase64(new Uint8Array(100)) };
   const sealed = await sealReply({ toBoxKey: generateDeskKey().boxPublic, message: 'a reply', desk: newsroom.desk, now: new Date() });
   const wellFormed = { ...reply, envelope: toBase64(sealed.envelope) };
-  const note = { envelope: toBase64(new Uint8Array(100)), expires_day: new Date().toISOString().slice(0, 10) };
+  const note = { envelope: toBase64(framedNote(700)), expires_day: new Date().toISOString().slice(0, 10) };
   const storeReply = async () => {
     await store.db.insertInto('replies').values({ tag: Buffer.from(STORED_TAG, 'base64url'), delete_hash: new Uint8Array(32), envelope: new Uint8Array(10), posted_day: '2026-01-01', expires_day: '2999-01-01' }).execute();
   };
@@ -151,6 +152,7 @@ t.test('error answers of every route', async (t) => {
       { name: 'unsigned', req: json('/api/v1/staff/notes', note), code: 'TIPLINE_ERR_UNAUTHENTICATED' },
       { name: 'auditor', req: signedJson(newsroom.auditor, '/api/v1/staff/notes', note), code: 'TIPLINE_ERR_FORBIDDEN' },
       { name: 'not base64', req: signedJson(newsroom.desk, '/api/v1/staff/notes', { ...note, envelope: 'AA=A' }), code: 'TIPLINE_ERR_NOTE_MALFORMED' },
+      { name: 'not a note envelope', req: signedJson(newsroom.desk, '/api/v1/staff/notes', { ...note, envelope: toBase64(new Uint8Array(10)) }), code: 'TIPLINE_ERR_NOTE_MALFORMED' },
       { name: 'expiry in the past', req: signedJson(newsroom.desk, '/api/v1/staff/notes', { ...note, expires_day: '2000-01-01' }), code: 'TIPLINE_ERR_NOTE_EXPIRY' },
       { name: 'no expiry', req: signedJson(newsroom.desk, '/api/v1/staff/notes', { envelope: note.envelope }), code: 'TIPLINE_ERR_BAD_REQUEST' },
       { name: 'over the body limit', req: signedJson(newsroom.desk, '/api/v1/staff/notes', { ...note, envelope: 'A'.repeat(200_000) }), code: 'TIPLINE_ERR_BODY_TOO_LARGE' },

@@ -21,10 +21,11 @@ import { dumpDatabase, findLeaks, liveColumns } from './helpers/dump.js';
 import { STORED_COLUMNS } from '../schema/db.js';
 import { addDays, utcDay } from '../server/days.js';
 import type { DeskKeyPair } from '../crypto/keys.js';
+import { framedNote } from './helpers/note-bytes.js';
 
 const TIPS_DAYS = 30;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const envelope = (n: number) => new Uint8Array(randomBytes(n));
+const envelope = (n: number) => framedNote(n);
 
 /** A signed POST with any body, as a client that does not use the Api (or gets it wrong) would send it. */
 async function rawPost(staffUrl: string, who: DeskKeyPair, path: string, body: unknown, o: { unsigned?: boolean } = {}): Promise<{ status: number; json: unknown }> {

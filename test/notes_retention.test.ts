@@ -20,6 +20,7 @@ import type { DeskKeyPair } from '../crypto/keys.js';
 import type { Policy } from '../crypto/policy.js';
 import { checkRetention, readSnapshot, type Reader } from '../client/cli/audit/database.js';
 import { checkChain } from '../client/cli/audit/chain.js';
+import { framedNote } from './helpers/note-bytes.js';
 
 /** The raw bytes on disk of desk_notes: heap, primary key index, TOAST heap and its index (after a checkpoint). */
 async function tableFiles(db: Kysely<any>): Promise<Buffer> {
@@ -62,7 +63,7 @@ for (const dialect of await dialects()) {
     };
     const post = async (expires_day: string) => {
       // Large enough to be stored out of line (TOAST), like a note with files' names and a long text.
-      const envelope = new Uint8Array(randomBytes(40_000));
+      const envelope = framedNote(40_000);
       const r = await call(newsroom.desk, '/api/v1/staff/notes', { envelope: toBase64(envelope), expires_day });
       t.equal(r.status, 201, `posted, to expire on ${expires_day}`);
       return { id: r.json.id as string, envelope };

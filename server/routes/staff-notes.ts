@@ -16,6 +16,7 @@ import {
   NotesFetchRequest,
 } from '../../schema/wire.js';
 import { fromBase64, toBase64 } from '../../crypto/bytes.js';
+import { checkNoteFraming, NoteFormatError } from '../../crypto/desk-notes.js';
 import { AppError } from '../errors.js';
 import { appendAudit } from '../audit.js';
 import { addDays, utcDay } from '../days.js';
@@ -44,6 +45,12 @@ function envelopeOf(b64: string): Uint8Array {
   if (toBase64(bytes) !== b64) throw malformed('envelope: expected canonical standard base64');
   if (bytes.length === 0) throw malformed('envelope: empty');
   if (bytes.length > MAX_NOTE_ENVELOPE_BYTES) throw malformed(`envelope: ${bytes.length} bytes, at most ${MAX_NOTE_ENVELOPE_BYTES}`);
+  try {
+    checkNoteFraming(bytes);
+  } catch (e) {
+    if (e instanceof NoteFormatError) throw malformed(`envelope: ${e.message} (crypto/FORMAT.md §Desk notes)`);
+    throw e;
+  }
   return bytes;
 }
 
