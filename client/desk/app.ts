@@ -12,10 +12,11 @@
 //   sent, is same-origin or none. Threat: another page in the same browser driving the API (CSRF).
 // Every answer carries a strict CSP and no-store; file views never hand the browser the source's bytes to render.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { ApiError } from '../shared/errors.js';
 import type { Api } from '../cli/api.js';
@@ -24,7 +25,8 @@ import type { Proxy } from '../cli/http.js';
 import { replyToTip } from '../cli/commands/reply.js';
 import { AssignBody, DESK_STATIC, NoteBody, ReadBody, ReplyBody, StarBody, StatusBody, TagsBody, ThreadKey, ThreadsQuery, type DeskSession, type FileInfo } from '../../schema/desk-api.js';
 import type { DeskNotes } from './notes.js';
-import { renderKind, reencodeImage, textOf } from './render.js';
+import { renderKind, textOf } from './render.js';
+import type { RenderAnswer, RenderJob } from './render-worker.js';
 import { exportFileName, exportThread } from './export.js';
 import type { DeskStore } from './store.js';
 import type { DeskSync } from './sync.js';
@@ -149,6 +151,9 @@ export class DeskApp {
   private readonly secret: Buffer;
   private port = 0;
   private files = new Map<string, FileCacheEntry>();
+  private worker: Worker | undefined;
+  private jobs = new Map<number, (a: RenderAnswer) => void>();
+  private nextJob = 0;
 
   constructor(
     private readonly ctx: DeskContext,
@@ -176,7 +181,35 @@ export class DeskApp {
     return this.port;
   }
 
+  /** Decoding and hashing a source's file happen in one worker thread, in turn, never on this event loop. */
+  private render(path: string, want: RenderJob['want']): Promise<RenderAnswer> {
+    if (!this.worker) {
+      const w = new Worker(new URL('./render-worker.js', import.meta.url));
+      w.unref();
+      w.on('message', (a: RenderAnswer) => {
+        const done = this.jobs.get(a.id);
+        this.jobs.delete(a.id);
+        done?.(a);
+      });
+      const fail = (err: unknown) => {
+        this.worker = undefined;
+        for (const [id, done] of this.jobs) done({ id, error: String(err) });
+        this.jobs.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(`the render worker exited (${code})`));
+      this.worker = w;
+    }
+    const id = this.nextJob++;
+    const job: RenderJob = { id, path, want };
+    return new Promise((ok) => {
+      this.jobs.set(id, ok);
+      this.worker!.postMessage(job);
+    });
+  }
+
   close(): Promise<void> {
+    void this.worker?.terminate();
     return new Promise((ok) => {
       this.http.close(() => ok());
       this.http.closeAllConnections();
@@ -271,7 +304,7 @@ export class DeskApp {
     const thread = parse(ThreadKey, id);
     if (!this.ctx.store.has(thread)) throw new HttpError(404, 'no-thread', 'no such thread here');
     if (b === undefined) {
-      if (method === 'GET') return sendJson(res, 200, this.detail(thread));
+      if (method === 'GET') return sendJson(res, 200, await this.detail(thread));
       if (method === 'DELETE') return this.deleteThread(res, thread);
       throw new HttpError(405, 'method', 'GET or DELETE');
     }
@@ -281,7 +314,7 @@ export class DeskApp {
     }
     if (b === 'tips' && tip !== undefined && c === 'files' && n !== undefined && view !== undefined && more.length === 0) {
       if (method !== 'GET') throw new HttpError(405, 'method', 'GET only');
-      return this.fileView(res, thread, tip, n, view);
+      return await this.fileView(res, thread, tip, n, view);
     }
     if (tip !== undefined) throw NOT_FOUND();
     if (method !== 'POST') throw new HttpError(405, 'method', 'POST only');
@@ -325,7 +358,7 @@ export class DeskApp {
       default:
         throw NOT_FOUND();
     }
-    return sendJson(res, 200, this.detail(thread));
+    return sendJson(res, 200, await this.detail(thread));
   }
 
   private serveStatic(res: ServerResponse, name: string): void {
@@ -352,6 +385,26 @@ export class DeskApp {
     await this.ctx.notes.post(thread, body, this.expiresOrRefuse(thread));
   }
 
+  /** Hashes and checks (in the worker) every file of the thread not already known at its size and time. */
+  private async prepareFiles(thread: string): Promise<void> {
+    for (const tip of this.ctx.store.thread(thread)?.tips ?? []) {
+      for (const f of tip.files) {
+        const path = this.filePath(tip, f.savedAs);
+        if (!path) continue;
+        let st;
+        try {
+          st = statSync(path);
+        } catch {
+          continue;
+        }
+        const key = `${st.size}:${st.mtimeMs}`;
+        if (this.files.get(path)?.key === key || st.size > MAX_VIEW_BYTES) continue;
+        const a = await this.render(path, 'info');
+        if (a.sha256 !== undefined && a.render !== undefined) this.files.set(path, { key, sha256: a.sha256, render: a.render });
+      }
+    }
+  }
+
   private fileInfo(tip: TipRecord): FileInfo[] {
     return tip.files.map((f) => {
       const path = this.filePath(tip, f.savedAs);
@@ -359,15 +412,8 @@ export class DeskApp {
       let render: FileInfo['render'] = 'none';
       try {
         const st = statSync(path!);
-        const key = `${st.size}:${st.mtimeMs}`;
         const hit = this.files.get(path!);
-        if (hit && hit.key === key) ({ sha256, render } = hit);
-        else if (st.size <= MAX_VIEW_BYTES) {
-          const bytes = readFileSync(path!);
-          sha256 = createHash('sha256').update(bytes).digest('hex');
-          render = renderKind(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-          this.files.set(path!, { key, sha256, render });
-        }
+        if (hit && hit.key === `${st.size}:${st.mtimeMs}`) ({ sha256, render } = hit);
       } catch {
         // missing or unreadable: listed, not viewable
       }
@@ -382,13 +428,14 @@ export class DeskApp {
     return savedAs !== '' && p.startsWith(`${root}${sep}files${sep}`) ? p : undefined;
   }
 
-  private detail(thread: string) {
+  private async detail(thread: string) {
+    await this.prepareFiles(thread);
     const d = this.ctx.store.detail(thread, this.ctx.deskName(), (t) => this.fileInfo(t));
     if (!d) throw new HttpError(404, 'no-thread', 'no such thread here');
     return d;
   }
 
-  private fileView(res: ServerResponse, thread: string, tipId: string, n: string, view: string): void {
+  private async fileView(res: ServerResponse, thread: string, tipId: string, n: string, view: string): Promise<void> {
     const tip = this.ctx.store.thread(thread)?.tips.find((t) => t.id === tipId);
     const index = /^\d{1,4}$/.test(n) ? Number(n) : -1;
     const file = tip?.files[index];
@@ -412,13 +459,17 @@ export class DeskApp {
     }
     if (view !== 'image' && view !== 'text') throw NOT_FOUND();
     if (size > MAX_VIEW_BYTES) throw new HttpError(413, 'too-large', 'too large to show here: save it to disk');
-    const bytes = new Uint8Array(readFileSync(path));
     if (view === 'text') {
-      if (renderKind(bytes) !== 'text') throw new HttpError(415, 'not-text', 'this file is not text: save it to disk');
+      const bytes = new Uint8Array(readFileSync(path));
+      // An image header is checked by decoding it: that is the worker's job (a PNG or JPEG is never text anyway).
+      const head = bytes.subarray(0, 3);
+      const image = (head[0] === 0x89 && head[1] === 0x50) || (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff);
+      if (image || renderKind(bytes) !== 'text') throw new HttpError(415, 'not-text', 'this file is not text: save it to disk');
       return sendJson(res, 200, textOf(bytes));
     }
-    // Only the PNG re-encoded here from decoded pixels: the browser's image decoders never see the source's bytes.
-    const png = renderKind(bytes) === 'image' ? reencodeImage(bytes) : undefined;
+    // Only the PNG re-encoded from decoded pixels (in the worker): the browser's image decoders never see the source's bytes.
+    const a = await this.render(path, 'png');
+    const png = a.png ? Buffer.from(a.png.buffer, a.png.byteOffset, a.png.byteLength) : undefined;
     if (!png) throw new HttpError(415, 'not-image', 'this file is not an image that can be shown safely: save it to disk');
     res.statusCode = 200;
     res.setHeader('Content-Type', 'image/png');

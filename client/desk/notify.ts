@@ -26,6 +26,15 @@ export function nextTick(t: number, everyMs: number): number {
   return (Math.floor(t / everyMs) + 1) * everyMs;
 }
 
+/** The command's environment: ours without any TIPLINE_* setting, plus the count. Threat: TIPLINE_PASSPHRASE (the
+ * desk key's passphrase) handed to a notification script that logs or forwards its environment. */
+export function notifyEnv(n: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!k.toUpperCase().startsWith('TIPLINE_')) out[k] = v;
+  out.TIPLINE_NEW_THREADS = String(n);
+  return out;
+}
+
 export class Notifier {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -57,7 +66,7 @@ export class Notifier {
     } catch {
       n = 0;
     }
-    const child = spawn(this.o.command, [String(n)], { shell: false, stdio: 'ignore', timeout: NOTIFY_TIMEOUT_MS, env: { ...process.env, TIPLINE_NEW_THREADS: String(n) }, windowsHide: true });
+    const child = spawn(this.o.command, [String(n)], { shell: false, stdio: 'ignore', timeout: NOTIFY_TIMEOUT_MS, env: notifyEnv(n), windowsHide: true });
     child.on('error', (err) => {
       this.running.delete(child);
       this.o.warn?.(`the notification command could not run (${(err as NodeJS.ErrnoException).code ?? 'error'})`);

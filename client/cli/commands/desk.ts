@@ -104,7 +104,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (key.role === 'auditor') throw new CliError(`${keyFile} is an auditor's key: it opens no tips and no shared notes. An auditor can list what the server holds (tipline list) and check the audit log (tipline audit)`);
 
   const { Api } = await import('../api.js');
-  const { verifyDirectoryChain, activeRecipients } = await import('../../../crypto/directory.js');
+  const { verifyDirectoryChain, activeRecipients, directoryMark } = await import('../../../crypto/directory.js');
+  const { rememberSerial } = await import('../serials.js');
+  type SignedDocument = import('../../../crypto/signed.js').SignedDocument;
   const { toBase64 } = await import('../../../crypto/bytes.js');
   const { DeskNotes } = await import('../../desk/notes.js');
   const { DeskStore } = await import('../../desk/store.js');
@@ -126,6 +128,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     } catch (err) {
       throw new CliError(`the tip line's directory does not verify under the pinned root ${fingerprint}: ${(err as Error).message}`);
     }
+    // Threat: a server rolling back to an older directory that still lists a removed (stolen) desk key, which
+    // every shared note would then be sealed to. The data folder remembers the highest serial it accepted.
+    rememberSerial(fingerprint, directoryMark(doc as SignedDocument, verified.directory), io.warn, { TIPLINE_STATE_DIR: dataDir });
     directory = verified.directory;
     directoryDoc = doc;
   };
