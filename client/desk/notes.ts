@@ -15,7 +15,7 @@ import { activeRecipients, type Directory } from '../../crypto/directory.js';
 import { fromBase64, toBase64, toBase64Url } from '../../crypto/bytes.js';
 import { NotForYouError } from '../../crypto/errors.js';
 import { mergeThread, openNote, sealNote, validateNoteOp, type NoteOp, type NoteOpBody, type ThreadShared } from '../../crypto/desk-notes.js';
-import { MAX_NOTES_PER_REQUEST } from '../../schema/wire.js';
+import { MAX_LIVE_NOTES, MAX_NOTES_PER_REQUEST } from '../../schema/wire.js';
 import type { Api } from '../cli/api.js';
 import type { StaffIdentity } from '../cli/keyfiles.js';
 import { writePrivateFileAtomic } from '../cli/atomic-file.js';
@@ -223,6 +223,8 @@ export class DeskNotes {
       const res: NotesSyncResult = { added: 0, failed: 0, notForUs: 0, errors: [], roundTrips: 0, forgotten: 0 };
       const list = await this.api.listNotes(this.key);
       res.roundTrips++;
+      // Threat: a hostile server listing far more notes than it may keep, to keep every desk opening them for hours.
+      if (list.notes.length > MAX_LIVE_NOTES) throw new Error(`the server lists ${list.notes.length} desk notes, more than the ${MAX_LIVE_NOTES} a tip line keeps: refusing to sync them`);
       const listed = new Set(list.notes.map((n) => n.id));
       for (const id of [...this.held.keys()]) {
         if (!listed.has(id)) {
