@@ -14,7 +14,7 @@ t.test('a clean deployment passes every check', { timeout: 600_000 }, async (t) 
   const sent = await runCli(['submit', '--server', d.server.url, '--fingerprint', d.fp, '-m', 'a tip to delete']);
   t.equal(sent.code, 0, sent.stderr);
   const id = /tip id: ([a-z2-7]{26})/.exec(sent.stdout)![1]!;
-  const del = await runCli(['delete', '--server', d.server.staffUrl, '--key', d.deskKey, id]);
+  const del = await runCli(['delete', '--yes', '--server', d.server.staffUrl, '--key', d.deskKey, id]);
   t.equal(del.code, 0, del.stderr);
   const heads = join(d.work, 'heads.json');
   const first = await d.audit(['--heads', heads]);

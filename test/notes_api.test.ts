@@ -81,7 +81,7 @@ for (const dialect of await dialects()) {
     const list = await api.listNotes(desk);
     t.same(
       list.notes.map((n) => [n.id, n.size, n.posted_day, n.expires_day]).sort(),
-      [1, 2].map((i) => [posted[i]!.id, sizes[i], today, expiries[i]]).sort(),
+      [1, 2].map((i) => [posted[i]!.id, sent[i]!.length, today, expiries[i]]).sort(),
       'the list: id, size, posted and expiry day of every live note',
     );
     const byAuditor = await api.listNotes(auditor);
@@ -111,7 +111,7 @@ for (const dialect of await dialects()) {
     const unsignedList = await fetch(`${server.staffUrl}/api/v1/staff/notes`);
     t.equal(unsignedList.status, 401, 'unsigned list: 401');
     // Signed by a key the directory does not list.
-    const outsider = await rawPost(server.staffUrl, newsroom.outsider, '/api/v1/staff/notes', { envelope: 'AAAA', expires_day: today });
+    const outsider = await rawPost(server.staffUrl, newsroom.outsider, '/api/v1/staff/notes', { envelope: toBase64(framedNote(700)), expires_day: today });
     t.equal(outsider.status, 401, 'an outsider\'s key: 401');
 
     // Bad input: 400 JSON with a clear message, never 500, nothing stored.
@@ -120,11 +120,11 @@ for (const dialect of await dialects()) {
       ['base64url', '/api/v1/staff/notes', { envelope: '-_-_', expires_day: today }, 'TIPLINE_ERR_NOTE_MALFORMED', /canonical standard base64/],
       ['non-canonical padding bits', '/api/v1/staff/notes', { envelope: 'AB==', expires_day: today }, 'TIPLINE_ERR_NOTE_MALFORMED', /canonical/],
       ['empty', '/api/v1/staff/notes', { envelope: '', expires_day: today }, 'TIPLINE_ERR_NOTE_MALFORMED', /empty/],
-      ['oversized', '/api/v1/staff/notes', { envelope: toBase64(envelope(MAX_NOTE_ENVELOPE_BYTES + 1)), expires_day: today }, 'TIPLINE_ERR_BAD_REQUEST', /envelope Too big: expected string to have <=131072 characters/],
-      ['expiry yesterday', '/api/v1/staff/notes', { envelope: 'AAAA', expires_day: addDays(today, -1) }, 'TIPLINE_ERR_NOTE_EXPIRY', new RegExp(`from ${today} \\(today, UTC\\) to ${addDays(today, TIPS_DAYS)}`)],
-      ['expiry past the retention', '/api/v1/staff/notes', { envelope: 'AAAA', expires_day: addDays(today, TIPS_DAYS + 1) }, 'TIPLINE_ERR_NOTE_EXPIRY', /today \+ 30 days, the tips' retention/],
-      ['expiry a day no calendar has, within the range', '/api/v1/staff/notes', { envelope: 'AAAA', expires_day: `${today.slice(0, 8)}32` }, 'TIPLINE_ERR_NOTE_EXPIRY', /is not a day of the calendar/],
-      ['expiry not a day', '/api/v1/staff/notes', { envelope: 'AAAA', expires_day: '2026-02-30x' }, 'TIPLINE_ERR_BAD_REQUEST', /expires_day/],
+      ['oversized', '/api/v1/staff/notes', { envelope: toBase64(new Uint8Array(randomBytes(MAX_NOTE_ENVELOPE_BYTES + 1))), expires_day: today }, 'TIPLINE_ERR_BAD_REQUEST', /envelope Too big: expected string to have <=131072 characters/],
+      ['expiry yesterday', '/api/v1/staff/notes', { envelope: toBase64(framedNote(700)), expires_day: addDays(today, -1) }, 'TIPLINE_ERR_NOTE_EXPIRY', new RegExp(`from ${today} \\(today, UTC\\) to ${addDays(today, TIPS_DAYS)}`)],
+      ['expiry past the retention', '/api/v1/staff/notes', { envelope: toBase64(framedNote(700)), expires_day: addDays(today, TIPS_DAYS + 1) }, 'TIPLINE_ERR_NOTE_EXPIRY', /today \+ 30 days, the tips' retention/],
+      ['expiry a day no calendar has, within the range', '/api/v1/staff/notes', { envelope: toBase64(framedNote(700)), expires_day: `${today.slice(0, 8)}32` }, 'TIPLINE_ERR_NOTE_EXPIRY', /is not a day of the calendar/],
+      ['expiry not a day', '/api/v1/staff/notes', { envelope: toBase64(framedNote(700)), expires_day: '2026-02-30x' }, 'TIPLINE_ERR_BAD_REQUEST', /expires_day/],
       ['no envelope', '/api/v1/staff/notes', { expires_day: today }, 'TIPLINE_ERR_BAD_REQUEST', /envelope/],
       ['not JSON', '/api/v1/staff/notes', '{"envelope":', 'TIPLINE_ERR_BAD_REQUEST', /./],
       ['fetch: too many ids', '/api/v1/staff/notes/fetch', { ids: Array(MAX_NOTES_PER_REQUEST + 1).fill(unknown) }, 'TIPLINE_ERR_BAD_REQUEST', /ids/],

@@ -151,7 +151,7 @@ t.test('tip with replies, a reply, the reply read, a follow-up with a file, the 
   const follow = fetched(inbox, followId);
   t.equal(follow.message, followText);
   t.same(follow.files.map((f) => f.original_name), ['demand-letter.txt'], 'with its file');
-  t.equal(readFileSync(join(inbox, followId, follow.files[0]!.saved_as), 'utf8'), 'the letter, word for word');
+  t.equal(readFileSync(join(tipFolder(inbox, followId)!, follow.files[0]!.saved_as), 'utf8'), 'the letter, word for word');
   t.equal(follow.reply?.box_key, first.reply!.box_key, 'the follow-up carries the same reply key as the first tip');
   const threads = JSON.parse(readFileSync(join(inbox, 'threads.json'), 'utf8')) as Record<string, string[]>;
   t.same(Object.values(threads), [[tipId, followId]], 'tipline fetch threads the follow-up with the first tip');

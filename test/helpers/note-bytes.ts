@@ -3,10 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { NOTE_MAGIC, NOTE_FORMAT_VERSION, notePaddedLength } from '../../crypto/desk-notes.js';
 
-/** A framed note of about `n` bytes (never below the smallest note a sealer makes). */
+/** A framed note of the largest length a sealer makes that is at most `n` bytes (never below the smallest). */
 export function framedNote(n: number): Uint8Array {
   const header = 9 + 80 + 32;
-  const padded = notePaddedLength(Math.max(1, n - header - 16));
+  let padded = Math.max(512, n - header - 16);
+  while (padded > 512 && notePaddedLength(padded) !== padded) padded--;
   const out = new Uint8Array(randomBytes(header + padded + 16));
   out.set(NOTE_MAGIC, 0);
   out[7] = NOTE_FORMAT_VERSION;
