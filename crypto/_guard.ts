@@ -35,3 +35,18 @@ export function _hasExactKeys(o: Record<string, unknown>, required: string[], op
   for (const k of Object.keys(o)) if (!required.includes(k) && !optional.includes(k)) return false;
   return true;
 }
+
+/** A signed statement as an object or its JSON text (an audit entry's detail, a file), with exactly `fields`;
+ * `fail` names what is being read. */
+export function _exactObject(s: unknown, fields: string[], fail: (m: string) => Error): Record<string, unknown> {
+  let v = s;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      throw fail('not JSON');
+    }
+  }
+  if (!_isPlainObject(v) || !_hasExactKeys(v, fields)) throw fail(`expected {${fields.join(', ')}}`);
+  return v;
+}

@@ -5,7 +5,7 @@
 // desk's secret key no such entry verifies. It names no tip: the chain is read by auditors and may be shown to
 // others, and a tip id there would let whoever holds a source's receipt confirm that tip existed.
 // Pure: no clock, no I/O; the caller supplies the day and the fresh nonce, and checks day and nonce reuse.
-import { _abytes, _hasExactKeys, _isPlainObject } from './_guard.js';
+import { _abytes, _exactObject, _hasExactKeys, _isPlainObject } from './_guard.js';
 import { _frame, _u64 } from './_frame.js';
 import { fromBase64, fromBase64Url, fromHex, toBase64, toBase64Url, toHex, utf8Encode } from './bytes.js';
 import { AUDIT_DAY_RE, type AuditEntry } from './audit-chain.js';
@@ -82,15 +82,7 @@ export function signDeletionStatement(o: { host: string; by: string; day: string
  */
 export function verifyDeletionStatement(s: unknown, expectedKey?: string): DeletionStatement {
   const fail = (m: string) => new DocumentFormatError(`deletion statement: ${m}`);
-  let v = s;
-  if (typeof v === 'string') {
-    try {
-      v = JSON.parse(v);
-    } catch {
-      throw fail('not JSON');
-    }
-  }
-  if (!_isPlainObject(v) || !_hasExactKeys(v, FIELDS)) throw fail(`expected {${FIELDS.join(', ')}}`);
+  const v = _exactObject(s, FIELDS, fail);
   if (v.tips !== 1) throw fail('tips must be 1');
   if (!checkBy(v.by)) throw fail(`by must be 1..${DELETION_BY_MAX} printable characters`);
   if (typeof v.day !== 'string' || !AUDIT_DAY_RE.test(v.day)) throw fail('day must be YYYY-MM-DD');

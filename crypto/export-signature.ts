@@ -3,7 +3,7 @@
 // key and the export time. Threat: a signature made for another purpose (a staff request, a deletion statement,
 // a note) replayed as an export's, or an export's signature read as meaning another desk or another time.
 // Pure: no clock, no I/O; the caller hashes the files and supplies the time.
-import { _abytes, _hasExactKeys, _isPlainObject } from './_guard.js';
+import { _abytes, _exactObject, _hasExactKeys, _isPlainObject } from './_guard.js';
 import { _frame } from './_frame.js';
 import { fromBase64, toBase64, utf8Encode } from './bytes.js';
 import { BadSignatureError, CryptoArgumentError, DocumentFormatError } from './errors.js';
@@ -70,15 +70,7 @@ export function signExport(o: { sums: Uint8Array; desk: string; exportedAt: stri
 export function verifyExportSignature(s: unknown, sums: Uint8Array): ExportSignature {
   _abytes('sums', sums);
   const fail = (m: string) => new DocumentFormatError(`export signature: ${m}`);
-  let v = s;
-  if (typeof v === 'string') {
-    try {
-      v = JSON.parse(v);
-    } catch {
-      throw fail('not JSON');
-    }
-  }
-  if (!_isPlainObject(v) || !_hasExactKeys(v, FIELDS)) throw fail(`expected {${FIELDS.join(', ')}}`);
+  const v = _exactObject(s, FIELDS, fail);
   if (v.v !== EXPORT_SIGNATURE_VERSION) throw fail(`unsupported version ${String(v.v)}`);
   if (!checkName(v.desk)) throw fail(`desk must be 1..${NAME_MAX} printable characters`);
   if (!checkTime(v.exported_at)) throw fail('exported_at must be an ISO-8601 UTC time with milliseconds');

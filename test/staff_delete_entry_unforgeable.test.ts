@@ -27,7 +27,7 @@ t.test('staff deletion entries no one else can write', async (t) => {
   };
   const tipId = await submit('delete me');
 
-  const del = await runCli(['delete', '--server', server.staffUrl, '--key', join(keys, 'desk.key'), tipId]);
+  const del = await runCli(['delete', '--yes', '--server', server.staffUrl, '--key', join(keys, 'desk.key'), tipId]);
   t.equal(del.code, 0, del.stderr);
   t.match(del.stdout, `deleted ${tipId}`);
   t.equal((await store.db.selectFrom('tips').select('id').execute()).length, 0, 'the tip is gone');

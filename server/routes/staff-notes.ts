@@ -15,9 +15,10 @@ import {
   NotesFetched,
   NotesFetchRequest,
 } from '../../schema/wire.js';
-import { fromBase64, toBase64 } from '../../crypto/bytes.js';
+import { toBase64 } from '../../crypto/bytes.js';
 import { checkNoteFraming, NoteFormatError } from '../../crypto/desk-notes.js';
 import { AppError } from '../errors.js';
+import { canonicalBase64 } from '../canonical-base64.js';
 import { appendAudit } from '../audit.js';
 import { addDays, utcDay } from '../days.js';
 import { deleteNotes, findNotes, insertNote, listNotes, newNoteId } from '../store/notes.js';
@@ -35,14 +36,7 @@ export const NOTES_DELETE_KIND = 'notes-delete';
 const malformed = (what: string) => new AppError('TIPLINE_ERR_NOTE_MALFORMED', what);
 
 function envelopeOf(b64: string): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = fromBase64(b64);
-  } catch {
-    throw malformed('envelope: expected canonical standard base64');
-  }
-  // Threat: two spellings of one envelope (padding, stray characters) would let a note be told apart by its text.
-  if (toBase64(bytes) !== b64) throw malformed('envelope: expected canonical standard base64');
+  const bytes = canonicalBase64(b64, malformed);
   if (bytes.length === 0) throw malformed('envelope: empty');
   if (bytes.length > MAX_NOTE_ENVELOPE_BYTES) throw malformed(`envelope: ${bytes.length} bytes, at most ${MAX_NOTE_ENVELOPE_BYTES}`);
   try {

@@ -6,8 +6,8 @@ import { MAX_LIVE_REPLIES, ReplyPost, ReplyPosted } from '../../schema/wire.js';
 import { REPLY_ENVELOPE_LENGTH } from '../../crypto/reply.js';
 import { REPLY_TAG_BYTES } from '../../crypto/reply-tags.js';
 import { checkFraming } from '../../crypto/envelope/index.js';
-import { fromBase64, toBase64 } from '../../crypto/bytes.js';
 import { AppError } from '../errors.js';
+import { canonicalBase64 } from '../canonical-base64.js';
 import { addDays, utcDay } from '../days.js';
 import { insertReply, replyListChanged } from '../store/replies.js';
 import { exactBase64Url } from './replies.js';
@@ -21,13 +21,7 @@ const FULL_RETRY_S = 600;
 const malformed = (what: string) => new AppError('TIPLINE_ERR_REPLY_MALFORMED', what);
 
 function envelopeOf(b64: string): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = fromBase64(b64);
-  } catch {
-    throw malformed('envelope: expected canonical standard base64');
-  }
-  if (toBase64(bytes) !== b64) throw malformed('envelope: expected canonical standard base64');
+  const bytes = canonicalBase64(b64, malformed);
   // Threat: a reply longer than the others would stand out in every fetch that carries it.
   if (bytes.length !== REPLY_ENVELOPE_LENGTH) throw malformed(`envelope: a reply is exactly ${REPLY_ENVELOPE_LENGTH} bytes, got ${bytes.length}`);
   let stanzas: number;
