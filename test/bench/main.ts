@@ -247,6 +247,7 @@ try {
   if (process.env.BENCH_FLOOD !== '0') await floodBench({ work, keys, fingerprint: fp }, row); // test/bench/flood.ts
   if (process.env.BENCH_REPLIES !== '0') await repliesBench({ work }, row); // issue 8: the reply list, finding one's own, a visit
   if (process.env.BENCH_DESK !== '0') await deskBench({ work }, row); // issue 10: the desk app's store, 1,000 threads
+  if (process.env.BENCH_DESK_TOR !== '0') await (await import('./desk-tor.js')).deskTorBench({ work }, row); // the desk's sync over the Tor-like link (desk-tor.ts)
 
   // ---------------------------------------------------------------- table
   summary('test-output/bench.md', [
