@@ -72,14 +72,19 @@ t.test('two desks share a thread: search, star, status, tag, note, reply, export
 
   await a.click('button.thread-row');
   await a.waitForSelector('.thread');
+  // Opening marks it read and draws the thread again: a click before that lands on the old controls.
+  await a.waitForFunction(() => !document.querySelector('button.thread-row')?.classList.contains('unread'));
+  await a.waitForNetworkIdle({ idleTime: 300, timeout: 60_000 });
   const id = await a.$eval('.thread', (e) => e.getAttribute('data-thread') ?? '');
   const path = `threads/${encodeURIComponent(id)}`;
   t.equal(ThreadDetail.parse((await api(deskA, path)).json()).items.filter((i) => i.kind === 'tip').length, 2, 'both tips are in the thread');
 
   // Star, status, tag and note in desk A's page.
   t.comment("phase: Star, status, tag and note in desk A's page.");
+  const starred = a.waitForResponse((r) => r.url().endsWith('/star'), { timeout: 60_000 });
   await a.click('#thread-star');
-  t.comment('star clicked');
+  const starAnswer = await starred;
+  t.equal(starAnswer.status(), 200, `the star is posted (${(await starAnswer.text()).slice(0, 300)})`);
   await a.waitForFunction(() => document.querySelector('#thread-star')?.getAttribute('aria-pressed') === 'true');
   await a.select('#thread-status', 'done');
   await a.waitForFunction(() => (document.querySelector('#thread-status') as HTMLSelectElement | null)?.value === 'done');
@@ -98,6 +103,7 @@ t.test('two desks share a thread: search, star, status, tag, note, reply, export
   await b.waitForFunction(() => document.querySelector('button.thread-row')?.textContent?.includes('TAGQ-procurement'), { timeout: 120_000 });
   await b.click('button.thread-row');
   await b.waitForSelector('.thread');
+  await b.waitForNetworkIdle({ idleTime: 300, timeout: 60_000 });
   t.equal(await b.$eval('#thread-star', (e) => e.getAttribute('aria-pressed')), 'true', "desk B sees desk A's star");
   t.equal(await b.$eval('#thread-status', (e) => (e as HTMLSelectElement).value), 'done', "desk B sees desk A's status");
   t.ok((await b.$$eval('.tag-list .tag span', (e) => e.map((x) => x.textContent))).includes('TAGQ-procurement'), "desk B sees desk A's tag");

@@ -153,7 +153,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
   };
   const store = new DeskStore(dataDir, shared);
   store.load();
-  const sync = new DeskSync({ server, api, key, store, notes, refreshDirectory });
+  // The first sync follows the start's own verification at once: asking again would cost a Tor round trip.
+  let justVerified = true;
+  const refreshForSync = async () => {
+    if (justVerified) justVerified = false;
+    else await refreshDirectory();
+  };
+  const sync = new DeskSync({ server, api, key, store, notes, refreshDirectory: refreshForSync });
 
   io.say(`data:   ${printable(dataDir)} (yours only, 0700)`);
   io.say(`note:   ${NOTICE}`);
