@@ -1,7 +1,7 @@
 // The issue's whole flow, two desks, two browsers: a source sends a tip and a follow-up (with a file) to a real
 // tip line server; desk A (Chromium) and desk B (Firefox ESR), each its own `tipline desk`, sync them into one
-// thread; search finds a word of the message and of the file name; the star, status, tag and note desk A sets (through
-// appear for desk B after its sync; A's reply reaches the source's CLI under A's name; the export ZIP the page
+// thread; search finds a word of the message and of the file name; the star, status, tag and note desk A sets (through its
+// desk app; the page is driven in web_desk_real) appear for desk B after its sync; A's reply reaches the source's CLI under A's name; the export ZIP the page
 // links verifies (tipline verify-export); deleting the thread removes it from the server and from A's disk.
 // Then the server's tables and logs are searched for every shared word: none is there in readable form.
 import t from 'tap';
